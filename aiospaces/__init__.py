@@ -1,0 +1,53 @@
+"""aiospaces: an asyncio-native SDK for the spaces APIs of PubNub, Mux and NeuroIO."""
+
+from aiospaces.core.builder import Envelope, Status
+from aiospaces.core.errors import (
+    AiospacesError,
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    CryptoError,
+    DecryptionError,
+    FileUploadError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+    RateLimitError,
+    ServerError,
+    SessionClosedError,
+    TimeoutError,
+    TransportError,
+    ValidationError,
+)
+from aiospaces.core.retry import RetryPolicy
+from aiospaces.core.session import Session
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "AiospacesError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "CryptoError",
+    "DecryptionError",
+    "Envelope",
+    "FileUploadError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "PreconditionFailedError",
+    "RateLimitError",
+    "RetryPolicy",
+    "ServerError",
+    "Session",
+    "SessionClosedError",
+    "Status",
+    "TimeoutError",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+]

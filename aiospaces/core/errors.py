@@ -1,0 +1,211 @@
+"""The one exception hierarchy every aiospaces call raises.
+
+```
+AiospacesError
+├── ValidationError (also ValueError)          bad input, raised before any request
+├── SessionClosedError (also RuntimeError)     the Session was closed
+├── TransportError                             connect/read/write failures
+│   └── TimeoutError (also builtins.TimeoutError)
+├── APIError                                   the server answered with an error status
+│   ├── BadRequestError 400        ├── AuthenticationError 401
+│   ├── PermissionDeniedError 403  ├── NotFoundError 404
+│   ├── ConflictError 409          ├── PreconditionFailedError 412
+│   ├── PayloadTooLargeError 413   ├── RateLimitError 429
+│   └── ServerError 5xx
+├── CryptoError → DecryptionError              wrong key, bad padding, unknown cryptor
+└── FileUploadError                            uploaded but not announced: resumable
+```
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AiospacesError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "CryptoError",
+    "DecryptionError",
+    "FileUploadError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "PreconditionFailedError",
+    "RateLimitError",
+    "ServerError",
+    "SessionClosedError",
+    "TimeoutError",
+    "TransportError",
+    "ValidationError",
+    "error_class_for_status",
+]
+
+
+class AiospacesError(Exception):
+    """Base class of every error raised by aiospaces."""
+
+
+class ValidationError(AiospacesError, ValueError):
+    """An argument is missing or invalid; raised before any request is sent."""
+
+
+class SessionClosedError(AiospacesError, RuntimeError):
+    """The Session (and its connection pool) was closed and cannot send requests."""
+
+
+class TransportError(AiospacesError):
+    """The request could not be completed: connect, read or write failed."""
+
+
+class TimeoutError(TransportError, builtins.TimeoutError):
+    """The request timed out (connect, read, write or waiting for a pooled connection)."""
+
+
+class APIError(AiospacesError):
+    """The server answered with an error status (4xx or 5xx).
+
+    Attributes:
+        status_code: The HTTP status code.
+        vendor: Which vendor answered (``"pubnub"``, ``"mux"``, ...).
+        error_type: The vendor's error type or code, when it sent one.
+        message: The vendor's human-readable message.
+        details: Extra structured details (field errors, locations), when present.
+        request_id: The request id the server returned in its headers, if any.
+        body: The parsed JSON body, or the raw text when it was not JSON.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        vendor: str = "",
+        error_type: str | None = None,
+        details: Any = None,
+        request_id: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.status_code = status_code
+        self.vendor = vendor
+        self.error_type = error_type
+        self.message = message
+        self.details = details
+        self.request_id = request_id
+        self.body = body
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        parts = [f"{self.status_code}"]
+        if self.vendor:
+            parts.append(self.vendor)
+        if self.error_type:
+            parts.append(self.error_type)
+        text = " ".join(parts) + f": {self.message}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_api_error, (type(self), self.message, self.__dict__))
+
+
+def _rebuild_api_error(cls: type[APIError], message: str, state: dict[str, Any]) -> APIError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error._describe())
+    return error
+
+
+class BadRequestError(APIError):
+    """The server rejected the request as malformed (400)."""
+
+
+class AuthenticationError(APIError):
+    """The credentials were missing or wrong (401)."""
+
+
+class PermissionDeniedError(APIError):
+    """The credentials do not allow this operation (403)."""
+
+
+class NotFoundError(APIError):
+    """The resource does not exist (404)."""
+
+
+class ConflictError(APIError):
+    """The request conflicts with the resource's current state (409)."""
+
+
+class PreconditionFailedError(APIError):
+    """A precondition such as ``If-Match`` did not hold (412)."""
+
+
+class PayloadTooLargeError(APIError):
+    """The upload was larger than the server accepts (413, or S3's ``EntityTooLarge``)."""
+
+
+class RateLimitError(APIError):
+    """Too many requests (429).
+
+    Attributes:
+        retry_after: Seconds the server asked us to wait, when it said so.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ServerError(APIError):
+    """The server failed (5xx)."""
+
+
+class CryptoError(AiospacesError):
+    """Encryption or decryption could not be done."""
+
+
+class DecryptionError(CryptoError):
+    """Data could not be decrypted: wrong key, bad padding or an unknown cryptor."""
+
+
+class FileUploadError(AiospacesError):
+    """A file upload failed part-way; the attributes say where, so it can be resumed.
+
+    Attributes:
+        step: The step that failed (for example ``"publish"``).
+        file_id: The id of the uploaded file, when the upload itself succeeded.
+        file_name: The file's name.
+    """
+
+    def __init__(
+        self, message: str, *, step: str, file_id: str | None = None, file_name: str | None = None
+    ) -> None:
+        self.step = step
+        self.file_id = file_id
+        self.file_name = file_name
+        super().__init__(message)
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+    413: PayloadTooLargeError,
+    429: RateLimitError,
+}
+
+
+def error_class_for_status(status_code: int, error_type: str | None = None) -> type[APIError]:
+    """Return the APIError subclass that fits a status code (and S3's error code)."""
+    if error_type == "EntityTooLarge":
+        return PayloadTooLargeError
+    if status_code >= 500:
+        return ServerError
+    return _BY_STATUS.get(status_code, APIError)

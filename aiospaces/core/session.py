@@ -1,0 +1,139 @@
+"""The Session: one connection pool shared by every vendor client made from it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from aiospaces.core.errors import SessionClosedError, ValidationError
+from aiospaces.core.retry import RetryPolicy
+from aiospaces.core.transport import Backend, PoolStats, Transport, build_client
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    import httpx
+
+__all__ = ["Session"]
+
+
+class Session:
+    """Own one ``httpx.AsyncClient`` (one connection pool) for every vendor client.
+
+    ```python
+    async with aiospaces.Session(backend="aiohttp") as session:
+        ...  # vendor clients made from this session share its pool
+    ```
+
+    Args:
+        backend: ``"httpx"`` (default) or ``"aiohttp"`` (faster under concurrency; needs the
+            ``aiohttp`` extra).
+        http2: Negotiate HTTP/2 (needs the ``http2`` extra).
+        limits: Pool limits (``httpx.Limits``); default 1000 connections, 100 kept alive.
+        timeout: Default per-attempt timeout in seconds or an ``httpx.Timeout``.
+        retries: Default number of retries for every call (per-client and per-call settings win).
+        transport: A custom httpx transport, e.g. ``httpx.MockTransport`` or an emulator's.
+        http_client: Your own ``httpx.AsyncClient``; the session uses it and never closes it.
+
+    Raises:
+        ValidationError: Incompatible arguments.
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: Backend = "httpx",
+        http2: bool = False,
+        limits: httpx.Limits | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if backend not in ("httpx", "aiohttp"):
+            raise ValidationError(f"backend must be 'httpx' or 'aiohttp', not {backend!r}")
+        if http_client is not None and (
+            transport is not None or http2 or limits is not None or timeout is not None
+        ):
+            raise ValidationError(
+                "http_client= is used as given: configure transport, http2, limits and timeout "
+                "on it instead"
+            )
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise ValidationError(f"retries must be an int >= 0, not {retries!r}")
+        self._backend: Backend = backend
+        self._http2 = http2
+        self._limits = limits
+        self._timeout = timeout
+        self._custom_transport = transport
+        self._retry_policy = RetryPolicy(max_retries=retries)
+        self._transport: Transport | None = None
+        if http_client is not None:
+            self._transport = Transport(http_client, owned=False)
+        self._closed = False
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The default [RetryPolicy][aiospaces.core.retry.RetryPolicy] of calls in this session."""
+        return self._retry_policy
+
+    @property
+    def closed(self) -> bool:
+        """Whether [aclose][aiospaces.core.session.Session.aclose] has been called."""
+        return self._closed
+
+    @property
+    def transport(self) -> Transport:
+        """The session's transport, created on first use.
+
+        Raises:
+            SessionClosedError: The session was closed.
+        """
+        if self._closed:
+            raise SessionClosedError(
+                "this Session is closed; create a new Session (or use one per application)"
+            )
+        if self._transport is None:
+            client = build_client(
+                backend=self._backend,
+                limits=self._limits,
+                timeout=self._timeout,
+                http2=self._http2,
+                transport=self._custom_transport,
+            )
+            self._transport = Transport(client, owned=True)
+        return self._transport
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The one ``httpx.AsyncClient`` every client of this session sends through."""
+        return self.transport.client
+
+    def pool_stats(self) -> PoolStats | None:
+        """Return open and in-flight connection counts, or None if the transport has no pool."""
+        if self._transport is None:
+            return PoolStats(connections=0, in_flight=0)
+        return self._transport.pool_stats()
+
+    async def aclose(self) -> None:
+        """Close the pool (unless it is the user's ``http_client``); closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._transport is not None:
+            await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        _ = self.transport
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<Session backend={self._backend} {state}>"

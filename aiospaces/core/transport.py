@@ -1,0 +1,177 @@
+"""The SDK's only door to the network: builds the httpx client, sends requests, closes the pool.
+
+Nothing else in aiospaces constructs an ``httpx.AsyncClient`` or a transport, so moving to
+another HTTP stack (``httpx2``, plain aiohttp) touches this module only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qsl, urlencode
+
+import anyio
+import attrs
+import httpx
+
+from aiospaces.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Mapping
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_TIMEOUT",
+    "Backend",
+    "PoolStats",
+    "Transport",
+    "build_client",
+    "redact_url",
+]
+
+logger = logging.getLogger("aiospaces")
+
+Backend = Literal["httpx", "aiohttp"]
+
+#: Connection limits: enough keep-alive slots that 100 concurrent calls never churn sockets.
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=1000, max_keepalive_connections=100, keepalive_expiry=5.0
+)
+#: Generous read timeout (file transfers), short connect timeout.
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+
+#: Query parameters whose values never appear in logs or reprs.
+SECRET_PARAMS = frozenset(
+    {"auth", "signature", "token", "secret", "secret_key", "password", "x-amz-signature"}
+)
+
+
+def build_client(
+    *,
+    backend: Backend = "httpx",
+    limits: httpx.Limits | None = None,
+    timeout: httpx.Timeout | float | None = None,
+    http2: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """Return a new ``httpx.AsyncClient`` configured for the chosen backend.
+
+    Args:
+        backend: ``"httpx"`` (httpcore's pool) or ``"aiohttp"`` (aiohttp's pool under the
+            httpx API, via ``httpx-aiohttp``; faster under concurrency).
+        limits: Connection-pool limits; defaults to
+            [DEFAULT_LIMITS][aiospaces.core.transport.DEFAULT_LIMITS].
+        timeout: Default timeout for every request; defaults to
+            [DEFAULT_TIMEOUT][aiospaces.core.transport.DEFAULT_TIMEOUT].
+        http2: Negotiate HTTP/2 (needs the ``http2`` extra; not with the aiohttp backend).
+        transport: A custom httpx transport (mock, ASGI app); overrides ``backend``.
+
+    Raises:
+        ValidationError: The backend is unknown or its optional package is missing.
+    """
+    limits = limits or DEFAULT_LIMITS
+    if http2 and importlib.util.find_spec("h2") is None:
+        raise ValidationError("http2=True needs the 'h2' package: pip install 'aiospaces[http2]'")
+    if backend == "aiohttp" and transport is None:
+        if http2:
+            raise ValidationError("the aiohttp backend speaks HTTP/1.1 only; drop http2=True")
+        try:
+            from httpx_aiohttp import AiohttpTransport  # noqa: PLC0415 - optional extra
+        except ImportError as exc:
+            raise ValidationError(
+                "backend='aiohttp' needs httpx-aiohttp: pip install 'aiospaces[aiohttp]'"
+            ) from exc
+        transport = AiohttpTransport(limits=limits)
+    elif backend not in ("httpx", "aiohttp"):
+        raise ValidationError(f"backend must be 'httpx' or 'aiohttp', not {backend!r}")
+    return httpx.AsyncClient(
+        limits=limits,
+        timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+        http2=http2,
+        transport=transport,
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+@attrs.frozen
+class PoolStats:
+    """A snapshot of the connection pool.
+
+    Attributes:
+        connections: Open connections (idle or busy).
+        in_flight: Requests holding (or waiting for) a connection right now.
+    """
+
+    connections: int
+    in_flight: int
+
+
+class Transport:
+    """Send requests over one shared ``httpx.AsyncClient`` and close it when owned."""
+
+    def __init__(self, client: httpx.AsyncClient, *, owned: bool) -> None:
+        self.client = client
+        self._owned = owned
+
+    def build_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | AsyncIterable[bytes] | None,
+        timeout: httpx.Timeout | float | None,
+    ) -> httpx.Request:
+        """Return a request carrying the client's defaults (headers, timeout)."""
+        return self.client.build_request(
+            method,
+            url,
+            headers=headers,
+            content=content,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+        )
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        """Send a request and return the response with its body not yet read."""
+        return await self.client.send(request, stream=True)
+
+    async def aclose(self) -> None:
+        """Close the pool, unless the client belongs to the user."""
+        if self._owned:
+            with anyio.CancelScope(shield=True):
+                await self.client.aclose()
+
+    def pool_stats(self) -> PoolStats | None:
+        """Return the pool's occupancy, or None for transports without a pool (mocks, ASGI)."""
+        inner: Any = self.client._transport
+        pool = getattr(inner, "_pool", None)
+        if pool is not None:  # httpcore
+            connections = [c for c in pool.connections if not c.is_closed()]
+            return PoolStats(connections=len(connections), in_flight=len(pool._requests))
+        session = getattr(inner, "client", None)
+        connector = getattr(session, "connector", None)
+        if connector is not None:  # aiohttp
+            acquired = len(connector._acquired)
+            idle = sum(len(conns) for conns in connector._conns.values())
+            return PoolStats(connections=acquired + idle, in_flight=acquired)
+        if hasattr(inner, "handle_async_request") and hasattr(inner, "client"):
+            return PoolStats(connections=0, in_flight=0)  # aiohttp session not created yet
+        return None
+
+
+async def close_response(response: httpx.Response) -> None:
+    """Close a response so its connection returns to the pool, even while being cancelled."""
+    with anyio.CancelScope(shield=True):
+        await response.aclose()
+
+
+def redact_url(url: httpx.URL | str) -> str:
+    """Return the URL with secret query values (auth, signature, token, ...) masked."""
+    url = httpx.URL(url)
+    if not url.query:
+        return str(url)
+    pairs = parse_qsl(url.query.decode("ascii"), keep_blank_values=True)
+    safe = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
+    return str(url.copy_with(query=urlencode(safe, safe="*").encode("ascii")))
