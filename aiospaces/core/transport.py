@@ -23,10 +23,12 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "SECRET_PARAMS",
     "Backend",
     "PoolStats",
     "Transport",
     "build_client",
+    "close_response",
     "redact_url",
 ]
 

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+
+import aiospaces
+from aiospaces.core.transport import PoolStats
+from tests.core.toy import OtherClient, ToyClient
+
+BASE = "https://toy.example"
+
+
+async def test_two_clients_share_one_http_client() -> None:
+    async with aiospaces.Session() as session:
+        toy = ToyClient(session, base_url=BASE)
+        other = OtherClient(session, base_url="https://other.example")
+        assert toy.session.http_client is other.session.http_client
+        assert toy.session.http_client is session.http_client
+
+
+async def test_closing_twice_is_harmless_and_closed_session_refuses_calls() -> None:
+    session = aiospaces.Session()
+    toy = ToyClient(session, base_url=BASE)
+    await session.aclose()
+    await session.aclose()
+    assert session.closed
+    with respx.mock(assert_all_mocked=True) as router:
+        with pytest.raises(aiospaces.SessionClosedError, match="closed"):
+            await toy.get_thing(thing_id="a")
+        assert not router.calls
+    assert repr(session) == "<Session backend=httpx closed>"
+
+
+async def test_user_http_client_is_used_and_never_closed() -> None:
+    async with httpx.AsyncClient() as mine:
+        async with aiospaces.Session(http_client=mine) as session:
+            assert session.http_client is mine
+        assert not mine.is_closed
+
+
+def test_http_client_excludes_other_pool_settings() -> None:
+    with pytest.raises(aiospaces.ValidationError, match="http_client"):
+        aiospaces.Session(http_client=httpx.AsyncClient(), http2=True)
+
+
+@pytest.mark.parametrize("kwargs", [{"backend": "curl"}, {"retries": -1}, {"retries": True}])
+def test_bad_session_arguments_raise_validation_error(kwargs: dict[str, object]) -> None:
+    with pytest.raises(aiospaces.ValidationError):
+        aiospaces.Session(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_http2_and_aiohttp_backends_build_clients() -> None:
+    async with aiospaces.Session(http2=True) as session:
+        assert isinstance(session.http_client, httpx.AsyncClient)
+    async with aiospaces.Session(backend="aiohttp") as session:
+        assert type(session.http_client._transport).__name__ == "AiohttpTransport"
+        assert session.pool_stats() == PoolStats(connections=0, in_flight=0)
+    with pytest.raises(aiospaces.ValidationError, match=r"HTTP/1\.1"):
+        aiospaces.Session(backend="aiohttp", http2=True).http_client  # noqa: B018
+
+
+async def test_standalone_client_owns_and_closes_its_session() -> None:
+    async with ToyClient(base_url=BASE) as toy:
+        session = toy.session
+        assert not session.closed
+    assert session.closed
+
+
+async def test_client_on_shared_session_leaves_it_open() -> None:
+    async with aiospaces.Session() as session:
+        async with ToyClient(session, base_url=BASE):
+            pass
+        assert not session.closed
+
+
+async def test_pool_stats_unknown_for_mock_transport() -> None:
+    async with aiospaces.Session(transport=httpx.MockTransport(lambda r: httpx.Response(200))) as s:
+        assert s.pool_stats() is None
+    assert aiospaces.Session().pool_stats() == PoolStats(connections=0, in_flight=0)

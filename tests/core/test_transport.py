@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+import respx
+
+from aiospaces.core import retry
+from aiospaces.core.transport import redact_url
+from tests.core.toy import ToyClient
+
+BASE = "https://toy.example"
+
+
+def test_redact_url_masks_secrets_only() -> None:
+    url = "https://ps.example/v2/x?uuid=me&auth=tok-1&signature=v2.abc&token=t&limit=10"
+    assert redact_url(url) == (
+        "https://ps.example/v2/x?uuid=me&auth=***&signature=***&token=***&limit=10"
+    )
+    assert redact_url("https://ps.example/v2/x") == "https://ps.example/v2/x"
+
+
+@respx.mock
+async def test_retry_logs_never_show_secrets(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(retry, "sleep", no_sleep)
+    respx.get(f"{BASE}/things/a").mock(
+        side_effect=[httpx.Response(503), httpx.ReadError("x"), httpx.Response(200, json={})]
+    )
+    caplog.set_level(logging.INFO, logger="aiospaces")
+    async with ToyClient(base_url=BASE) as toy:
+        await toy.call(path="/things/a", query=[("auth", "SECRET-TOKEN"), ("q", "1")])
+    assert len(caplog.records) == 2
+    assert "SECRET-TOKEN" not in caplog.text
+    assert "auth=***" in caplog.text
+    assert "status 503" in caplog.text
+    assert "ReadError" in caplog.text
