@@ -33,7 +33,7 @@ pytest: $(STAMP)
 	$(BIN)/coverage report --fail-under=85
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py

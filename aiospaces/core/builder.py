@@ -26,8 +26,8 @@ __all__ = ["BodyFactory", "Builder", "CallOptions", "Envelope", "RequestSpec", "
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
-#: A zero-argument callable returning a fresh body stream; called once per attempt.
 BodyFactory = Callable[[], AsyncIterable[bytes]]
+"""A zero-argument callable returning a fresh body stream; called once per attempt."""
 
 
 @attrs.frozen

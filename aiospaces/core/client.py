@@ -14,17 +14,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from urllib.parse import quote
 
 import attrs
+import httpx
 
 from aiospaces.core.builder import Envelope, RequestSpec, Status
 from aiospaces.core.errors import APIError, RateLimitError, error_class_for_status
-from aiospaces.core.retry import send_with_retries
+from aiospaces.core.retry import send_with_retries, wrap_transport_error
 from aiospaces.core.transport import close_response
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Sequence
     from types import TracebackType
-
-    import httpx
 
     from aiospaces.core.builder import Builder
     from aiospaces.core.session import Session
@@ -98,10 +97,10 @@ class BaseClient:
     manager (or closed with [aclose][aiospaces.core.client.BaseClient.aclose]).
     """
 
-    #: Vendor name carried by the errors this client raises.
     vendor: ClassVar[str] = ""
-    #: Response headers that may carry the server's request id, in order of preference.
+    """Vendor name carried by the errors this client raises."""
     request_id_headers: ClassVar[Sequence[str]] = ("x-request-id", "request-id", "x-amz-request-id")
+    """Response headers that may carry the server's request id, in order of preference."""
 
     def __init__(
         self, session: Session | None = None, *, base_url: str, max_retries: int | None = None
@@ -204,7 +203,10 @@ class BaseClient:
             if response.status_code >= 400:
                 await response.aread()
                 raise self._api_error(response)
-            result = await builder._parse(response)
+            try:
+                result = await builder._parse(response)
+            except httpx.TransportError as exc:  # a streamed body broke off mid-way
+                raise wrap_transport_error(exc, response.request) from exc
         finally:
             await close_response(response)
         status = Status(

@@ -10,6 +10,7 @@ at ``max_retry_after``; otherwise ``min(0.5 · 2ⁿ, 8)`` seconds minus up to 25
 
 from __future__ import annotations
 
+import builtins
 import email.utils
 import logging
 import random
@@ -28,12 +29,12 @@ if TYPE_CHECKING:
 
     from aiospaces.core.transport import Transport
 
-__all__ = ["RetryPolicy", "send_with_retries"]
+__all__ = ["RetryPolicy", "send_with_retries", "wrap_transport_error"]
 
 logger = logging.getLogger("aiospaces")
 
-#: Transport failures worth another attempt (not our own protocol mistakes).
 RETRYABLE_EXCEPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+"""Transport failures worth another attempt (not our own protocol mistakes)."""
 
 
 @attrs.frozen
@@ -134,14 +135,14 @@ async def send_with_retries(
                     raise
         except RETRYABLE_EXCEPTIONS as exc:
             if attempt >= policy.max_retries:
-                raise _wrap(exc, request) from exc
+                raise wrap_transport_error(exc, request) from exc
             wait = policy.delay(attempt)
             logger.info(
                 "retrying %s %s after %s (attempt %d, in %.2fs)",
                 request.method, redact_url(request.url), type(exc).__name__, attempt + 1, wait,
             )  # fmt: skip
         except httpx.TransportError as exc:
-            raise _wrap(exc, request) from exc
+            raise wrap_transport_error(exc, request) from exc
         else:
             if (
                 response.status_code < 400
@@ -164,8 +165,21 @@ async def sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
-def _wrap(exc: httpx.TransportError, request: httpx.Request) -> TransportError:
+def wrap_transport_error(exc: httpx.TransportError, request: httpx.Request) -> TransportError:
+    """Return the aiospaces error for an httpx transport failure (secrets redacted).
+
+    httpx-aiohttp reports every aiohttp connection failure (refused, server disconnected) as
+    ``httpx.ConnectTimeout``; only a cause that really is a timeout becomes our TimeoutError.
+    """
     where = f"{request.method} {redact_url(request.url)}"
+    cause = exc.__cause__
+    mislabelled = (
+        cause is not None
+        and type(cause).__module__.startswith("aiohttp")
+        and not isinstance(cause, builtins.TimeoutError)
+    )
+    if mislabelled:
+        return TransportError(f"{where} failed: {type(cause).__name__}: {cause}")
     if isinstance(exc, httpx.TimeoutException):
         return TimeoutError(f"{where} timed out: {type(exc).__name__}")
     return TransportError(f"{where} failed: {type(exc).__name__}: {exc}")

@@ -36,17 +36,17 @@ logger = logging.getLogger("aiospaces")
 
 Backend = Literal["httpx", "aiohttp"]
 
-#: Connection limits: enough keep-alive slots that 100 concurrent calls never churn sockets.
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=1000, max_keepalive_connections=100, keepalive_expiry=5.0
 )
-#: Generous read timeout (file transfers), short connect timeout.
+"""Connection limits: enough keep-alive slots that 100 concurrent calls never churn sockets."""
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+"""Generous read timeout (file transfers), short connect timeout."""
 
-#: Query parameters whose values never appear in logs or reprs.
 SECRET_PARAMS = frozenset(
     {"auth", "signature", "token", "secret", "secret_key", "password", "x-amz-signature"}
 )
+"""Query parameters whose values never appear in logs or reprs."""
 
 
 def build_client(

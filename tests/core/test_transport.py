@@ -6,6 +6,7 @@ import httpx
 import pytest
 import respx
 
+import aiospaces
 from aiospaces.core import retry
 from aiospaces.core.transport import redact_url
 from tests.core.toy import ToyClient
@@ -40,3 +41,19 @@ async def test_retry_logs_never_show_secrets(
     assert "auth=***" in caplog.text
     assert "status 503" in caplog.text
     assert "ReadError" in caplog.text
+
+
+async def test_a_streamed_body_breaking_off_raises_transport_error() -> None:
+    class Broken(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            yield b"partial"
+            raise httpx.ReadError("connection reset")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Broken())
+
+    async with aiospaces.Session(transport=httpx.MockTransport(handler)) as session:
+        toy = ToyClient(session, base_url=BASE)
+        with pytest.raises(aiospaces.TransportError, match="ReadError") as caught:
+            await toy.download()
+    assert isinstance(caught.value.__cause__, httpx.ReadError)
