@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check aiospaces tests benchmarks
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict aiospaces
+	$(BIN)/mypy --strict aiospaces tests
 
 pytest: $(STAMP)
 	$(BIN)/coverage run -m pytest

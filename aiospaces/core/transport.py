@@ -165,6 +165,8 @@ class Transport:
 
 async def close_response(response: httpx.Response) -> None:
     """Close a response so its connection returns to the pool, even while being cancelled."""
+    if response.is_closed:
+        return
     with anyio.CancelScope(shield=True):
         await response.aclose()
 

@@ -5,7 +5,7 @@ import pytest
 import respx
 
 import aiospaces
-from aiospaces.core.builder import Envelope
+from aiospaces.core.builder import Builder, Envelope
 from tests.core.toy import GetThing, ToyClient
 
 BASE = "https://toy.example"
@@ -111,7 +111,7 @@ def test_builder_repr_names_operation_only() -> None:
 
 
 async def test_unimplemented_builder_hooks() -> None:
-    class Bare(aiospaces.core.Builder[int]):
+    class Bare(Builder[int]):
         pass
 
     toy = ToyClient(base_url=BASE)

@@ -1,0 +1,509 @@
+"""Per-request overhead of the aiospaces SDK against raw HTTP clients, on loopback.
+
+Run it from the repository root:
+
+    .venv/bin/python benchmarks/overhead.py                 # full run, ~3-5 minutes on 2 cores
+    .venv/bin/python benchmarks/overhead.py --quick         # smoke run, ~30 seconds
+    .venv/bin/python benchmarks/overhead.py --repeat 7 --requests 8000 --json overhead.json
+
+What it measures: a small JSON ``GET /v1/thing/abc`` answered by a stdlib-only keep-alive
+HTTP/1.1 server (``benchmarks/_loopback_server.py``) that runs in its own process on a free
+port of 127.0.0.1. Every client parses the JSON body (``json.loads`` for the raw clients, an
+attrs model for the SDK), and for each client two figures are taken:
+
+* ``seq``: microseconds per request, one request at a time (after a warm-up of 50 requests);
+* ``c=100``: requests per second with 100 asyncio tasks pulling from a shared counter (after
+  a concurrent warm-up that opens the connections).
+
+The clients: ``raw httpx`` (``httpx.AsyncClient()`` with default settings), ``raw
+httpx+aiohttp`` (``httpx.AsyncClient(transport=httpx_aiohttp.AiohttpTransport())``), ``raw
+aiohttp`` (``aiohttp.ClientSession()``), ``sdk (httpx)`` (``aiospaces.Session()``) and ``sdk
+(aiohttp)`` (``aiospaces.Session(backend="aiohttp")``).
+
+Each figure of each client is measured in a fresh Python process (this script with
+``--child``) once per repetition; repetitions interleave the clients, and the table reports
+the median with the min..max spread, plus SDK/raw ratios checked against the targets:
+``sdk (httpx)`` at most 1.1x the µs/request of raw httpx and at least 1.0x its req/s at
+c=100, and ``sdk (aiohttp)`` at least 0.8x the req/s of raw httpx over aiohttp at c=100.
+The server's and the client's CPU use during the timed window are recorded too (Linux only),
+to show that the server is not the bottleneck.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import aiohttp
+import attrs
+import httpx
+import httpx_aiohttp
+
+import aiospaces
+from aiospaces.core.builder import Builder, RequestSpec, require
+from aiospaces.core.client import BaseClient
+from aiospaces.core.convert import make_converter
+
+# -- the SDK side: a minimal vendor client ---------------------------------------------------
+
+
+@attrs.frozen
+class Thing:
+    """The benchmark's response model."""
+
+    id: str
+    name: str
+    count: int
+
+
+_conv = make_converter()
+
+
+class GetThing(Builder[Thing]):
+    """``GET /v1/thing/{thing_id}``."""
+
+    _thing_id: str | None = None
+
+    def thing_id(self, value: str) -> GetThing:
+        self._thing_id = value
+        return self
+
+    def _build(self) -> RequestSpec:
+        return RequestSpec(method="GET", path=f"/v1/thing/{require(self._thing_id, 'thing_id')}")
+
+    async def _parse(self, response: httpx.Response) -> Thing:
+        return _conv.structure(response.json(), Thing)
+
+
+class BenchClient(BaseClient):
+    """A vendor client with the single benchmark operation."""
+
+    vendor = "bench"
+
+    def get_thing(self, **kwargs: Any) -> GetThing:
+        return GetThing(self, **kwargs)
+
+
+# -- the clients under test --------------------------------------------------------------------
+
+Fetch = Callable[[], Awaitable[object]]
+Mode = Literal["seq", "conc"]
+
+#: Display name -> command-line key, in table order.
+CLIENTS: dict[str, str] = {
+    "raw httpx": "raw-httpx",
+    "raw httpx+aiohttp": "raw-httpx-aiohttp",
+    "raw aiohttp": "raw-aiohttp",
+    "sdk (httpx)": "sdk-httpx",
+    "sdk (aiohttp)": "sdk-aiohttp",
+}
+PATH = "/v1/thing/abc"
+
+
+def _check_status(status: int) -> None:
+    if status != 200:
+        raise RuntimeError(f"unexpected status {status}")
+
+
+@contextlib.asynccontextmanager
+async def _raw_httpx(base_url: str, *, aiohttp_transport: bool) -> AsyncIterator[Fetch]:
+    url = base_url + PATH
+    kwargs: dict[str, Any] = {}
+    if aiohttp_transport:
+        kwargs["transport"] = httpx_aiohttp.AiohttpTransport()
+    async with httpx.AsyncClient(**kwargs) as client:
+
+        async def fetch() -> object:
+            response = await client.get(url)
+            _check_status(response.status_code)
+            return json.loads(response.content)
+
+        yield fetch
+
+
+@contextlib.asynccontextmanager
+async def _raw_aiohttp(base_url: str) -> AsyncIterator[Fetch]:
+    url = base_url + PATH
+    async with aiohttp.ClientSession() as session:
+
+        async def fetch() -> object:
+            async with session.get(url) as response:
+                _check_status(response.status)
+                body = await response.read()
+            return json.loads(body)
+
+        yield fetch
+
+
+@contextlib.asynccontextmanager
+async def _sdk(base_url: str, *, backend: Literal["httpx", "aiohttp"]) -> AsyncIterator[Fetch]:
+    async with aiospaces.Session(backend=backend) as session:
+        client = BenchClient(session, base_url=base_url)
+
+        async def fetch() -> object:
+            return await client.get_thing(thing_id="abc")
+
+        yield fetch
+
+
+def open_client(key: str, base_url: str) -> contextlib.AbstractAsyncContextManager[Fetch]:
+    if key == "raw-httpx":
+        return _raw_httpx(base_url, aiohttp_transport=False)
+    if key == "raw-httpx-aiohttp":
+        return _raw_httpx(base_url, aiohttp_transport=True)
+    if key == "raw-aiohttp":
+        return _raw_aiohttp(base_url)
+    if key == "sdk-httpx":
+        return _sdk(base_url, backend="httpx")
+    if key == "sdk-aiohttp":
+        return _sdk(base_url, backend="aiohttp")
+    raise ValueError(f"unknown client {key!r}")
+
+
+# -- the child: one figure of one client in a fresh process ------------------------------------
+
+WARMUP = 50
+CONCURRENCY = 100
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """Return the user+system CPU seconds of a process (Linux ``/proc``), else None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _drain(fetch: Fetch, requests: int, concurrency: int) -> None:
+    remaining = requests
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await fetch()
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(concurrency):
+            group.create_task(worker())
+
+
+async def measure(
+    key: str, mode: Mode, port: int, requests: int, server_pid: int | None
+) -> dict[str, Any]:
+    """Warm up, then time ``requests`` requests of one client in one mode."""
+    async with open_client(key, f"http://127.0.0.1:{port}") as fetch:
+        first = await fetch()
+        ident = first.get("id") if isinstance(first, dict) else getattr(first, "id", None)
+        if ident != "abc":
+            raise RuntimeError(f"{key}: unexpected response {first!r}")
+        if mode == "seq":
+            for _ in range(WARMUP):
+                await fetch()
+        else:
+            await _drain(fetch, max(WARMUP, 5 * CONCURRENCY), CONCURRENCY)
+        gc.collect()
+        server_before = process_cpu_seconds(server_pid) if server_pid else None
+        cpu_before = time.process_time()
+        started = time.perf_counter()
+        if mode == "seq":
+            for _ in range(requests):
+                await fetch()
+        else:
+            await _drain(fetch, requests, CONCURRENCY)
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        server_after = process_cpu_seconds(server_pid) if server_pid else None
+    server_cpu = (
+        (server_after - server_before) / elapsed
+        if server_before is not None and server_after is not None
+        else None
+    )
+    return {
+        "client": key,
+        "mode": mode,
+        "requests": requests,
+        "elapsed_s": elapsed,
+        "us_per_request": elapsed / requests * 1e6,
+        "requests_per_s": requests / elapsed,
+        "client_cpu": cpu / elapsed,
+        "server_cpu": server_cpu,
+    }
+
+
+# -- the parent: server, children, table -------------------------------------------------------
+
+SERVER_SCRIPT = Path(__file__).with_name("_loopback_server.py")
+
+
+@attrs.frozen
+class Target:
+    """A ratio of an SDK figure to a raw baseline figure, with its optional target."""
+
+    sdk: str
+    base: str
+    mode: Mode
+    op: Literal["<=", ">="] | None = None
+    bound: float | None = None
+
+
+TARGETS = (
+    Target("sdk (httpx)", "raw httpx", "seq", "<=", 1.10),
+    Target("sdk (httpx)", "raw httpx", "conc", ">=", 1.00),
+    Target("sdk (aiohttp)", "raw httpx+aiohttp", "seq"),
+    Target("sdk (aiohttp)", "raw httpx+aiohttp", "conc", ">=", 0.80),
+)
+
+
+@contextlib.contextmanager
+def loopback_server() -> Iterator[tuple[int, int]]:
+    """Start the server process; yield ``(port, pid)``; kill it on exit."""
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--watch-stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None  # noqa: S101 - stdout=PIPE
+        line = proc.stdout.readline()
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"loopback server failed to start: {line!r}")
+        yield int(line.split()[1]), proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_child(key: str, mode: Mode, port: int, requests: int, server_pid: int) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        key,
+        "--mode",
+        mode,
+        "--port",
+        str(port),
+        "--requests",
+        str(requests),
+        "--server-pid",
+        str(server_pid),
+    ]
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        command, capture_output=True, text=True, timeout=600, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"child {key} {mode} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _value(sample: dict[str, Any], mode: Mode) -> float:
+    return float(sample["us_per_request" if mode == "seq" else "requests_per_s"])
+
+
+def _fmt(value: float, mode: Mode) -> str:
+    return f"{value:,.1f}" if mode == "seq" else f"{value:,.0f}"
+
+
+def _spread(values: list[float], mode: Mode) -> str:
+    return f"{_fmt(min(values), mode)}..{_fmt(max(values), mode)}"
+
+
+def _cpu(samples: list[dict[str, Any]], field: str) -> str:
+    values = [s[field] for s in samples if s.get(field) is not None]
+    return f"{100 * statistics.median(values):.0f}%" if values else "n/a"
+
+
+def render(
+    results: dict[str, dict[Mode, list[dict[str, Any]]]], repeat: int, requests: int
+) -> tuple[str, list[dict[str, Any]]]:
+    """Return the markdown report and the ratio rows."""
+    lines = [
+        f"Loopback overhead: {repeat} repetitions x {requests:,} requests per figure, "
+        f"fresh process each; Python {platform.python_version()}, {os.cpu_count()} CPUs.",
+        "",
+        "| client | seq µs/req (median) | seq min..max | c=100 req/s (median) "
+        "| c=100 min..max | CPU client/server (c=100) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, by_mode in results.items():
+        seq = [_value(s, "seq") for s in by_mode["seq"]]
+        conc = [_value(s, "conc") for s in by_mode["conc"]]
+        cpu = f"{_cpu(by_mode['conc'], 'client_cpu')} / {_cpu(by_mode['conc'], 'server_cpu')}"
+        lines.append(
+            f"| {name} | {_fmt(statistics.median(seq), 'seq')} | {_spread(seq, 'seq')} "
+            f"| {_fmt(statistics.median(conc), 'conc')} | {_spread(conc, 'conc')} | {cpu} |"
+        )
+    lines += [
+        "",
+        "| ratio | figure | ratio of medians | per-repetition min..max | target | result |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    rows: list[dict[str, Any]] = []
+    for target in TARGETS:
+        sdk = [_value(s, target.mode) for s in results[target.sdk][target.mode]]
+        base = [_value(s, target.mode) for s in results[target.base][target.mode]]
+        ratio = statistics.median(sdk) / statistics.median(base)
+        paired = [a / b for a, b in zip(sdk, base, strict=True)]
+        if target.op is None or target.bound is None:
+            verdict, goal = None, "—"
+        else:
+            ok = ratio <= target.bound if target.op == "<=" else ratio >= target.bound
+            verdict, goal = ("PASS" if ok else "MISS"), f"{target.op} {target.bound:.2f}x"
+        if target.mode == "seq":
+            figure = "seq µs/req (lower is better)"
+        else:
+            figure = "c=100 req/s (higher is better)"
+        lines.append(
+            f"| {target.sdk} / {target.base} | {figure} | {ratio:.3f}x "
+            f"| {min(paired):.3f}..{max(paired):.3f} | {goal} | {verdict or '—'} |"
+        )
+        rows.append(
+            {
+                "sdk": target.sdk,
+                "base": target.base,
+                "mode": target.mode,
+                "ratio": ratio,
+                "per_repetition": paired,
+                "target": None if target.op is None else f"{target.op} {target.bound}",
+                "result": verdict,
+            }
+        )
+    return "\n".join(lines), rows
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for dist in ("httpx", "httpcore", "aiohttp", "httpx-aiohttp", "anyio", "attrs", "cattrs"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            found[dist] = importlib.metadata.version(dist)
+    found["aiospaces"] = aiospaces.__version__
+    return found
+
+
+def run_parent(args: argparse.Namespace) -> None:
+    names = list(CLIENTS)
+    results: dict[str, dict[Mode, list[dict[str, Any]]]] = {
+        name: {"seq": [], "conc": []} for name in names
+    }
+    total = args.repeat * 2 * len(names)
+    done = 0
+    started = time.perf_counter()
+    with loopback_server() as (port, server_pid):
+        for rep in range(args.repeat):
+            order = names[rep % len(names) :] + names[: rep % len(names)]  # rotate start
+            for mode in ("seq", "conc"):
+                for name in order:
+                    sample = run_child(CLIENTS[name], mode, port, args.requests, server_pid)
+                    results[name][mode].append(sample)
+                    done += 1
+                    print(
+                        f"[{done}/{total} {time.perf_counter() - started:5.0f}s] rep {rep + 1} "
+                        f"{mode:4} {name:18} {_fmt(_value(sample, mode), mode):>9} "
+                        f"{'µs/req' if mode == 'seq' else 'req/s'}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+    report, ratios = render(results, args.repeat, args.requests)
+    print(report)
+    if importlib.util.find_spec("sniffio") is None:
+        print(
+            "\nNote: sniffio is not installed, so httpcore retries `import sniffio` (a sys.path "
+            "scan) for every lock and event it uses; the httpx-based figures are slower for it."
+        )
+    print(f"\n(total {time.perf_counter() - started:.0f}s)")
+    if args.json:
+        document = {
+            "settings": {
+                "repeat": args.repeat,
+                "requests": args.requests,
+                "warmup": WARMUP,
+                "concurrency": CONCURRENCY,
+            },
+            "environment": {
+                "python": sys.version,
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "versions": _versions(),
+                "sniffio_installed": importlib.util.find_spec("sniffio") is not None,
+            },
+            "samples": results,
+            "medians": {
+                name: {
+                    "seq_us_per_request": statistics.median(_value(s, "seq") for s in by["seq"]),
+                    "conc_requests_per_s": statistics.median(_value(s, "conc") for s in by["conc"]),
+                }
+                for name, by in results.items()
+            },
+            "ratios": ratios,
+        }
+        Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
+
+
+DEFAULT_REQUESTS = 4000
+DEFAULT_REPEAT = 5
+QUICK_REQUESTS = 1000
+QUICK_REPEAT = 2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="Measure the aiospaces SDK's per-request overhead against raw clients."
+    )
+    parser.add_argument("--repeat", type=int, help=f"repetitions (default {DEFAULT_REPEAT})")
+    parser.add_argument(
+        "--requests", type=int, help=f"timed requests per figure (default {DEFAULT_REQUESTS})"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke run: {QUICK_REPEAT} repetitions x {QUICK_REQUESTS} requests",
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the raw numbers to PATH")
+    child = parser.add_argument_group("internal (one measurement in a child process)")
+    child.add_argument("--child", choices=list(CLIENTS.values()), help=argparse.SUPPRESS)
+    child.add_argument("--mode", choices=["seq", "conc"], help=argparse.SUPPRESS)
+    child.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    child.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.repeat is None:
+        args.repeat = QUICK_REPEAT if args.quick else DEFAULT_REPEAT
+    if args.requests is None:
+        args.requests = QUICK_REQUESTS if args.quick else DEFAULT_REQUESTS
+    if args.repeat < 1 or args.requests < 1:
+        parser.error("--repeat and --requests must be >= 1")
+    if args.child:
+        if args.mode is None or args.port is None:
+            parser.error("--child needs --mode and --port")
+        result = asyncio.run(
+            measure(args.child, args.mode, args.port, args.requests, args.server_pid)
+        )
+        print(json.dumps(result))
+    else:
+        run_parent(args)
+
+
+if __name__ == "__main__":
+    main()
