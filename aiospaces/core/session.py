@@ -28,7 +28,7 @@ class Session:
         backend: ``"httpx"`` (default) or ``"aiohttp"`` (faster under concurrency; needs the
             ``aiohttp`` extra).
         http2: Negotiate HTTP/2 (needs the ``http2`` extra).
-        limits: Pool limits (``httpx.Limits``); default 1000 connections, 100 kept alive.
+        limits: Pool limits (``httpx.Limits``); default 1000 connections, 20 kept idle.
         timeout: Default per-attempt timeout in seconds or an ``httpx.Timeout``.
         retries: Default number of retries for every call (per-client and per-call settings win).
         transport: A custom httpx transport, e.g. ``httpx.MockTransport`` or an emulator's.

@@ -37,9 +37,9 @@ logger = logging.getLogger("aiospaces")
 Backend = Literal["httpx", "aiohttp"]
 
 DEFAULT_LIMITS = httpx.Limits(
-    max_connections=1000, max_keepalive_connections=100, keepalive_expiry=5.0
+    max_connections=1000, max_keepalive_connections=20, keepalive_expiry=5.0
 )
-"""Connection limits: enough keep-alive slots that 100 concurrent calls never churn sockets."""
+"""Connection limits: room for many slow calls, a small idle set (httpcore scans it per request)."""
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 """Generous read timeout (file transfers), short connect timeout."""
 
