@@ -29,3 +29,25 @@ def test_demo_rejects_an_unknown_backend() -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["version"])
     assert result.output.strip() == aiospaces.__version__
+
+
+def test_emulator_serve_prints_settings_and_serves() -> None:
+    import json
+    import subprocess
+    import sys
+
+    import httpx
+
+    command = [sys.executable, "-m", "aiospaces.cli", "emulator", "serve", "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # noqa: S603
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            assert first.startswith("aiospaces emulator listening on http://127.0.0.1:")
+            base_url = first.split()[4]
+            settings = json.loads("".join(process.stdout.readline() for _ in range(6)))
+            assert settings["pubnub"]["origin"] == base_url.removeprefix("http://")
+            response = httpx.get(f"{base_url}/v2/objects/sub-c-cli/channels")
+            assert response.json() == {"status": 200, "data": []}
+        finally:
+            process.terminate()

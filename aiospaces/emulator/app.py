@@ -1,0 +1,162 @@
+"""The Emulator: one Starlette app serving every emulated vendor on one origin.
+
+```python
+emulator = Emulator()
+async with aiospaces.Session(transport=emulator.transport()) as session:   # in-process
+    ...
+with emulator.serve() as base_url:                                          # loopback port
+    ...  # point official SDKs at base_url
+```
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import httpx
+from starlette.applications import Starlette
+
+from aiospaces.emulator.control import control_routes
+from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from starlette.routing import BaseRoute
+
+__all__ = ["DEFAULT_MAX_UPLOAD", "Emulator", "EmulatorTransport", "VendorEmulation"]
+
+DEFAULT_MAX_UPLOAD = 5 * 1024 * 1024
+"""PubNub's file size limit: 5 MiB."""
+
+
+class VendorEmulation(Protocol):
+    """What a vendor emulation plugs into the [Emulator][aiospaces.emulator.app.Emulator]."""
+
+    name: ClassVar[str]
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the vendor's HTTP routes (paths disjoint from every other vendor's)."""
+        ...
+
+    def reset(self) -> None:
+        """Forget all state."""
+        ...
+
+    def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Provision accounts or keys from a control-API payload; return what was created."""
+        ...
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the stored objects as JSON-ready data."""
+        ...
+
+    def settings(self, base_url: str) -> dict[str, Any]:
+        """Return what a client needs to talk to this emulation at ``base_url``."""
+        ...
+
+
+class Emulator:
+    """Emulate every vendor API in memory, with fault injection and a control API.
+
+    Args:
+        strict: Accept only seeded keys and accounts, and enforce auth and signatures.
+            Without it any key works and is provisioned on first use.
+        seed: Seed of the random generator behind probabilistic faults and generated ids.
+        max_upload_size: Largest file the storage endpoint accepts (bytes).
+        storage_dir: Keep uploaded files in this directory instead of memory.
+        faults: Fault rules installed from the start.
+    """
+
+    def __init__(
+        self,
+        *,
+        strict: bool = False,
+        seed: int | None = None,
+        max_upload_size: int = DEFAULT_MAX_UPLOAD,
+        storage_dir: Path | None = None,
+        faults: list[Fault] | None = None,
+    ) -> None:
+        from aiospaces.emulator.pubnub import PubNubEmulation  # noqa: PLC0415 - cycle
+        from aiospaces.emulator.storage import Storage  # noqa: PLC0415
+
+        self.strict = strict
+        self.storage = Storage(
+            secret=secrets.token_bytes(32), max_size=max_upload_size, directory=storage_dir
+        )
+        vendors: list[VendorEmulation] = [PubNubEmulation(self)]
+        self.vendors: dict[str, VendorEmulation] = {v.name: v for v in vendors}
+        routes: list[BaseRoute] = [*control_routes(self), *self.storage.routes()]
+        for vendor in self.vendors.values():
+            routes.extend(vendor.routes())
+        self._starlette = Starlette(routes=routes)
+        self.faults = FaultInjector(self._starlette, seed=seed)
+        for fault in faults or ():
+            self.faults.add(fault)
+
+    @property
+    def app(self) -> FaultInjector:
+        """The ASGI application (faults applied in front of the vendors' routes)."""
+        return self.faults
+
+    def reset(self) -> None:
+        """Forget every vendor's state, stored files and fault rules."""
+        for vendor in self.vendors.values():
+            vendor.reset()
+        self.storage.clear()
+        self.faults.clear()
+
+    def settings(self, base_url: str) -> dict[str, Any]:
+        """Return, per vendor, the settings a client needs to use this emulator at ``base_url``."""
+        return {name: vendor.settings(base_url) for name, vendor in self.vendors.items()}
+
+    def transport(self) -> EmulatorTransport:
+        """Return an httpx transport that calls the emulator in-process (no sockets)."""
+        return EmulatorTransport(self)
+
+    @contextlib.contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve the emulator with uvicorn in a background thread; yield its base URL."""
+        import uvicorn  # noqa: PLC0415 - only needed when serving on a port
+
+        config = uvicorn.Config(
+            self.app,
+            host=host,
+            port=port,
+            lifespan="off",
+            ws="none",
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="aiospaces-emulator", daemon=True)
+        thread.start()
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError(f"the emulator could not listen on {host}:{port}")
+            time.sleep(0.005)
+        bound = server.servers[0].sockets[0].getsockname()
+        try:
+            yield f"http://{bound[0]}:{bound[1]}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=5)
+
+
+class EmulatorTransport(httpx.AsyncBaseTransport):
+    """Call the emulator's ASGI app in-process; a dropped-connection fault raises ReadError."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._inner = httpx.ASGITransport(app=emulator.app, raise_app_exceptions=True)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send one request to the app and return its (buffered) response."""
+        try:
+            return await self._inner.handle_async_request(request)
+        except ConnectionDropped as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from exc

@@ -1,0 +1,167 @@
+"""PubNub file sharing: upload URLs, publish-file, list, get URL (307), download, delete.
+
+Bytes live in the emulator's [Storage][aiospaces.emulator.storage.Storage] under the key
+``{sub_key}/{channel hash}/{file id}/{file name}``, uploaded through the S3-style presigned POST
+that ``generate-upload-url`` hands out, exactly as PubNub's real flow does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from aiospaces.emulator.pubnub import MAX_LIMIT, PubNubError
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute
+
+    from aiospaces.emulator.pubnub import PubNubEmulation
+
+__all__ = ["file_key", "file_routes"]
+
+UPLOAD_CONTENT_TYPE = "text/plain; charset=utf-8"
+
+
+def file_key(sub: str, channel: str, file_id: str = "", name: str = "") -> str:
+    """Return the storage key (or, without id and name, the channel's key prefix)."""
+    digest = hashlib.sha256(channel.encode()).hexdigest()[:20]
+    prefix = f"{sub}/{digest}/"
+    return prefix + f"{file_id}/{name}" if file_id else prefix
+
+
+def _files_error(status: int, message: str) -> PubNubError:
+    return PubNubError(status, message, source="files")
+
+
+def _base_url(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
+    """Return the ``/v1/files`` routes of the PubNub emulation."""
+    storage = pn.emulator.storage
+
+    async def generate_upload_url(request: Request) -> Response:
+        sub, channel = request.path_params["sub"], request.path_params["channel"]
+        keyset = pn.keyset(sub)
+        body = await pn.authorize(request, keyset)
+        try:
+            payload = json.loads(body or b"null")
+        except ValueError:
+            payload = None
+        name = payload.get("name") if isinstance(payload, dict) else None
+        if not isinstance(name, str) or not name or "/" in name:
+            raise _files_error(400, "Invalid request body: 'name' must be a file name.")
+        file_id = str(uuid.uuid4())
+        upload = storage.presign_upload(
+            file_key(sub, channel, file_id, name),
+            content_type=UPLOAD_CONTENT_TYPE,
+            base_url=_base_url(request),
+        )
+        data = {"id": file_id, "name": name}
+        return JSONResponse({"status": 200, "data": data, "file_upload_request": upload})
+
+    async def publish_file(request: Request) -> Response:
+        params = request.path_params
+        keyset = pn.keyset(params["sub"], publish_key=params["pub"])
+        await pn.authorize(request, keyset)
+        try:
+            message = json.loads(params["payload"])
+        except ValueError as exc:
+            raise _files_error(400, "Invalid message: not JSON.") from exc
+        if not isinstance(message, str) and not (
+            isinstance(message, dict)
+            and isinstance(message.get("file"), dict)
+            and {"id", "name"} <= message["file"].keys()
+        ):
+            raise _files_error(400, "Invalid message: 'file' must carry 'id' and 'name'.")
+        timetoken = str(time.time_ns() // 100)
+        query = request.query_params
+        keyset.messages.append(
+            {
+                "channel": params["channel"],
+                "timetoken": timetoken,
+                "message": message,
+                "meta": json.loads(query.get("meta") or "null"),
+                "store": query.get("store", "1") == "1",
+                "ttl": query.get("ttl"),
+            }
+        )
+        return Response(f'[1,"Sent","{timetoken}"]', media_type='text/javascript; charset="UTF-8"')
+
+    async def list_files(request: Request) -> Response:
+        sub, channel = request.path_params["sub"], request.path_params["channel"]
+        keyset = pn.keyset(sub)
+        await pn.authorize(request, keyset)
+        raw_limit = request.query_params.get("limit", str(MAX_LIMIT))
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+            raise _files_error(400, f"limit must be an integer from 1 to {MAX_LIMIT}.")
+        after = _decode_next(request.query_params.get("next"))
+        prefix = file_key(sub, channel)
+        items: list[dict[str, str | int]] = []
+        for stored in storage.list(prefix):
+            file_id, _, name = stored.key[len(prefix) :].partition("/")
+            if after is None or file_id > after:
+                created = stored.created.strftime("%Y-%m-%dT%H:%M:%SZ")
+                items.append({"name": name, "id": file_id, "size": stored.size, "created": created})
+        items.sort(key=lambda item: str(item["id"]))
+        page = items[: int(raw_limit)]
+        more = len(items) > len(page)
+        token = _encode_next(str(page[-1]["id"])) if more else None
+        return JSONResponse({"status": 200, "data": page, "next": token, "count": len(page)})
+
+    async def file_url(request: Request) -> Response:
+        key = await _existing_key(request)
+        location = storage.presign_download(key, base_url=_base_url(request))
+        headers = {"Location": location, "Cache-Control": "public, max-age=3600, immutable"}
+        return Response(status_code=307, headers=headers)
+
+    async def delete_file(request: Request) -> Response:
+        storage.delete(await _existing_key(request))
+        return JSONResponse({"status": 200})
+
+    async def _existing_key(request: Request) -> str:
+        params = request.path_params
+        keyset = pn.keyset(params["sub"])
+        await pn.authorize(request, keyset)
+        key = file_key(params["sub"], params["channel"], params["file_id"], params["name"])
+        if storage.get(key) is None:
+            raise _files_error(404, "File not found.")
+        return key
+
+    channel_base = "/v1/files/{sub}/channels/{channel}"
+    one = channel_base + "/files/{file_id}/{name}"
+    publish = "/v1/files/publish-file/{pub}/{sub}/0/{channel}/0/{payload:path}"
+    return [
+        Route(
+            channel_base + "/generate-upload-url",
+            pn._endpoint(generate_upload_url),
+            methods=["POST"],
+        ),
+        Route(publish, pn._endpoint(publish_file), methods=["GET"]),
+        Route(channel_base + "/files", pn._endpoint(list_files), methods=["GET"]),
+        Route(one, pn._endpoint(file_url), methods=["GET"]),
+        Route(one, pn._endpoint(delete_file), methods=["DELETE"]),
+    ]
+
+
+def _encode_next(file_id: str) -> str:
+    return base64.urlsafe_b64encode(file_id.encode()).decode().rstrip("=")
+
+
+def _decode_next(token: str | None) -> str | None:
+    if not token:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise _files_error(400, "Invalid 'next' token.") from exc
