@@ -1,17 +1,17 @@
-"""The `make demo` workload until the vendor emulator lands: the core against a loopback server.
+"""The `make demo` workload: the core against the embedded emulator, over real sockets.
 
-It starts a small "notes" HTTP service on a free 127.0.0.1 port (uvicorn, real sockets) that
-fails every fifth request with a 503, then drives it through a client built on the core:
-concurrent creates with retries, a cursor-paginated listing, typed errors and validation,
-all over one shared connection pool. Any broken promise exits non-zero.
+It serves the emulator on a free 127.0.0.1 port, installs seeded fault rules through its control
+API (a share of writes answer 503, one read drops its connection), then drives PubNub's App
+Context spaces through a small client built on the core: concurrent upserts with retries, a
+filtered cursor-paginated listing, typed errors (404, 412) and validation, all over one shared
+connection pool. Any broken promise exits non-zero. (The full PubNub client replaces this
+client when it lands.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +20,13 @@ import attrs
 
 from aiospaces.core.builder import Builder, RequestSpec, require
 from aiospaces.core.client import BaseClient
-from aiospaces.core.convert import make_converter
-from aiospaces.core.errors import NotFoundError, ValidationError
+from aiospaces.core.convert import make_converter, wire
+from aiospaces.core.errors import NotFoundError, PreconditionFailedError, ValidationError
 from aiospaces.core.pagination import CursorPagination
 from aiospaces.core.session import Session
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     import httpx
 
@@ -34,148 +34,102 @@ if TYPE_CHECKING:
 
 __all__ = ["run"]
 
+SUB = "sub-c-demo"
 _converter = make_converter(key_style="camel")
 
 
 @attrs.frozen
-class Note:
-    """One stored note."""
+class Space:
+    """One App Context channel."""
 
     id: str
-    text: str
-    updated: float
+    name: str | None
+    updated: str
+    etag: str = attrs.field(metadata=wire("eTag"))
 
 
 @attrs.frozen
-class NotePage:
-    """One page of notes."""
+class SpacePage:
+    """One page of spaces."""
 
-    data: list[Note]
+    data: list[Space]
     next: str | None = None
+    total_count: int | None = None
 
 
-class _PutNote(Builder[Note]):
-    _note_id: str | None = None
-    _text = ""
+class _PutSpace(Builder[Space]):
+    _space_id: str | None = None
+    _name = ""
+    _if_match: str | None = None
 
-    def note_id(self, value: str) -> _PutNote:
-        self._note_id = value
+    def space_id(self, value: str) -> _PutSpace:
+        self._space_id = value
         return self
 
-    def text(self, value: str) -> _PutNote:
-        self._text = value
+    def name(self, value: str) -> _PutSpace:
+        self._name = value
+        return self
+
+    def if_match(self, etag: str) -> _PutSpace:
+        self._if_match = etag
         return self
 
     def _build(self) -> RequestSpec:
-        body = json.dumps({"text": self._text}).encode()
-        path = f"/notes/{require(self._note_id, 'note_id')}"
+        body = json.dumps({"name": self._name}).encode()
         headers = {"Content-Type": "application/json"}
-        return RequestSpec(method="PUT", path=path, body=body, headers=headers)
+        if self._if_match:
+            headers["If-Match"] = self._if_match
+        path = f"/v2/objects/{SUB}/channels/{require(self._space_id, 'space_id')}"
+        return RequestSpec(method="PATCH", path=path, body=body, headers=headers)
 
-    async def _parse(self, response: httpx.Response) -> Note:
-        return _converter.structure(response.json(), Note)
+    async def _parse(self, response: httpx.Response) -> Space:
+        return _converter.structure(response.json()["data"], Space)
 
 
-class _GetNote(_PutNote):
+class _GetSpace(_PutSpace):
     def _build(self) -> RequestSpec:
-        return RequestSpec(method="GET", path=f"/notes/{require(self._note_id, 'note_id')}")
+        path = f"/v2/objects/{SUB}/channels/{require(self._space_id, 'space_id')}"
+        return RequestSpec(method="GET", path=path)
 
 
-class _ListNotes(CursorPagination[NotePage, Note]):
-    _limit = 10
+class _ListSpaces(CursorPagination[SpacePage, Space]):
+    _filter = ""
     _start: str | None = None
 
+    def filter(self, expression: str) -> _ListSpaces:
+        self._filter = expression
+        return self
+
     def _build(self) -> RequestSpec:
-        query = [("limit", str(self._limit))] + ([("start", self._start)] if self._start else [])
-        return RequestSpec(method="GET", path="/notes", query=query)
+        query = [("limit", "10"), ("count", "true"), ("filter", self._filter)]
+        if self._start:
+            query.append(("start", self._start))
+        return RequestSpec(method="GET", path=f"/v2/objects/{SUB}/channels", query=query)
 
-    async def _parse(self, response: httpx.Response) -> NotePage:
-        return _converter.structure(response.json(), NotePage)
+    async def _parse(self, response: httpx.Response) -> SpacePage:
+        return _converter.structure(response.json(), SpacePage)
 
-    def _items(self, page: NotePage) -> Sequence[Note]:
+    def _items(self, page: SpacePage) -> Sequence[Space]:
         return page.data
 
-    def _next_cursor(self, page: NotePage) -> str | None:
+    def _next_cursor(self, page: SpacePage) -> str | None:
         return page.next
 
     def _set_cursor(self, cursor: str) -> None:
         self._start = cursor
 
 
-class _Notes(BaseClient):
-    vendor = "notes"
+class _Spaces(BaseClient):
+    vendor = "pubnub"
 
-    def put(self, **kwargs: Any) -> _PutNote:
-        return _PutNote(self, **kwargs)
+    def put(self, **kwargs: Any) -> _PutSpace:
+        return _PutSpace(self, **kwargs)
 
-    def get(self, **kwargs: Any) -> _GetNote:
-        return _GetNote(self, **kwargs)
+    def get(self, **kwargs: Any) -> _GetSpace:
+        return _GetSpace(self, **kwargs)
 
-    def list(self) -> _ListNotes:
-        return _ListNotes(self)
-
-
-def _notes_app() -> Callable[..., Any]:
-    notes: dict[str, dict[str, Any]] = {}
-    counter = 0
-
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        nonlocal counter
-        counter += 1
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        status = 200
-        payload: Any = None
-        path, method = scope["path"], scope["method"]
-        headers = [(b"content-type", b"application/json"), (b"x-request-id", b"%d" % counter)]
-        if counter % 5 == 0:
-            status, payload = 503, {"error": {"type": "unavailable", "messages": ["try again"]}}
-            headers.append((b"retry-after-ms", b"20"))
-        elif path == "/notes":
-            query = dict(p.split("=", 1) for p in scope["query_string"].decode().split("&") if p)
-            start = int(base64.b64decode(query["start"] + "==")) if "start" in query else 0
-            limit = int(query.get("limit", "100"))
-            ordered = [notes[k] for k in sorted(notes)]
-            payload = {"data": ordered[start : start + limit]}
-            if start + limit < len(ordered):
-                payload["next"] = base64.b64encode(b"%d" % (start + limit)).decode().rstrip("=")
-        elif method == "PUT":
-            note_id = path.rsplit("/", 1)[1]
-            notes[note_id] = {"id": note_id, **json.loads(body), "updated": time.time()}
-            payload = notes[note_id]
-        elif path.rsplit("/", 1)[1] in notes:
-            payload = notes[path.rsplit("/", 1)[1]]
-        else:
-            status = 404
-            payload = {"error": {"type": "not_found", "messages": ["no such note"]}}
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
-
-    return app
-
-
-def _serve() -> tuple[str, Callable[[], None]]:
-    import uvicorn  # noqa: PLC0415 - the demo needs the [emulator] extra
-
-    config = uvicorn.Config(
-        _notes_app(), host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=5)
-
-    return f"http://127.0.0.1:{port}", stop
+    def list(self, **kwargs: Any) -> _ListSpaces:
+        return _ListSpaces(self, **kwargs)
 
 
 def _check(condition: bool, what: str) -> None:
@@ -186,49 +140,70 @@ def _check(condition: bool, what: str) -> None:
 
 async def _workload(base_url: str, backend: Backend, count: int) -> None:
     async with Session(backend=backend) as session:
-        writer = _Notes(session, base_url=base_url)
-        reader = _Notes(session, base_url=base_url, max_retries=4)
+        writer = _Spaces(session, base_url=base_url)
+        reader = _Spaces(session, base_url=base_url, max_retries=4)
         _check(writer.session.http_client is reader.session.http_client, "two clients, one pool")
+        faults = [
+            {"method": "PATCH", "path": "/v2/objects/*", "status": 503, "probability": 0.2,
+             "headers": {"retry-after-ms": "20"}, "body": {"error": "busy"}},
+            {"method": "GET", "path": "/v2/objects/*", "drop": True, "times": 1},
+        ]  # fmt: skip
+        for fault in faults:
+            added = await session.http_client.post(f"{base_url}/_emulator/faults", json=fault)
+            added.raise_for_status()
 
         attempts: list[int] = []
         limiter = anyio.CapacityLimiter(8)
 
-        async def put(i: int) -> None:
+        async def put(space_id: str, name: str) -> None:
             async with limiter:
-                envelope = await writer.put(note_id=f"note-{i:03}", text=f"hello {i}").future()
+                envelope = await writer.put(space_id=space_id, name=name).max_retries(6).future()
                 attempts.append(envelope.status.attempts)
 
         started = time.perf_counter()
         async with anyio.create_task_group() as tg:
             for i in range(count):
-                tg.start_soon(put, i)
+                tg.start_soon(put, f"room-{i:03}", f"Room {i}")
+            for i in range(5):
+                tg.start_soon(put, f"hall-{i}", f"Hall {i}")
         took = time.perf_counter() - started
         retried = sum(a - 1 for a in attempts)
-        _check(len(attempts) == count, f"created {count} notes in {took * 1000:.0f} ms")
+        _check(len(attempts) == count + 5, f"upserted {count + 5} spaces in {took * 1000:.0f} ms")
         _check(retried > 0, f"{retried} injected 503s were retried transparently")
 
-        listed = [note.id async for note in reader.list()]
-        pages = [page async for page in reader.list().pages()]
-        _check(len(listed) == count, f"listed {len(listed)} notes across {len(pages)} pages")
+        rooms = reader.list(filter='name LIKE "Room*"')
+        listed = [space.id async for space in rooms]
+        pages = [page async for page in rooms.pages()]
+        _check(len(listed) == count, f"listed {len(listed)} rooms across {len(pages)} pages")
+        _check(pages[0].total_count == count, f"totalCount {pages[0].total_count}")
 
         try:
-            await reader.get(note_id="missing").max_retries(6)
+            await reader.get(space_id="missing")
         except NotFoundError as error:
-            _check(error.error_type == "not_found", f"typed error: {error}")
+            _check(error.status_code == 404, f"typed error: {error}")
+        first = await reader.get(space_id="room-000")
+        await writer.put(space_id="room-000", name="Room zero").if_match(first.etag)
         try:
-            await reader.get(note_id="")
+            await writer.put(space_id="room-000", name="stale").if_match(first.etag)
+        except PreconditionFailedError as error:
+            _check(error.status_code == 412, f"stale eTag refused: {error.message}")
+        try:
+            await reader.get(space_id="")
         except ValidationError as error:
-            _check("note_id" in str(error), f"validated before I/O: {error}")
+            _check("space_id" in str(error), f"validated before I/O: {error}")
+        rules = (await session.http_client.get(f"{base_url}/_emulator/faults")).json()
+        fired = {rule["status"] or "drop": rule["fired"] for rule in rules}
+        _check(fired["drop"] == 1, f"faults fired (seeded, reproducible): {fired}")
         stats = session.pool_stats()
         _check(stats is not None and stats.in_flight == 0, f"pool after the run: {stats}")
 
 
 def run(backend: Backend = "httpx", count: int = 25) -> None:
-    """Serve the notes service on loopback and run the workload against it."""
-    base_url, stop = _serve()
-    print(f"aiospaces demo: notes service on {base_url}, backend={backend}")
-    try:
+    """Serve the emulator on loopback and run the workload against it."""
+    from aiospaces.emulator import Emulator  # noqa: PLC0415 - needs the [emulator] extra
+
+    emulator = Emulator(seed=7)
+    with emulator.serve() as base_url:
+        print(f"aiospaces demo: emulator on {base_url}, backend={backend}")
         asyncio.run(_workload(base_url, backend, count))
-    finally:
-        stop()
     print("demo finished: every check passed")

@@ -11,7 +11,7 @@ runner = CliRunner()
 def test_demo_runs_end_to_end() -> None:
     result = runner.invoke(app, ["demo", "--count", "12"])
     assert result.exit_code == 0, result.output
-    assert "listed 12 notes" in result.output
+    assert "listed 12 rooms" in result.output
     assert "every check passed" in result.output
 
 

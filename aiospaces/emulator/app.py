@@ -12,6 +12,7 @@ with emulator.serve() as base_url:                                          # lo
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import threading
 import time
@@ -124,6 +125,9 @@ class Emulator:
         """Serve the emulator with uvicorn in a background thread; yield its base URL."""
         import uvicorn  # noqa: PLC0415 - only needed when serving on a port
 
+        uvicorn_errors = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, _HideDroppedConnections) for f in uvicorn_errors.filters):
+            uvicorn_errors.addFilter(_HideDroppedConnections())
         config = uvicorn.Config(
             self.app,
             host=host,
@@ -146,6 +150,13 @@ class Emulator:
         finally:
             server.should_exit = True
             thread.join(timeout=5)
+
+
+class _HideDroppedConnections(logging.Filter):
+    """Keep uvicorn from logging a traceback for every connection a fault drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
 class EmulatorTransport(httpx.AsyncBaseTransport):
