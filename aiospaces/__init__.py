@@ -1,5 +1,6 @@
 """aiospaces: an asyncio-native SDK for the spaces APIs of PubNub, Mux and NeuroIO."""
 
+from aiospaces._version import __version__
 from aiospaces.core.builder import Envelope, Status
 from aiospaces.core.errors import (
     AiospacesError,
@@ -23,8 +24,7 @@ from aiospaces.core.errors import (
 )
 from aiospaces.core.retry import RetryPolicy
 from aiospaces.core.session import Session
-
-__version__ = "0.1.0"
+from aiospaces.pubnub.client import PubNub
 
 __all__ = [
     "APIError",
@@ -40,6 +40,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PreconditionFailedError",
+    "PubNub",
     "RateLimitError",
     "RetryPolicy",
     "ServerError",

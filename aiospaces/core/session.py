@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from aiospaces.core.errors import SessionClosedError, ValidationError
 from aiospaces.core.retry import RetryPolicy
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     import httpx
+
+    from aiospaces.pubnub.client import PubNub
 
 __all__ = ["Session"]
 
@@ -107,6 +109,12 @@ class Session:
     def http_client(self) -> httpx.AsyncClient:
         """The one ``httpx.AsyncClient`` every client of this session sends through."""
         return self.transport.client
+
+    def pubnub(self, **settings: Any) -> PubNub:
+        """Return a PubNub client on this session's pool (settings as ``PubNubConfig``)."""
+        from aiospaces.pubnub.client import PubNub  # noqa: PLC0415 - vendors import the core
+
+        return PubNub(self, **settings)
 
     def pool_stats(self) -> PoolStats | None:
         """Return open and in-flight connection counts, or None if the transport has no pool."""

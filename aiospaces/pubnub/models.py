@@ -1,0 +1,78 @@
+"""Typed results of the PubNub Spaces calls."""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: TC003 - cattrs reads the annotations at run time
+from typing import Any, Literal
+
+import attrs
+
+from aiospaces.core.convert import make_converter, wire
+
+__all__ = ["Page", "Space", "SpacePage", "converter"]
+
+
+@attrs.frozen
+class Space:
+    """A Space: a PubNub App Context channel.
+
+    Attributes:
+        id: The space id (the channel name).
+        name: Display name.
+        description: Free text.
+        custom: Flat custom data (present only when fetched with ``include_custom``).
+        status: Free-form status.
+        type: Free-form type.
+        updated: When the space last changed.
+        etag: Version tag; pass it to ``if_matches_etag`` for a safe update.
+    """
+
+    id: str
+    updated: datetime
+    etag: str = attrs.field(metadata=wire("eTag"))
+    name: str | None = None
+    description: str | None = None
+    custom: dict[str, Any] | None = None
+    status: str | None = None
+    type: str | None = None
+
+
+@attrs.frozen
+class Page:
+    """A cursor to another page of a listing; pass it back with ``.page(...)``."""
+
+    cursor: str
+    direction: Literal["next", "prev"] = "next"
+
+
+@attrs.frozen
+class SpacePage:
+    """One page of spaces.
+
+    Attributes:
+        data: The spaces on this page.
+        total_count: How many spaces match in all (only with ``include_total_count``).
+        next: The following page, if there is one.
+        prev: The preceding page, if there is one.
+    """
+
+    data: list[Space]
+    total_count: int | None = None
+    next: Page | None = None
+    prev: Page | None = None
+
+
+converter = make_converter(key_style="camel")
+"""The PubNub wire converter (camelCase keys)."""
+
+
+def _structure_page(value: Any, _: type) -> SpacePage:
+    return SpacePage(
+        data=converter.structure(value.get("data") or [], list[Space]),
+        total_count=value.get("totalCount"),
+        next=Page(value["next"], "next") if value.get("next") else None,
+        prev=Page(value["prev"], "prev") if value.get("prev") else None,
+    )
+
+
+converter.register_structure_hook(SpacePage, _structure_page)

@@ -1,0 +1,19 @@
+"""The runnable examples in docs/ must keep running."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+@pytest.mark.parametrize("page", ["pubnub-spaces.md"])
+def test_first_python_example_runs(page: str, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (DOCS / page).read_text()
+    match = re.search(r"```python\n(.*?)```", text, re.S)
+    assert match is not None
+    exec(compile(match.group(1), page, "exec"), {"__name__": "__docs__"})  # noqa: S102
+    assert "Room 1" in capsys.readouterr().out
