@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-import uvicorn
+
+from aiospaces.emulator.app import serve_asgi
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -65,23 +65,5 @@ async def loopback_app(scope: Scope, receive: Receive, send: Send) -> None:
 @pytest.fixture(scope="session")
 def loopback_url() -> Iterator[str]:
     """Serve ``loopback_app`` with uvicorn on a free 127.0.0.1 port for the whole test run."""
-    config = uvicorn.Config(
-        loopback_app,
-        host="127.0.0.1",
-        port=0,
-        lifespan="off",
-        ws="none",
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the loopback server did not start")
-        threading.Event().wait(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
+    with serve_asgi(loopback_app) as url:
+        yield url

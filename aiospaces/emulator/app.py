@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from starlette.routing import BaseRoute
+    from starlette.types import ASGIApp
 
-__all__ = ["DEFAULT_MAX_UPLOAD", "Emulator", "EmulatorTransport", "VendorEmulation"]
+__all__ = ["DEFAULT_MAX_UPLOAD", "Emulator", "EmulatorTransport", "VendorEmulation", "serve_asgi"]
 
 DEFAULT_MAX_UPLOAD = 5 * 1024 * 1024
 """PubNub's file size limit: 5 MiB."""
@@ -123,33 +124,40 @@ class Emulator:
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Serve the emulator with uvicorn in a background thread; yield its base URL."""
-        import uvicorn  # noqa: PLC0415 - only needed when serving on a port
-
         uvicorn_errors = logging.getLogger("uvicorn.error")
         if not any(isinstance(f, _HideDroppedConnections) for f in uvicorn_errors.filters):
             uvicorn_errors.addFilter(_HideDroppedConnections())
-        config = uvicorn.Config(
-            self.app,
-            host=host,
-            port=port,
-            lifespan="off",
-            ws="none",
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="aiospaces-emulator", daemon=True)
-        thread.start()
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError(f"the emulator could not listen on {host}:{port}")
-            time.sleep(0.005)
-        bound = server.servers[0].sockets[0].getsockname()
-        try:
-            yield f"http://{bound[0]}:{bound[1]}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=5)
+        with serve_asgi(self.app, host, port) as base_url:
+            yield base_url
+
+
+@contextlib.contextmanager
+def serve_asgi(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve any ASGI app with uvicorn in a background thread; yield its base URL."""
+    import uvicorn  # noqa: PLC0415 - only needed when serving on a port
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="off",
+        ws="none",
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="aiospaces-emulator", daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"could not listen on {host}:{port}")
+        time.sleep(0.005)
+    bound = server.servers[0].sockets[0].getsockname()
+    try:
+        yield f"http://{bound[0]}:{bound[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
 
 
 class _HideDroppedConnections(logging.Filter):
