@@ -2,31 +2,48 @@
 
 Run it from the repository root:
 
-    .venv/bin/python benchmarks/overhead.py                 # full run, ~3-5 minutes on 2 cores
-    .venv/bin/python benchmarks/overhead.py --quick         # smoke run, ~30 seconds
+    .venv/bin/python benchmarks/overhead.py                 # both workloads, ~6 minutes on 2 cores
+    .venv/bin/python benchmarks/overhead.py --quick         # smoke run, about a minute
+    .venv/bin/python benchmarks/overhead.py --workload fetch_space --repeat 5
     .venv/bin/python benchmarks/overhead.py --repeat 7 --requests 8000 --json overhead.json
 
-What it measures: a small JSON ``GET /v1/thing/abc`` answered by a stdlib-only keep-alive
-HTTP/1.1 server (``benchmarks/_loopback_server.py``) that runs in its own process on a free
-port of 127.0.0.1. Every client parses the JSON body (``json.loads`` for the raw clients, an
-attrs model for the SDK), and for each client two figures are taken:
+Both workloads are answered by a stdlib-only keep-alive HTTP/1.1 server
+(``benchmarks/_loopback_server.py``) that runs in its own process on a free port of 127.0.0.1.
+Every client parses the JSON body (``json.loads`` for the raw clients, a typed model for the
+SDKs), and for each client two figures are taken:
 
 * ``seq``: microseconds per request, one request at a time (after a warm-up of 50 requests);
 * ``c=100``: requests per second with 100 asyncio tasks pulling from a shared counter (after
   a concurrent warm-up that opens the connections).
 
-The clients: ``raw httpx`` (``httpx.AsyncClient()`` with default settings), ``raw
-httpx+aiohttp`` (``httpx.AsyncClient(transport=httpx_aiohttp.AiohttpTransport())``), ``raw
-aiohttp`` (``aiohttp.ClientSession()``), ``sdk (httpx)`` (``aiospaces.Session()``) and ``sdk
-(aiohttp)`` (``aiospaces.Session(backend="aiohttp")``).
-
-Each figure of each client is measured in a fresh Python process (this script with
-``--child``) once per repetition; repetitions interleave the clients, and the table reports
-the median with the min..max spread, plus SDK/raw ratios checked against the targets:
+Workload ``thing`` (``--workload thing``): a small JSON ``GET /v1/thing/abc``, parsed into an
+attrs model by a minimal aiospaces vendor client. The clients: ``raw httpx``
+(``httpx.AsyncClient()`` with default settings), ``raw httpx+aiohttp``
+(``httpx.AsyncClient(transport=httpx_aiohttp.AiohttpTransport())``), ``raw aiohttp``
+(``aiohttp.ClientSession()``), ``sdk (httpx)`` (``aiospaces.Session()``) and ``sdk (aiohttp)``
+(``aiospaces.Session(backend="aiohttp")``). The SDK/raw ratios are checked against targets:
 ``sdk (httpx)`` at most 1.1x the µs/request of raw httpx and at least 1.0x its req/s at
 c=100, and ``sdk (aiohttp)`` at least 0.8x the req/s of raw httpx over aiohttp at c=100.
-The server's and the client's CPU use during the timed window are recorded too (Linux only),
-to show that the server is not the bottleneck.
+
+Workload ``fetch_space`` (``--workload fetch_space``): PubNub App Context "fetch space",
+``GET /v2/objects/sub-c-bench/channels/room-1?include=...``, answered with a realistic App
+Context body. The clients: ``raw httpx (fetch_space)`` (``httpx.AsyncClient()`` GETting the
+URL aiospaces sends, then ``json.loads``), ``aiospaces (fetch_space)`` and ``aiospaces aiohttp
+(fetch_space)`` (``session.pubnub(...).fetch_space(space_id="room-1").include_custom()`` on
+``aiospaces.Session()`` and ``aiospaces.Session(backend="aiohttp")``, returning a typed
+``Space``), and ``official pubnub (fetch_space)`` (the official ``pubnub`` SDK's
+``PubNubAsyncio``, with ``PN_ENABLE_ENTITIES=1`` and ``enable_subscribe=False``, awaiting
+``fetch_space(space_id="room-1", include_custom=True).future()``). Its ratios (aiospaces over
+raw httpx, and aiospaces over the official SDK) carry no targets.
+
+Each figure of each client is measured in a fresh Python process (this script with
+``--child``) once per repetition; repetitions interleave the clients of a workload, and each
+workload's table reports the median with the min..max spread, plus the ratios. The server's
+and the client's CPU use during the timed window are recorded too (Linux only), to show that
+the server is not the bottleneck, and so is the number of connections in httpx's own
+(httpcore) pool at the end of the window: at c=100 it varies with the warm-up's timing (httpx
+keeps at most 20 idle connections) and, since httpcore scans its connections for every
+request, it can move the req/s figure; compare c=100 figures over httpx with it in view.
 """
 
 from __future__ import annotations
@@ -44,12 +61,15 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import aiohttp
 import attrs
+import httpcore
 import httpx
 import httpx_aiohttp
 
@@ -57,6 +77,7 @@ import aiospaces
 from aiospaces.core.builder import Builder, RequestSpec, require
 from aiospaces.core.client import BaseClient
 from aiospaces.core.convert import make_converter
+from aiospaces.pubnub.client import PNSDK
 
 # -- the SDK side: a minimal vendor client ---------------------------------------------------
 
@@ -103,7 +124,7 @@ class BenchClient(BaseClient):
 Fetch = Callable[[], Awaitable[object]]
 Mode = Literal["seq", "conc"]
 
-#: Display name -> command-line key, in table order.
+#: Workload ``thing``: display name -> command-line key, in table order.
 CLIENTS: dict[str, str] = {
     "raw httpx": "raw-httpx",
     "raw httpx+aiohttp": "raw-httpx-aiohttp",
@@ -113,6 +134,23 @@ CLIENTS: dict[str, str] = {
 }
 PATH = "/v1/thing/abc"
 
+#: Workload ``fetch_space``: display name -> command-line key, in table order.
+SPACE_CLIENTS: dict[str, str] = {
+    "raw httpx (fetch_space)": "fs-raw-httpx",
+    "aiospaces (fetch_space)": "fs-aiospaces-httpx",
+    "aiospaces aiohttp (fetch_space)": "fs-aiospaces-aiohttp",
+    "official pubnub (fetch_space)": "fs-official-pubnub",
+}
+SUBSCRIBE_KEY = "sub-c-bench"
+PUBLISH_KEY = "pub-c-bench"
+USER_ID = "bench"
+SPACE_ID = "room-1"
+#: Exactly the path and query aiospaces sends for ``fetch_space(...).include_custom()``.
+SPACE_PATH = (
+    f"/v2/objects/{SUBSCRIBE_KEY}/channels/{SPACE_ID}"
+    f"?include=custom%2Cstatus%2Ctype&pnsdk={quote(PNSDK, safe='')}&uuid={USER_ID}"
+)
+
 
 def _check_status(status: int) -> None:
     if status != 200:
@@ -120,8 +158,10 @@ def _check_status(status: int) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _raw_httpx(base_url: str, *, aiohttp_transport: bool) -> AsyncIterator[Fetch]:
-    url = base_url + PATH
+async def _raw_httpx(
+    base_url: str, *, aiohttp_transport: bool, path: str = PATH
+) -> AsyncIterator[Fetch]:
+    url = base_url + path
     kwargs: dict[str, Any] = {}
     if aiohttp_transport:
         kwargs["transport"] = httpx_aiohttp.AiohttpTransport()
@@ -160,7 +200,66 @@ async def _sdk(base_url: str, *, backend: Literal["httpx", "aiohttp"]) -> AsyncI
         yield fetch
 
 
-def open_client(key: str, base_url: str) -> contextlib.AbstractAsyncContextManager[Fetch]:
+@contextlib.asynccontextmanager
+async def _aiospaces_fetch_space(
+    port: int, *, backend: Literal["httpx", "aiohttp"]
+) -> AsyncIterator[Fetch]:
+    async with aiospaces.Session(backend=backend) as session:
+        pn = session.pubnub(
+            subscribe_key=SUBSCRIBE_KEY, user_id=USER_ID, origin=f"127.0.0.1:{port}", ssl=False
+        )
+
+        async def fetch() -> object:
+            return await pn.fetch_space(space_id=SPACE_ID).include_custom()
+
+        yield fetch
+
+
+@contextlib.asynccontextmanager
+async def _official_fetch_space(port: int) -> AsyncIterator[Fetch]:
+    # The Spaces ("entities") calls exist only with this flag set before pubnub is imported,
+    # which is why the import happens here, in the child process that measures this client.
+    os.environ["PN_ENABLE_ENTITIES"] = "1"
+    from pubnub.pnconfiguration import PNConfiguration  # noqa: PLC0415 - needs the flag
+    from pubnub.pubnub_asyncio import PubNubAsyncio  # noqa: PLC0415 - needs the flag
+
+    with warnings.catch_warnings():
+        # "Mutable config will be deprecated in the future." from PNConfiguration's setters
+        warnings.filterwarnings("ignore", "Mutable config", DeprecationWarning)
+        config = PNConfiguration()
+        config.subscribe_key = SUBSCRIBE_KEY
+        config.publish_key = PUBLISH_KEY
+        config.user_id = USER_ID
+        config.origin = f"127.0.0.1:{port}"
+        config.ssl = False
+        # its subscription manager would open (and leak) an event loop; nothing subscribes here
+        config.enable_subscribe = False
+        pubnub = PubNubAsyncio(config)
+    try:
+
+        async def fetch() -> object:
+            envelope = await pubnub.fetch_space(space_id=SPACE_ID, include_custom=True).future()
+            if envelope.is_error():
+                raise RuntimeError(f"official pubnub: error envelope {envelope.status!r}")
+            data: object = envelope.result.data
+            return data
+
+        yield fetch
+    finally:
+        await pubnub.stop()
+
+
+def open_client(
+    key: str, base_url: str, port: int
+) -> contextlib.AbstractAsyncContextManager[Fetch]:
+    if key == "fs-raw-httpx":
+        return _raw_httpx(base_url, aiohttp_transport=False, path=SPACE_PATH)
+    if key == "fs-aiospaces-httpx":
+        return _aiospaces_fetch_space(port, backend="httpx")
+    if key == "fs-aiospaces-aiohttp":
+        return _aiospaces_fetch_space(port, backend="aiohttp")
+    if key == "fs-official-pubnub":
+        return _official_fetch_space(port)
     if key == "raw-httpx":
         return _raw_httpx(base_url, aiohttp_transport=False)
     if key == "raw-httpx-aiohttp":
@@ -204,14 +303,33 @@ async def _drain(fetch: Fetch, requests: int, concurrency: int) -> None:
             group.create_task(worker())
 
 
+def _ident(value: object) -> object:
+    """Return the ``id`` of a parsed response: a model, a dict, or an App Context envelope."""
+    if isinstance(value, dict):
+        data = value.get("data", value)
+        return data.get("id") if isinstance(data, dict) else None
+    return getattr(value, "id", None)
+
+
+def _pooled_connections() -> int | None:
+    """Return the connections held by this process's httpcore pools (None: no such pool).
+
+    At c=100 over httpx this number is decided by the warm-up's timing (httpx keeps at most
+    20 idle connections), and it can move the req/s figure: httpcore's pool scans its
+    connections for every request.
+    """
+    pools = [obj for obj in gc.get_objects() if isinstance(obj, httpcore.AsyncConnectionPool)]
+    return sum(len(pool.connections) for pool in pools) if pools else None
+
+
 async def measure(
     key: str, mode: Mode, port: int, requests: int, server_pid: int | None
 ) -> dict[str, Any]:
     """Warm up, then time ``requests`` requests of one client in one mode."""
-    async with open_client(key, f"http://127.0.0.1:{port}") as fetch:
+    expected = WORKLOADS[workload_of(key)].expected_id
+    async with open_client(key, f"http://127.0.0.1:{port}", port) as fetch:
         first = await fetch()
-        ident = first.get("id") if isinstance(first, dict) else getattr(first, "id", None)
-        if ident != "abc":
+        if _ident(first) != expected:
             raise RuntimeError(f"{key}: unexpected response {first!r}")
         if mode == "seq":
             for _ in range(WARMUP):
@@ -230,6 +348,7 @@ async def measure(
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_before
         server_after = process_cpu_seconds(server_pid) if server_pid else None
+        pooled = _pooled_connections()
     server_cpu = (
         (server_after - server_before) / elapsed
         if server_before is not None and server_after is not None
@@ -244,6 +363,7 @@ async def measure(
         "requests_per_s": requests / elapsed,
         "client_cpu": cpu / elapsed,
         "server_cpu": server_cpu,
+        "pooled_connections": pooled,
     }
 
 
@@ -269,6 +389,46 @@ TARGETS = (
     Target("sdk (aiohttp)", "raw httpx+aiohttp", "seq"),
     Target("sdk (aiohttp)", "raw httpx+aiohttp", "conc", ">=", 0.80),
 )
+SPACE_TARGETS = (
+    Target("aiospaces (fetch_space)", "raw httpx (fetch_space)", "seq"),
+    Target("aiospaces (fetch_space)", "raw httpx (fetch_space)", "conc"),
+    Target("aiospaces aiohttp (fetch_space)", "official pubnub (fetch_space)", "conc"),
+    Target("aiospaces (fetch_space)", "official pubnub (fetch_space)", "seq"),
+    Target("aiospaces (fetch_space)", "official pubnub (fetch_space)", "conc"),
+)
+
+
+@attrs.frozen
+class Workload:
+    """One request shape, its clients (display name -> child key) and its ratios."""
+
+    title: str
+    clients: dict[str, str]
+    targets: tuple[Target, ...]
+    expected_id: str
+    default_requests: int
+
+
+DEFAULT_REQUESTS = 4000
+SPACE_DEFAULT_REQUESTS = 3000
+WORKLOADS: dict[str, Workload] = {
+    "thing": Workload(f"thing (`GET {PATH}`)", CLIENTS, TARGETS, "abc", DEFAULT_REQUESTS),
+    "fetch_space": Workload(
+        f"fetch_space (`GET /v2/objects/{SUBSCRIBE_KEY}/channels/{SPACE_ID}`, App Context body)",
+        SPACE_CLIENTS,
+        SPACE_TARGETS,
+        SPACE_ID,
+        SPACE_DEFAULT_REQUESTS,
+    ),
+}
+
+
+def workload_of(key: str) -> str:
+    """Return the name of the workload a child key belongs to."""
+    for name, workload in WORKLOADS.items():
+        if key in workload.clients.values():
+            return name
+    raise ValueError(f"unknown client {key!r}")
 
 
 @contextlib.contextmanager
@@ -336,17 +496,29 @@ def _cpu(samples: list[dict[str, Any]], field: str) -> str:
     return f"{100 * statistics.median(values):.0f}%" if values else "n/a"
 
 
+def _pools(samples: list[dict[str, Any]]) -> str:
+    """Return the min..max of the connections pooled at c=100 (httpx's own pool only)."""
+    values = [s["pooled_connections"] for s in samples if s.get("pooled_connections") is not None]
+    if not values:
+        return "—"
+    return str(values[0]) if min(values) == max(values) else f"{min(values)}..{max(values)}"
+
+
 def render(
-    results: dict[str, dict[Mode, list[dict[str, Any]]]], repeat: int, requests: int
+    workload: Workload,
+    results: dict[str, dict[Mode, list[dict[str, Any]]]],
+    repeat: int,
+    requests: int,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Return the markdown report and the ratio rows."""
+    """Return the markdown report and the ratio rows of one workload."""
     lines = [
+        f"Workload {workload.title}.",
         f"Loopback overhead: {repeat} repetitions x {requests:,} requests per figure, "
         f"fresh process each; Python {platform.python_version()}, {os.cpu_count()} CPUs.",
         "",
         "| client | seq µs/req (median) | seq min..max | c=100 req/s (median) "
-        "| c=100 min..max | CPU client/server (c=100) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| c=100 min..max | CPU client/server (c=100) | httpcore pool (c=100) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, by_mode in results.items():
         seq = [_value(s, "seq") for s in by_mode["seq"]]
@@ -354,7 +526,8 @@ def render(
         cpu = f"{_cpu(by_mode['conc'], 'client_cpu')} / {_cpu(by_mode['conc'], 'server_cpu')}"
         lines.append(
             f"| {name} | {_fmt(statistics.median(seq), 'seq')} | {_spread(seq, 'seq')} "
-            f"| {_fmt(statistics.median(conc), 'conc')} | {_spread(conc, 'conc')} | {cpu} |"
+            f"| {_fmt(statistics.median(conc), 'conc')} | {_spread(conc, 'conc')} | {cpu} "
+            f"| {_pools(by_mode['conc'])} |"
         )
     lines += [
         "",
@@ -362,7 +535,7 @@ def render(
         "|---|---|---:|---:|---:|---|",
     ]
     rows: list[dict[str, Any]] = []
-    for target in TARGETS:
+    for target in workload.targets:
         sdk = [_value(s, target.mode) for s in results[target.sdk][target.mode]]
         base = [_value(s, target.mode) for s in results[target.base][target.mode]]
         ratio = statistics.median(sdk) / statistics.median(base)
@@ -396,38 +569,79 @@ def render(
 
 def _versions() -> dict[str, str]:
     found = {}
-    for dist in ("httpx", "httpcore", "aiohttp", "httpx-aiohttp", "anyio", "attrs", "cattrs"):
+    dists = ("httpx", "httpcore", "aiohttp", "httpx-aiohttp", "anyio", "attrs", "cattrs", "pubnub")
+    for dist in dists:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found[dist] = importlib.metadata.version(dist)
     found["aiospaces"] = aiospaces.__version__
     return found
 
 
-def run_parent(args: argparse.Namespace) -> None:
-    names = list(CLIENTS)
-    results: dict[str, dict[Mode, list[dict[str, Any]]]] = {
-        name: {"seq": [], "conc": []} for name in names
-    }
-    total = args.repeat * 2 * len(names)
+def _pool_note(sample: dict[str, Any]) -> str:
+    pooled = sample.get("pooled_connections")
+    return "" if pooled is None else f" ({pooled} pooled connections)"
+
+
+Results = dict[str, dict[Mode, list[dict[str, Any]]]]
+
+
+def run_workload(
+    workload: Workload, repeat: int, requests: int, port: int, server_pid: int, started: float
+) -> Results:
+    """Measure every figure of every client of one workload, ``repeat`` times, interleaved."""
+    names = list(workload.clients)
+    results: Results = {name: {"seq": [], "conc": []} for name in names}
+    total = repeat * 2 * len(names)
     done = 0
+    width = max(len(name) for name in names)
+    for rep in range(repeat):
+        order = names[rep % len(names) :] + names[: rep % len(names)]  # rotate start
+        for mode in ("seq", "conc"):
+            for name in order:
+                sample = run_child(workload.clients[name], mode, port, requests, server_pid)
+                results[name][mode].append(sample)
+                done += 1
+                print(
+                    f"[{done}/{total} {time.perf_counter() - started:5.0f}s] rep {rep + 1} "
+                    f"{mode:4} {name:{width}} {_fmt(_value(sample, mode), mode):>9} "
+                    f"{'µs/req' if mode == 'seq' else 'req/s'}" + _pool_note(sample),
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return results
+
+
+def run_parent(args: argparse.Namespace) -> None:
+    selected = list(WORKLOADS) if args.workload == "all" else [args.workload]
+    documents: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
     with loopback_server() as (port, server_pid):
-        for rep in range(args.repeat):
-            order = names[rep % len(names) :] + names[: rep % len(names)]  # rotate start
-            for mode in ("seq", "conc"):
-                for name in order:
-                    sample = run_child(CLIENTS[name], mode, port, args.requests, server_pid)
-                    results[name][mode].append(sample)
-                    done += 1
-                    print(
-                        f"[{done}/{total} {time.perf_counter() - started:5.0f}s] rep {rep + 1} "
-                        f"{mode:4} {name:18} {_fmt(_value(sample, mode), mode):>9} "
-                        f"{'µs/req' if mode == 'seq' else 'req/s'}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-    report, ratios = render(results, args.repeat, args.requests)
-    print(report)
+        for index, name in enumerate(selected):
+            workload = WORKLOADS[name]
+            requests = args.requests or (
+                QUICK_REQUESTS if args.quick else workload.default_requests
+            )
+            results = run_workload(workload, args.repeat, requests, port, server_pid, started)
+            report, ratios = render(workload, results, args.repeat, requests)
+            if index:
+                print()
+            print(report, flush=True)
+            documents[name] = {
+                "requests": requests,
+                "samples": results,
+                "medians": {
+                    client: {
+                        "seq_us_per_request": statistics.median(
+                            _value(s, "seq") for s in by["seq"]
+                        ),
+                        "conc_requests_per_s": statistics.median(
+                            _value(s, "conc") for s in by["conc"]
+                        ),
+                    }
+                    for client, by in results.items()
+                },
+                "ratios": ratios,
+            }
     if importlib.util.find_spec("sniffio") is None:
         print(
             "\nNote: sniffio is not installed, so httpcore retries `import sniffio` (a sys.path "
@@ -437,8 +651,8 @@ def run_parent(args: argparse.Namespace) -> None:
     if args.json:
         document = {
             "settings": {
+                "workloads": selected,
                 "repeat": args.repeat,
-                "requests": args.requests,
                 "warmup": WARMUP,
                 "concurrency": CONCURRENCY,
             },
@@ -449,20 +663,11 @@ def run_parent(args: argparse.Namespace) -> None:
                 "versions": _versions(),
                 "sniffio_installed": importlib.util.find_spec("sniffio") is not None,
             },
-            "samples": results,
-            "medians": {
-                name: {
-                    "seq_us_per_request": statistics.median(_value(s, "seq") for s in by["seq"]),
-                    "conc_requests_per_s": statistics.median(_value(s, "conc") for s in by["conc"]),
-                }
-                for name, by in results.items()
-            },
-            "ratios": ratios,
+            "workloads": documents,
         }
         Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
 
 
-DEFAULT_REQUESTS = 4000
 DEFAULT_REPEAT = 5
 QUICK_REQUESTS = 1000
 QUICK_REPEAT = 2
@@ -474,7 +679,16 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, help=f"repetitions (default {DEFAULT_REPEAT})")
     parser.add_argument(
-        "--requests", type=int, help=f"timed requests per figure (default {DEFAULT_REQUESTS})"
+        "--requests",
+        type=int,
+        help=f"timed requests per figure (default {DEFAULT_REQUESTS} for thing, "
+        f"{SPACE_DEFAULT_REQUESTS} for fetch_space)",
+    )
+    parser.add_argument(
+        "--workload",
+        choices=[*WORKLOADS, "all"],
+        default="all",
+        help="which workload to measure (default all: each in turn, one table each)",
     )
     parser.add_argument(
         "--quick",
@@ -483,20 +697,19 @@ def main() -> None:
     )
     parser.add_argument("--json", metavar="PATH", help="also write the raw numbers to PATH")
     child = parser.add_argument_group("internal (one measurement in a child process)")
-    child.add_argument("--child", choices=list(CLIENTS.values()), help=argparse.SUPPRESS)
+    keys = [key for workload in WORKLOADS.values() for key in workload.clients.values()]
+    child.add_argument("--child", choices=keys, help=argparse.SUPPRESS)
     child.add_argument("--mode", choices=["seq", "conc"], help=argparse.SUPPRESS)
     child.add_argument("--port", type=int, help=argparse.SUPPRESS)
     child.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.repeat is None:
         args.repeat = QUICK_REPEAT if args.quick else DEFAULT_REPEAT
-    if args.requests is None:
-        args.requests = QUICK_REQUESTS if args.quick else DEFAULT_REQUESTS
-    if args.repeat < 1 or args.requests < 1:
+    if args.repeat < 1 or (args.requests is not None and args.requests < 1):
         parser.error("--repeat and --requests must be >= 1")
     if args.child:
-        if args.mode is None or args.port is None:
-            parser.error("--child needs --mode and --port")
+        if args.mode is None or args.port is None or args.requests is None:
+            parser.error("--child needs --mode, --port and --requests")
         result = asyncio.run(
             measure(args.child, args.mode, args.port, args.requests, args.server_pid)
         )
