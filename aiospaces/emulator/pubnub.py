@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["Channel", "Keyset", "PubNubEmulation", "PubNubError", "pam_encode", "sign_v2"]
 
 MAX_LIMIT = 100
-CHANNEL_FIELDS = ("name", "description", "status", "type", "custom")
+WRITABLE_FIELDS = ("name", "description", "status", "type", "custom")
 SORT_KEYS = frozenset({"id", "name", "updated", "status", "type"})
 SIGNATURE_WINDOW = 60
 
@@ -173,7 +173,7 @@ class PubNubEmulation:
         """Return every keyset's channels and published file messages."""
         return {
             sub: {
-                "channels": [c.wire(frozenset(CHANNEL_FIELDS)) for c in ks.channels.values()],
+                "channels": [c.wire(frozenset(WRITABLE_FIELDS)) for c in ks.channels.values()],
                 "messages": ks.messages,
                 "files": [
                     attrs.asdict(o) | {"created": o.created.isoformat()}
@@ -232,13 +232,17 @@ class PubNubEmulation:
         if auth and keyset.auth_keys and params.get("auth") not in keyset.auth_keys:
             raise PubNubError(403, "Forbidden", source="Access Manager")
         if keyset.secret_key:
-            self._verify_signature(request, keyset, query, body)
+            self._verify_signature(request, keyset, query, params, body)
         return body
 
     def _verify_signature(
-        self, request: Request, keyset: Keyset, query: list[tuple[str, str]], body: bytes
+        self,
+        request: Request,
+        keyset: Keyset,
+        query: list[tuple[str, str]],
+        params: dict[str, str],
+        body: bytes,
     ) -> None:
-        params = dict(query)
         signature, stamp = params.get("signature"), params.get("timestamp", "")
         if not signature or not stamp.isdigit():
             raise PubNubError(403, "Signature and timestamp are required", source="Access Manager")
@@ -393,7 +397,7 @@ def _channel_body(body: bytes) -> dict[str, Any]:
     details = [
         _detail(f"unknown field {key!r}", key, "body")
         for key in payload
-        if key not in CHANNEL_FIELDS
+        if key not in WRITABLE_FIELDS
     ]
     for key in ("name", "description", "status", "type"):
         if key in payload and payload[key] is not None and not isinstance(payload[key], str):
@@ -405,4 +409,4 @@ def _channel_body(body: bytes) -> dict[str, Any]:
         details.append(_detail("custom must be an object of scalar values", "custom", "body"))
     if details:
         raise PubNubError(400, "Request body is invalid.", details=details)
-    return {key: payload[key] for key in CHANNEL_FIELDS if key in payload}
+    return {key: payload[key] for key in WRITABLE_FIELDS if key in payload}

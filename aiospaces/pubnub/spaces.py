@@ -14,7 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from urllib.parse import quote
 
-from aiospaces.core.builder import Builder, RequestSpec
+from aiospaces.core.builder import Builder, RequestSpec, require
 from aiospaces.core.errors import ValidationError
 from aiospaces.core.pagination import CursorPagination
 from aiospaces.pubnub.filters import Filter
@@ -70,8 +70,7 @@ def _sort_key(raw: str) -> str:
 
 
 def _space_id(value: str | None) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"space_id is required and must be a non-empty string, not {value!r}")
+    value = require(value, "space_id")
     if len(value) > MAX_ID_LENGTH:
         raise ValidationError(f"space_id is longer than {MAX_ID_LENGTH} characters")
     return value
