@@ -1,0 +1,568 @@
+"""NeuroIO IAM emulation: login, whoami, tokens, spaces, space tokens and the full space list.
+
+Wire facts follow the public NeuroIO clients: every path under ``/v1/`` ends with a slash,
+``Authorization: Token <key>``, lists are DRF ``LimitOffsetPagination`` pages
+(``count``/``next``/``previous``/``results``, absolute links back to the requesting origin),
+every error is ``{"error_codes": [int], "message": str, "fields": [...]}``.
+
+Scopes: an *account token* acts in the account's implicit ``"default"`` space and manages all
+its spaces and account tokens; a *space token* sees only its own space and that space's tokens.
+Temporary tokens live 24 hours; at most 5 permanent tokens exist per account and per space.
+
+Sandbox mode provisions an account (with its ``default`` space) the first time an unknown token
+or username is seen; strict mode accepts only what
+[seed][aiospaces.emulator.neuroio.NeuroIOEmulation.seed] created. Only error code 602 (wrong
+credentials) is documented upstream; the others (``ERROR_CODES``) are the emulator's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qsl
+
+import attrs
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute
+
+    from aiospaces.emulator.app import Emulator
+
+__all__ = [
+    "DEFAULT_SPACE",
+    "ERROR_CODES",
+    "MAX_PERMANENT_TOKENS",
+    "Account",
+    "NeuroIOEmulation",
+    "NeuroIOError",
+    "SpaceRecord",
+    "TokenRecord",
+]
+
+DEFAULT_SPACE = "default"
+"""Name of the space every account has and account tokens act in."""
+MAX_PERMANENT_TOKENS = 5
+"""Permanent tokens allowed per account and per space."""
+TEMPORARY_TTL = timedelta(hours=24)
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_NAME_LENGTH = 255
+
+ERROR_CODES = {
+    "validation": 600,
+    "authentication": 601,
+    "credentials": 602,
+    "permission": 603,
+    "not_found": 604,
+    "permanent_limit": 605,
+}
+"""Error codes the emulator sends; only 602 (wrong username or password) is documented."""
+
+
+class NeuroIOError(Exception):
+    """An error answer: ``{"error_codes", "message", "fields"}`` with an HTTP status."""
+
+    def __init__(
+        self, status: int, kind: str, message: str, fields: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.message = message
+        self.fields = fields or []
+
+    def response(self) -> Response:
+        """Return the error as an HTTP response."""
+        body = {"error_codes": [ERROR_CODES[self.kind]], "message": self.message}
+        headers = {"WWW-Authenticate": "Token"} if self.status == 401 else None
+        return JSONResponse({**body, "fields": self.fields}, self.status, headers=headers)
+
+
+def _invalid(field: str, message: str) -> NeuroIOError:
+    entry = {"name": field, "message": message, "error_code": ERROR_CODES["validation"]}
+    return NeuroIOError(400, "validation", "Validation error.", [entry])
+
+
+@attrs.define
+class Account:
+    """A user with a password and a default space."""
+
+    username: str
+    password: str | None = attrs.field(default=None, repr=False)
+    default_space: int = 0
+
+
+@attrs.define
+class SpaceRecord:
+    """A stored space."""
+
+    id: int
+    name: str
+    owner: str
+
+    def wire(self) -> dict[str, Any]:
+        """Return the space as the API sends it."""
+        return {"id": self.id, "name": self.name}
+
+
+@attrs.define
+class TokenRecord:
+    """A stored token: an account token (``space`` None) or a space token."""
+
+    id: int
+    key: str = attrs.field(repr=False)
+    owner: str
+    space: int | None
+    permanent: bool
+    created: datetime
+    expires: datetime | None
+    is_active: bool = True
+
+    def wire(self) -> dict[str, Any]:
+        """Return the token as the API sends it."""
+        return {
+            "id": self.id,
+            "key": self.key,
+            "is_active": self.is_active,
+            "created": self.created.isoformat(),
+            "expires": self.expires.isoformat() if self.expires else None,
+        }
+
+
+@attrs.frozen
+class _Caller:
+    account: Account
+    token: TokenRecord
+
+    def sees_space(self, space: SpaceRecord) -> bool:
+        if self.token.space is not None:
+            return space.id == self.token.space
+        return space.owner == self.account.username
+
+    def manages(self, token: TokenRecord) -> bool:
+        return token.owner == self.account.username and token.space == self.token.space
+
+
+class NeuroIOEmulation:
+    """The NeuroIO side of the emulator (IAM host; the API host shares the origin)."""
+
+    name: ClassVar[str] = "neuroio"
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """Current time (tests replace it to expire temporary tokens)."""
+        self.reset()
+
+    # -- vendor plug-in protocol ----------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every account, space and token."""
+        self.accounts: dict[str, Account] = {}
+        self.spaces: dict[int, SpaceRecord] = {}
+        self.tokens: dict[str, TokenRecord] = {}
+        self._space_ids = itertools.count(1)
+        self._token_ids = itertools.count(1)
+        self._sandbox_users = itertools.count(1)
+
+    def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Provision an account: ``{"username", "password", "tokens": [keys], "spaces": [names]}``.
+
+        ``tokens`` become permanent account tokens; ``spaces`` are made besides ``default``.
+        """
+        username = payload["username"]
+        if not isinstance(username, str) or not username:
+            raise ValueError("username must be a non-empty string")
+        account = self.accounts.get(username) or self._new_account(username)
+        if payload.get("password") is not None:
+            account.password = str(payload["password"])
+        for key in payload.get("tokens") or ():
+            if not isinstance(key, str) or not key or key in self.tokens:
+                raise ValueError(f"token keys must be new non-empty strings: {key!r}")
+            self._new_token(account, None, permanent=True, key=key)
+        made = [self._new_space(account, str(name)) for name in payload.get("spaces") or ()]
+        return {
+            "username": username,
+            "default_space": self.spaces[account.default_space].wire(),
+            "spaces": [space.wire() for space in made],
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return every account's spaces and tokens (without token keys)."""
+        return {
+            name: {
+                "default_space": account.default_space,
+                "spaces": [s.wire() for s in self.spaces.values() if s.owner == name],
+                "tokens": [
+                    {
+                        "id": t.id,
+                        "space": t.space,
+                        "permanent": t.permanent,
+                        "is_active": t.is_active,
+                    }
+                    for t in self.tokens.values()
+                    if t.owner == name
+                ],
+            }
+            for name, account in self.accounts.items()
+        }
+
+    def settings(self, base_url: str) -> dict[str, Any]:
+        """Return ``iam_url``/``api_url`` (both this origin) for ``session.neuroio(**settings)``."""
+        return {"iam_url": base_url, "api_url": base_url}
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the IAM routes (every path under ``/v1/`` with a trailing slash)."""
+        space = "/v1/spaces/{space_id:int}/"
+        return [
+            Route("/v1/auth/token/", self._endpoint(self.login), methods=["POST"]),
+            Route("/v1/whoami/", self._endpoint(self.whoami), methods=["GET"]),
+            Route("/v1/tokens/", self._endpoint(self.list_tokens), methods=["GET"]),
+            Route("/v1/tokens/", self._endpoint(self.create_token), methods=["POST"]),
+            Route("/v1/tokens/", self._endpoint(self.delete_tokens), methods=["DELETE"]),
+            Route("/v1/tokens/{ref}/", self._endpoint(self.one_token), methods=["GET", "PATCH"]),
+            Route("/v1/tokens/{ref}/", self._endpoint(self.delete_token), methods=["DELETE"]),
+            Route("/v1/spaces/", self._endpoint(self.list_spaces), methods=["GET"]),
+            Route("/v1/spaces/", self._endpoint(self.create_space), methods=["POST"]),
+            Route(space, self._endpoint(self.get_space), methods=["GET"]),
+            Route(space, self._endpoint(self.update_space), methods=["PATCH", "PUT"]),
+            Route(space, self._endpoint(self.delete_space), methods=["DELETE"]),
+            Route(space + "tokens/", self._endpoint(self.space_token), methods=["POST"]),
+            Route("/v1/lists/spaces/", self._endpoint(self.all_spaces), methods=["GET"]),
+        ]
+
+    # -- state helpers --------------------------------------------------------------------------
+
+    def _new_account(self, username: str, password: str | None = None) -> Account:
+        account = Account(username=username, password=password)
+        self.accounts[username] = account
+        account.default_space = self._new_space(account, DEFAULT_SPACE).id
+        return account
+
+    def _new_space(self, account: Account, name: str) -> SpaceRecord:
+        space = SpaceRecord(id=next(self._space_ids), name=name, owner=account.username)
+        self.spaces[space.id] = space
+        return space
+
+    def _new_token(
+        self, account: Account, space: int | None, *, permanent: bool, key: str | None = None
+    ) -> TokenRecord:
+        now = self.clock()
+        token = TokenRecord(
+            id=next(self._token_ids),
+            key=key or secrets.token_hex(20),
+            owner=account.username,
+            space=space,
+            permanent=permanent,
+            created=now,
+            expires=None if permanent else now + TEMPORARY_TTL,
+        )
+        self.tokens[token.key] = token
+        return token
+
+    def _issue(self, caller: _Caller, space: int | None, permanent: bool) -> TokenRecord:
+        if permanent:
+            held = sum(
+                1
+                for t in self.tokens.values()
+                if t.permanent and t.owner == caller.account.username and t.space == space
+            )
+            if held >= MAX_PERMANENT_TOKENS:
+                where = "space" if space is not None else "account"
+                raise NeuroIOError(
+                    400,
+                    "permanent_limit",
+                    f"At most {MAX_PERMANENT_TOKENS} permanent tokens are allowed per {where}.",
+                    [{"name": "permanent", "message": "Permanent tokens limit reached.",
+                      "error_code": ERROR_CODES["permanent_limit"]}],
+                )  # fmt: skip
+        return self._new_token(caller.account, space, permanent=permanent)
+
+    # -- request handling -----------------------------------------------------------------------
+
+    def _endpoint(self, handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            try:
+                response: Response = await handler(request)
+            except NeuroIOError as error:
+                return error.response()
+            return response
+
+        return endpoint
+
+    def _caller(self, request: Request) -> _Caller:
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "token" or not key.strip():
+            raise NeuroIOError(
+                401, "authentication", "Authentication credentials were not provided."
+            )
+        key = key.strip()
+        token = self.tokens.get(key)
+        if token is None and not self.emulator.strict:
+            account = self._new_account(f"sandbox-{next(self._sandbox_users)}")
+            token = self._new_token(account, None, permanent=True, key=key)
+        if (
+            token is None
+            or not token.is_active
+            or (token.expires and token.expires <= self.clock())
+        ):
+            raise NeuroIOError(401, "authentication", "Invalid token.")
+        return _Caller(self.accounts[token.owner], token)
+
+    def _account_only(self, caller: _Caller) -> None:
+        if caller.token.space is not None:
+            raise NeuroIOError(
+                403, "permission", "You do not have permission to perform this action."
+            )
+
+    def _space(self, caller: _Caller, space_id: int) -> SpaceRecord:
+        space = self.spaces.get(space_id)
+        if space is None or not caller.sees_space(space):
+            raise NeuroIOError(404, "not_found", "Not found.")
+        return space
+
+    def _token(self, caller: _Caller, ref: str) -> TokenRecord:
+        found = self.tokens.get(ref)
+        if found is None and ref.isdigit():
+            found = next((t for t in self.tokens.values() if t.id == int(ref)), None)
+        if found is None or not caller.manages(found):
+            raise NeuroIOError(404, "not_found", "Not found.")
+        return found
+
+    # -- auth and whoami ------------------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        """``POST /v1/auth/token/`` ``{username, password}``: a temporary account token."""
+        body = await _body(request)
+        missing = [
+            f for f in ("username", "password") if not isinstance(body.get(f), str) or not body[f]
+        ]
+        if missing:
+            raise NeuroIOError(
+                400, "validation", "Validation error.",
+                [{"name": f, "message": "This field is required.",
+                  "error_code": ERROR_CODES["validation"]} for f in missing],
+            )  # fmt: skip
+        account = self.accounts.get(body["username"])
+        if account is None and not self.emulator.strict:
+            account = self._new_account(body["username"], body["password"])
+        if account is None or account.password is None or account.password != body["password"]:
+            raise NeuroIOError(400, "credentials", "Username and password do not match.")
+        token = self._new_token(account, None, permanent=False)
+        return JSONResponse({"user": {"username": account.username}, "token": token.wire()})
+
+    async def whoami(self, request: Request) -> Response:
+        """``GET /v1/whoami/``: the user and space of an account token, or just the space."""
+        caller = self._caller(request)
+        if caller.token.space is not None:
+            return JSONResponse({"space": self.spaces[caller.token.space].wire()})
+        default = self.spaces[caller.account.default_space]
+        return JSONResponse({"username": caller.account.username, "space": default.wire()})
+
+    # -- tokens ---------------------------------------------------------------------------------
+
+    async def list_tokens(self, request: Request) -> Response:
+        """``GET /v1/tokens/?limit&offset[&permanent]``: the caller's scope's tokens."""
+        caller = self._caller(request)
+        permanent = _flag(request.query_params.get("permanent"))
+        tokens = [
+            t.wire()
+            for t in sorted(self.tokens.values(), key=lambda t: t.id)
+            if caller.manages(t) and (permanent is None or t.permanent == permanent)
+        ]
+        return _page(request, tokens)
+
+    async def create_token(self, request: Request) -> Response:
+        """``POST /v1/tokens/`` ``{permanent}``: a token in the caller's scope."""
+        caller = self._caller(request)
+        permanent = _permanent(await _body(request))
+        token = self._issue(caller, caller.token.space, permanent)
+        return JSONResponse(token.wire(), 201)
+
+    async def delete_tokens(self, request: Request) -> Response:
+        """``DELETE /v1/tokens/[?permanent=]``: every matching token but the caller's own."""
+        caller = self._caller(request)
+        permanent = _flag(request.query_params.get("permanent"))
+        for key, token in list(self.tokens.items()):
+            if (
+                caller.manages(token)
+                and token is not caller.token
+                and (permanent is None or token.permanent == permanent)
+            ):
+                del self.tokens[key]
+        return Response(status_code=204)
+
+    async def one_token(self, request: Request) -> Response:
+        """``GET``/``PATCH /v1/tokens/{id_or_key}/`` (PATCH takes the form ``is_active``)."""
+        caller = self._caller(request)
+        token = self._token(caller, request.path_params["ref"])
+        if request.method == "PATCH":
+            body = await _body(request)
+            if "is_active" in body:
+                active = body["is_active"]
+                active = active if isinstance(active, bool) else _flag(str(active))
+                if active is None:
+                    raise _invalid("is_active", "Must be a valid boolean.")
+                token.is_active = active
+        return JSONResponse(token.wire())
+
+    async def delete_token(self, request: Request) -> Response:
+        """``DELETE /v1/tokens/{id_or_key}/``."""
+        caller = self._caller(request)
+        token = self._token(caller, request.path_params["ref"])
+        del self.tokens[token.key]
+        return Response(status_code=204)
+
+    # -- spaces ---------------------------------------------------------------------------------
+
+    async def list_spaces(self, request: Request) -> Response:
+        """``GET /v1/spaces/?q&limit&offset``: spaces in scope whose name contains ``q``."""
+        caller = self._caller(request)
+        needle = (request.query_params.get("q") or "").casefold()
+        found = [
+            s.wire()
+            for s in self._visible(caller)
+            if not needle or needle in s.name.casefold()
+        ]  # fmt: skip
+        return _page(request, found)
+
+    async def all_spaces(self, request: Request) -> Response:
+        """``GET /v1/lists/spaces/``: every space in scope, as a bare array."""
+        caller = self._caller(request)
+        return JSONResponse([s.wire() for s in self._visible(caller)])
+
+    def _visible(self, caller: _Caller) -> Iterable[SpaceRecord]:
+        return (s for s in sorted(self.spaces.values(), key=lambda s: s.id) if caller.sees_space(s))
+
+    async def create_space(self, request: Request) -> Response:
+        """``POST /v1/spaces/`` ``{name}`` → 201 (account tokens only)."""
+        caller = self._caller(request)
+        self._account_only(caller)
+        name = _name(await _body(request), required=True)
+        assert name is not None  # noqa: S101 - required=True
+        return JSONResponse(self._new_space(caller.account, name).wire(), 201)
+
+    async def get_space(self, request: Request) -> Response:
+        """``GET /v1/spaces/{id}/``."""
+        caller = self._caller(request)
+        return JSONResponse(self._space(caller, request.path_params["space_id"]).wire())
+
+    async def update_space(self, request: Request) -> Response:
+        """``PATCH``/``PUT /v1/spaces/{id}/`` ``{name}`` (PUT requires the name)."""
+        caller = self._caller(request)
+        space = self._space(caller, request.path_params["space_id"])
+        self._account_only(caller)
+        name = _name(await _body(request), required=request.method == "PUT")
+        if name is not None:
+            if space.id == caller.account.default_space:
+                raise NeuroIOError(400, "validation", "The default space cannot be renamed.")
+            space.name = name
+        return JSONResponse(space.wire())
+
+    async def delete_space(self, request: Request) -> Response:
+        """``DELETE /v1/spaces/{id}/`` → 204; the space's tokens go with it."""
+        caller = self._caller(request)
+        space = self._space(caller, request.path_params["space_id"])
+        self._account_only(caller)
+        if space.id == caller.account.default_space:
+            raise NeuroIOError(400, "validation", "The default space cannot be deleted.")
+        del self.spaces[space.id]
+        for key in [k for k, t in self.tokens.items() if t.space == space.id]:
+            del self.tokens[key]
+        return Response(status_code=204)
+
+    async def space_token(self, request: Request) -> Response:
+        """``POST /v1/spaces/{id}/tokens/`` ``{permanent}``: a token scoped to that space."""
+        caller = self._caller(request)
+        space = self._space(caller, request.path_params["space_id"])
+        permanent = _permanent(await _body(request))
+        return JSONResponse(self._issue(caller, space.id, permanent).wire(), 201)
+
+
+# -- request parsing --------------------------------------------------------------------------
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise NeuroIOError(400, "validation", "JSON parse error.") from exc
+    if not isinstance(body, dict):
+        raise NeuroIOError(400, "validation", "Expected a JSON object.")
+    return body
+
+
+def _flag(raw: str | None) -> bool | None:
+    """Parse a DRF boolean (``true``/``false``, ``1``/``0``, any case); None if absent/invalid."""
+    if raw is None:
+        return None
+    return {"true": True, "1": True, "false": False, "0": False}.get(raw.lower())
+
+
+def _permanent(body: dict[str, Any]) -> bool:
+    value = body.get("permanent", False)
+    parsed = value if isinstance(value, bool) else _flag(str(value))
+    if parsed is None:
+        raise _invalid("permanent", "Must be a valid boolean.")
+    return parsed
+
+
+def _name(body: dict[str, Any], *, required: bool) -> str | None:
+    if "name" not in body:
+        if required:
+            raise _invalid("name", "This field is required.")
+        return None
+    name = body["name"]
+    if not isinstance(name, str) or not name.strip():
+        raise _invalid("name", "This field may not be blank.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise _invalid("name", f"Ensure this field has no more than {MAX_NAME_LENGTH} characters.")
+    return name
+
+
+def _int_param(raw: str | None, default: int, cap: int | None = None) -> int:
+    """DRF's ``_positive_int``: a bad or missing value falls back to the default."""
+    if raw is None or not raw.isdigit():
+        return default
+    value = int(raw)
+    return min(value, cap) if cap is not None else value
+
+
+def _page(request: Request, items: list[dict[str, Any]]) -> Response:
+    """Return a DRF ``LimitOffsetPagination`` page with absolute next/previous links."""
+    limit = _int_param(request.query_params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT) or DEFAULT_LIMIT
+    offset = _int_param(request.query_params.get("offset"), 0)
+    count = len(items)
+    url = request.url
+    following = (
+        str(url.include_query_params(limit=limit, offset=offset + limit))
+        if offset + limit < count
+        else None
+    )
+    if offset <= 0:
+        previous = None
+    elif offset - limit <= 0:
+        previous = str(url.include_query_params(limit=limit).remove_query_params("offset"))
+    else:
+        previous = str(url.include_query_params(limit=limit, offset=offset - limit))
+    return JSONResponse(
+        {
+            "count": count,
+            "next": following,
+            "previous": previous,
+            "results": items[offset : offset + limit],
+        }
+    )

@@ -1,0 +1,88 @@
+"""Logging in (``POST /v1/auth/token/``) and asking who a token belongs to (``/v1/whoami/``).
+
+```python
+login = await nio.auth.token(username="me@example.com", password="…")
+me = nio.with_token(login.token.key)        # same pool, the new token
+print(await me.whoami())
+```
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import attrs
+
+from aiospaces.core.builder import RequestSpec, require
+from aiospaces.neuroio._base import NeuroIOBuilder, json_spec
+from aiospaces.neuroio.models import Login, Whoami
+
+if TYPE_CHECKING:
+    import httpx
+
+    from aiospaces.neuroio.client import NeuroIO
+
+__all__ = ["Auth", "GetWhoami", "LoginToken"]
+
+
+@attrs.define(repr=False)
+class _Credentials:
+    username: str | None = None
+    password: str | None = None
+
+
+class LoginToken(NeuroIOBuilder[Login]):
+    """``POST /v1/auth/token/`` with ``{username, password}``: a temporary account token.
+
+    Needs no API token. Wrong credentials raise ``BadRequestError`` (NeuroIO error 602).
+    """
+
+    _needs_token: ClassVar[bool] = False
+    _credentials: _Credentials
+
+    def __init__(self, client: NeuroIO, **kwargs: Any) -> None:
+        self._credentials = _Credentials()
+        super().__init__(client, **kwargs)
+
+    def username(self, username: str) -> Self:
+        """Set the user to log in as."""
+        self._credentials = attrs.evolve(self._credentials, username=username)
+        return self
+
+    def password(self, password: str) -> Self:
+        """Set the password (kept out of reprs and logs)."""
+        self._credentials = attrs.evolve(self._credentials, password=password)
+        return self
+
+    def _request(self) -> RequestSpec:
+        body = {
+            "username": require(self._credentials.username, "username"),
+            "password": require(self._credentials.password, "password"),
+        }
+        return json_spec("POST", "/v1/auth/token/", body)
+
+    async def _parse(self, response: httpx.Response) -> Login:
+        return self._json(response, Login)
+
+
+class GetWhoami(NeuroIOBuilder[Whoami]):
+    """``GET /v1/whoami/``: the user and space of the client's token."""
+
+    def _request(self) -> RequestSpec:
+        return RequestSpec(method="GET", path="/v1/whoami/")
+
+    async def _parse(self, response: httpx.Response) -> Whoami:
+        return self._json(response, Whoami)
+
+
+class Auth:
+    """``nio.auth``: logging in."""
+
+    def __init__(self, client: NeuroIO) -> None:
+        self._client = client
+
+    def token(
+        self, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> LoginToken:
+        """Return a builder logging in; its result carries a temporary account token."""
+        return self._client._new(LoginToken, kwargs, username=username, password=password)

@@ -1,0 +1,201 @@
+"""The Tokens API (IAM host): list, create, get, activate/deactivate and delete tokens.
+
+A token manages the tokens of its own scope: an account token those of the account, a space
+token those of its space. Temporary tokens live 24 hours; at most 5 permanent tokens exist per
+account or space (a 6th is refused with a ``BadRequestError``).
+
+```python
+token = await nio.tokens.create(permanent=True)
+async for t in nio.tokens.list(permanent=True):
+    ...
+await nio.tokens.update(token.id, is_active=False)    # form-encoded, as the API expects
+await nio.tokens.delete(token.id)
+```
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from aiospaces.core.builder import RequestSpec
+from aiospaces.neuroio._base import (
+    ListBuilder,
+    NeuroIOBuilder,
+    check_bool,
+    json_spec,
+    token_ref,
+    wire_bool,
+)
+from aiospaces.neuroio.models import Token
+
+if TYPE_CHECKING:
+    import httpx
+
+    from aiospaces.neuroio.client import NeuroIO
+
+__all__ = [
+    "CreateToken",
+    "DeleteToken",
+    "DeleteTokens",
+    "GetToken",
+    "ListTokens",
+    "Tokens",
+    "UpdateToken",
+]
+
+TOKENS = "/v1/tokens/"
+
+
+class CreateToken(NeuroIOBuilder[Token]):
+    """``POST /v1/tokens/``: a new token in the caller's scope."""
+
+    _permanent = False
+
+    def permanent(self, permanent: bool = True) -> Self:
+        """Make a permanent token (at most 5) instead of a 24-hour one."""
+        self._permanent = check_bool(permanent, "permanent")
+        return self
+
+    def _request(self) -> RequestSpec:
+        return json_spec("POST", TOKENS, {"permanent": self._permanent})
+
+    async def _parse(self, response: httpx.Response) -> Token:
+        return self._json(response, Token)
+
+
+class ListTokens(ListBuilder[Token]):
+    """``GET /v1/tokens/?limit&offset[&permanent]``: a page of tokens; ``async for`` for all."""
+
+    _item: ClassVar[type] = Token
+    _permanent: bool | None = None
+
+    def permanent(self, permanent: bool | None) -> Self:
+        """Keep only permanent (True) or temporary (False) tokens; None keeps both."""
+        self._permanent = None if permanent is None else check_bool(permanent, "permanent")
+        return self
+
+    def _request(self) -> RequestSpec:
+        query = self._window()
+        if self._permanent is not None:
+            query.append(("permanent", wire_bool(self._permanent)))
+        return RequestSpec(method="GET", path=TOKENS, query=query)
+
+
+class _OneToken(NeuroIOBuilder[Token]):
+    _ref: int | str | None = None
+
+    def token_id_or_key(self, token: int | str) -> Self:
+        """Set the token by id (int) or key (str; prefer ids: paths may end up in logs)."""
+        self._ref = token
+        return self
+
+    def _path(self) -> str:
+        return f"{TOKENS}{token_ref(self._ref)}/"
+
+    async def _parse(self, response: httpx.Response) -> Token:
+        return self._json(response, Token)
+
+
+class GetToken(_OneToken):
+    """``GET /v1/tokens/{id_or_key}/``: one token."""
+
+    def _request(self) -> RequestSpec:
+        return RequestSpec(method="GET", path=self._path())
+
+
+class UpdateToken(_OneToken):
+    """``PATCH /v1/tokens/{id_or_key}/`` with the form ``is_active=true|false``."""
+
+    _active: bool | None = None
+
+    def is_active(self, active: bool) -> Self:
+        """Activate (True) or deactivate (False) the token."""
+        self._active = check_bool(active, "is_active")
+        return self
+
+    def _request(self) -> RequestSpec:
+        active = check_bool(self._active, "is_active")
+        return RequestSpec(
+            method="PATCH",
+            path=self._path(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=f"is_active={wire_bool(active)}".encode(),
+        )
+
+
+class DeleteToken(NeuroIOBuilder[None]):
+    """``DELETE /v1/tokens/{id_or_key}/``: remove one token."""
+
+    _ref: int | str | None = None
+
+    def token_id_or_key(self, token: int | str) -> Self:
+        """Set the token by id (int) or key (str)."""
+        self._ref = token
+        return self
+
+    def _request(self) -> RequestSpec:
+        return RequestSpec(method="DELETE", path=f"{TOKENS}{token_ref(self._ref)}/")
+
+    async def _parse(self, response: httpx.Response) -> None:
+        return None
+
+
+class DeleteTokens(NeuroIOBuilder[None]):
+    """``DELETE /v1/tokens/[?permanent=]``: remove many tokens of the caller's scope."""
+
+    _permanent: bool | None = None
+
+    def permanent(self, permanent: bool | None) -> Self:
+        """Delete only permanent (True) or temporary (False) tokens; None deletes both."""
+        self._permanent = None if permanent is None else check_bool(permanent, "permanent")
+        return self
+
+    def _request(self) -> RequestSpec:
+        query = [] if self._permanent is None else [("permanent", wire_bool(self._permanent))]
+        return RequestSpec(method="DELETE", path=TOKENS, query=query)
+
+    async def _parse(self, response: httpx.Response) -> None:
+        return None
+
+
+class Tokens:
+    """``nio.tokens``: factories of the Tokens builders (keyword arguments pre-fill setters)."""
+
+    def __init__(self, client: NeuroIO) -> None:
+        self._client = client
+
+    def create(self, permanent: bool | None = None, **kwargs: Any) -> CreateToken:
+        """Return a builder making a token (temporary unless ``permanent``)."""
+        return self._client._new(CreateToken, kwargs, permanent=permanent)
+
+    def list(
+        self,
+        permanent: bool | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        **kwargs: Any,
+    ) -> ListTokens:
+        """Return a builder listing tokens (awaitable for one page, async-iterable for all)."""
+        return self._client._new(
+            ListTokens, kwargs, permanent=permanent, limit=limit, offset=offset
+        )
+
+    def get(self, token_id_or_key: int | str | None = None, **kwargs: Any) -> GetToken:
+        """Return a builder fetching one token by id or key."""
+        return self._client._new(GetToken, kwargs, token_id_or_key=token_id_or_key)
+
+    def update(
+        self, token_id_or_key: int | str | None = None, is_active: bool | None = None, **kwargs: Any
+    ) -> UpdateToken:
+        """Return a builder activating or deactivating one token."""
+        return self._client._new(
+            UpdateToken, kwargs, token_id_or_key=token_id_or_key, is_active=is_active
+        )
+
+    def delete(self, token_id_or_key: int | str | None = None, **kwargs: Any) -> DeleteToken:
+        """Return a builder deleting one token by id or key."""
+        return self._client._new(DeleteToken, kwargs, token_id_or_key=token_id_or_key)
+
+    def delete_list(self, permanent: bool | None = None, **kwargs: Any) -> DeleteTokens:
+        """Return a builder deleting the scope's tokens (all, or only (non-)permanent ones)."""
+        return self._client._new(DeleteTokens, kwargs, permanent=permanent)
