@@ -163,7 +163,7 @@ class Builder(Generic[T]):
             APIError: The server answered with an error status (a subclass per status).
             TransportError: The request could not be completed after all retries.
         """
-        envelope = await self._client._execute(self)
+        envelope = await self.future()
         return envelope.result
 
     def __await__(self) -> Generator[Any, None, T]:

@@ -7,6 +7,7 @@ attempt) and ``_error_info`` (the vendor's error body).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -22,7 +23,7 @@ from aiospaces.core.retry import send_with_retries, wrap_transport_error
 from aiospaces.core.transport import close_response
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Sequence
+    from collections.abc import AsyncIterable, AsyncIterator, Sequence
     from types import TracebackType
 
     from aiospaces.core.builder import Builder
@@ -161,6 +162,39 @@ class BaseClient:
     # -- execution ----------------------------------------------------------------------------
 
     async def _execute(self, builder: Builder[T]) -> Envelope[T]:
+        started = time.perf_counter()
+        response, attempts = await self._send(builder)
+        try:
+            try:
+                result = await builder._parse(response)
+            except httpx.TransportError as exc:  # a streamed body broke off mid-way
+                raise wrap_transport_error(exc, response.request) from exc
+        finally:
+            await close_response(response)
+        status = Status(
+            status_code=response.status_code,
+            headers=response.headers,
+            request_id=self._request_id(response),
+            attempts=attempts,
+            elapsed=time.perf_counter() - started,
+        )
+        return Envelope(result, status)
+
+    @contextlib.asynccontextmanager
+    async def _open(self, builder: Builder[Any]) -> AsyncIterator[httpx.Response]:
+        """Send the builder's request; yield the successful response unread, then close it."""
+        response, _ = await self._send(builder)
+        try:
+            yield response
+        finally:
+            await close_response(response)
+
+    async def _send(self, builder: Builder[Any]) -> tuple[httpx.Response, int]:
+        """Send with retries; return a successful response (unread if streamed) and attempts.
+
+        Raises:
+            APIError: The final response had an error status (the response is closed).
+        """
         spec = builder._build()
         options = builder._options
         transport = self._session.transport  # raises SessionClosedError when closed
@@ -195,28 +229,16 @@ class BaseClient:
                 final.method, url, headers=headers, content=content, timeout=options.timeout
             )
 
-        started = time.perf_counter()
         response, attempts = await send_with_retries(
             transport, make_request, policy, read_body=not spec.stream
         )
-        try:
-            if response.status_code >= 400:
-                await response.aread()
-                raise self._api_error(response)
+        if response.status_code >= 400:
             try:
-                result = await builder._parse(response)
-            except httpx.TransportError as exc:  # a streamed body broke off mid-way
-                raise wrap_transport_error(exc, response.request) from exc
-        finally:
-            await close_response(response)
-        status = Status(
-            status_code=response.status_code,
-            headers=response.headers,
-            request_id=self._request_id(response),
-            attempts=attempts,
-            elapsed=time.perf_counter() - started,
-        )
-        return Envelope(result, status)
+                await response.aread()
+            finally:
+                await close_response(response)
+            raise self._api_error(response)
+        return response, attempts
 
     def _request_id(self, response: httpx.Response) -> str | None:
         for name in self.request_id_headers:

@@ -1,0 +1,391 @@
+"""Streaming ``multipart/form-data`` bodies for S3-style presigned POST uploads.
+
+A presigned POST wants the server's form fields first, in the order given, and the file part
+last, with an exact ``Content-Length`` (S3 refuses chunked transfer encoding). A
+[MultipartUpload][aiospaces.core.multipart.MultipartUpload] computes that length up front and
+streams the body in 64 KiB chunks, reading files and running the (optional) encryption in a
+worker thread, so memory stays flat whatever the file size:
+
+```python
+source = await UploadSource.open("video.mp4")          # a path, bytes, a file, an async iterable
+body = MultipartUpload(fields, source, file_name="video.mp4", transform=encryptor_factory)
+spec = RequestSpec(method="POST", path=url, headers={"Content-Type": body.content_type},
+                   body=body.stream, content_length=body.content_length)
+```
+
+Each call of [stream][aiospaces.core.multipart.MultipartUpload.stream] starts the body afresh,
+so a retry re-reads the source from its start. Sources that cannot be replayed (a pipe, an
+async iterable) are streamed once; a second attempt raises instead of silently sending
+something else.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import re
+import secrets
+import tempfile
+from pathlib import Path
+from stat import S_ISREG
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+import anyio.to_thread
+
+from aiospaces.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+
+__all__ = [
+    "CHUNK_SIZE",
+    "READ_SIZE",
+    "MultipartUpload",
+    "Transform",
+    "UploadSource",
+    "guess_content_type",
+]
+
+CHUNK_SIZE = 64 * 1024
+"""Size of the chunks the body is sent in."""
+READ_SIZE = 4 * CHUNK_SIZE
+"""Bytes read (and transformed) per worker-thread call; a thread hop costs ~0.1 ms, so reading
+one chunk per hop would cost more than sending it on a fast link."""
+
+
+class Transform(Protocol):
+    """A streaming byte transform (an encryptor): output sizes add up to a known total."""
+
+    def update(self, data: bytes) -> bytes:
+        """Transform a piece of input; may return fewer or more bytes than given."""
+        ...
+
+    def finalize(self) -> bytes:
+        """Return what is left (padding) once all input was given."""
+        ...
+
+
+class UploadSource:
+    """File content to upload: its size, whether it can be read twice, and how to read it.
+
+    Make one with [open][aiospaces.core.multipart.UploadSource.open]; close it with
+    [aclose][aiospaces.core.multipart.UploadSource.aclose] (only spooled copies hold
+    anything).
+    """
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        data: memoryview | None = None,
+        path: Path | None = None,
+        file: IO[bytes] | None = None,
+        start: int = 0,
+        stream: AsyncIterable[bytes] | None = None,
+        owned: bool = False,
+    ) -> None:
+        self.size = size
+        self._data = data
+        self._path = path
+        self._file = file
+        self._start = start
+        self._aiter = stream
+        self._owned = owned
+        self._consumed = False
+
+    @property
+    def replayable(self) -> bool:
+        """Whether the content can be read again from its start (needed to retry an upload)."""
+        return self._aiter is None and (self._file is None or self._file.seekable())
+
+    @classmethod
+    async def open(cls, obj: Any, *, size: int | None = None) -> UploadSource:
+        """Return a source for bytes, a path, a binary file object or an async iterable.
+
+        Args:
+            obj: The content: ``bytes``/``bytearray``/``memoryview``; a ``str`` or
+                ``os.PathLike`` path; a binary file object (read from its current position);
+                or an async iterable of ``bytes``.
+            size: The number of bytes a non-seekable file or an async iterable will yield.
+                Without it such a stream is first spooled to a temporary file (on disk, never
+                in memory), which also makes it replayable.
+
+        Raises:
+            ValidationError: The object is of no supported kind, the path is not a readable
+                file, the file is opened in text mode, or ``size`` is negative.
+        """
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise ValidationError(f"size must be an int >= 0, not {size!r}")
+        if isinstance(obj, bytes | bytearray | memoryview):
+            view = memoryview(obj).cast("B")
+            return cls(len(view), data=view)
+        if isinstance(obj, str | os.PathLike):
+            path = Path(obj)
+            try:
+                stat = await anyio.to_thread.run_sync(path.stat)
+            except OSError as exc:
+                raise ValidationError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
+            if not S_ISREG(stat.st_mode):
+                raise ValidationError(f"{str(path)!r} is not a regular file")
+            return cls(stat.st_size, path=path)
+        if isinstance(obj, io.TextIOBase):
+            raise ValidationError("file objects must be opened in binary mode ('rb')")
+        if hasattr(obj, "read"):
+            return await cls._from_file(obj, size)
+        if hasattr(obj, "__aiter__"):
+            if size is None:
+                return await cls._spool(obj.__aiter__())
+            return cls(size, stream=obj)
+        raise ValidationError(
+            "file content must be bytes, a path, a binary file object or an async iterable, "
+            f"not {type(obj).__name__}"
+        )
+
+    @classmethod
+    async def _from_file(cls, file: IO[bytes], size: int | None) -> UploadSource:
+        if file.seekable():
+
+            def measure() -> tuple[int, int]:
+                start = file.tell()
+                end = file.seek(0, os.SEEK_END)
+                file.seek(start)
+                return start, end
+
+            start, end = await anyio.to_thread.run_sync(measure)
+            if size is not None and size != end - start:
+                raise ValidationError(f"size={size} but the file has {end - start} bytes left")
+            return cls(end - start, file=file, start=start)
+        if size is None:
+            return await cls._spool(_iter_file(file))
+        return cls(size, file=file)
+
+    @classmethod
+    async def _spool(cls, chunks: AsyncIterator[bytes]) -> UploadSource:
+        spool = await anyio.to_thread.run_sync(tempfile.TemporaryFile)
+        try:
+            async for chunk in chunks:
+                await anyio.to_thread.run_sync(spool.write, chunk)
+            size = await anyio.to_thread.run_sync(spool.tell)
+        except BaseException:
+            spool.close()
+            raise
+        return cls(size, file=spool, owned=True)
+
+    async def aclose(self) -> None:
+        """Release what the source holds (the temporary file of a spooled stream)."""
+        if self._owned and self._file is not None:
+            self._file.close()
+
+    async def chunks(self, transform: Transform | None = None) -> AsyncIterator[bytes]:
+        """Yield the content from its start in chunks of up to ``CHUNK_SIZE``, transformed.
+
+        Raises:
+            ValidationError: A non-replayable source is read a second time, or a stream's
+                length differs from its declared size.
+        """
+        if not self.replayable:
+            if self._consumed:
+                raise ValidationError(
+                    "this upload source is a one-shot stream and was already sent; "
+                    "pass a path, bytes or a seekable file to allow retries"
+                )
+            self._consumed = True
+        if self._data is not None:
+            pieces = _memory_pieces(self._data, transform)
+        elif self._aiter is not None:
+            pieces = _async_pieces(self._aiter, self.size, transform)
+        else:
+            pieces = self._file_pieces(transform)
+        async for piece in pieces:
+            for offset in range(0, len(piece), CHUNK_SIZE):
+                yield piece[offset : offset + CHUNK_SIZE]
+
+    async def _file_pieces(self, transform: Transform | None) -> AsyncIterator[bytes]:
+        if self._path is not None:
+            file: IO[bytes] = await anyio.to_thread.run_sync(self._path.open, "rb")
+        else:
+            assert self._file is not None  # noqa: S101 - one of data/path/file/aiter is set
+            file = self._file
+            if file.seekable():
+                await anyio.to_thread.run_sync(file.seek, self._start)
+        remaining = self.size
+
+        def read() -> bytes:
+            data = file.read(min(READ_SIZE, remaining))
+            if not data:
+                raise ValidationError(
+                    f"the file ended {remaining} bytes early (it changed while uploading?)"
+                )
+            if transform is None:
+                return data
+            out = transform.update(data)
+            return out + transform.finalize() if len(data) == remaining else out
+
+        try:
+            if remaining == 0 and transform is not None:
+                yield transform.finalize()
+            while remaining > 0:
+                piece = await anyio.to_thread.run_sync(read)
+                remaining -= min(READ_SIZE, remaining)
+                yield piece
+        finally:
+            if self._path is not None:
+                file.close()
+
+    def __repr__(self) -> str:
+        kind = "bytes" if self._data is not None else "path" if self._path else "stream"
+        return f"<UploadSource {kind} size={self.size} replayable={self.replayable}>"
+
+
+async def _memory_pieces(data: memoryview, transform: Transform | None) -> AsyncIterator[bytes]:
+    if transform is None:
+        for offset in range(0, len(data), READ_SIZE):
+            yield bytes(data[offset : offset + READ_SIZE])
+        return
+    for offset in range(0, len(data), READ_SIZE):
+        block = data[offset : offset + READ_SIZE]
+        if len(block) >= CHUNK_SIZE:  # worth a thread hop
+            yield await anyio.to_thread.run_sync(transform.update, bytes(block))
+        else:
+            yield transform.update(bytes(block))
+    yield transform.finalize()
+
+
+async def _async_pieces(
+    chunks: AsyncIterable[bytes], size: int, transform: Transform | None
+) -> AsyncIterator[bytes]:
+    seen = 0
+    async for chunk in chunks:
+        if not isinstance(chunk, bytes | bytearray | memoryview):
+            raise ValidationError(f"async iterables must yield bytes, not {type(chunk).__name__}")
+        seen += len(chunk)
+        if seen > size:
+            raise ValidationError(f"the stream yielded more than the declared size={size} bytes")
+        data = bytes(chunk)
+        if transform is None:
+            yield data
+        elif len(data) >= CHUNK_SIZE:  # worth a thread hop
+            yield await anyio.to_thread.run_sync(transform.update, data)
+        else:
+            yield transform.update(data)
+    if seen != size:
+        raise ValidationError(f"the stream yielded {seen} bytes but size={size} was declared")
+    if transform is not None:
+        yield transform.finalize()
+
+
+async def _iter_file(file: IO[bytes]) -> AsyncIterator[bytes]:
+    while chunk := await anyio.to_thread.run_sync(file.read, READ_SIZE):
+        yield chunk
+
+
+_FORM_ESCAPES = {'"': "%22", "\\": "\\\\"} | {chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B}
+_FORM_ESCAPE_RE = re.compile("|".join(re.escape(c) for c in _FORM_ESCAPES))
+
+
+def _quote_param(value: str) -> str:
+    """Escape a form parameter value the way browsers (HTML5) and httpx do."""
+    return _FORM_ESCAPE_RE.sub(lambda m: _FORM_ESCAPES[m.group(0)], value)
+
+
+def guess_content_type(file_name: str) -> str:
+    """Return the MIME type guessed from a file name, or ``application/octet-stream``."""
+    return mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+
+
+class MultipartUpload:
+    """A ``multipart/form-data`` body: form fields in order, then the file part, streamed.
+
+    Args:
+        fields: ``(name, value)`` pairs sent first, in this order (a presigned POST's fields).
+        source: The file content.
+        file_name: The ``filename`` of the file part.
+        field_name: The ``name`` of the file part (``file`` for S3).
+        file_content_type: The file part's ``Content-Type`` (guessed from the name if None).
+        transform: Makes a fresh [Transform][aiospaces.core.multipart.Transform] (an
+            encryptor) per attempt; ``transformed_size`` must then give its output size.
+        transformed_size: Exact output size of a transform for a given input size.
+        boundary: The multipart boundary (random if None).
+        on_progress: Called with the number of file bytes each chunk carries; an attempt
+            that breaks off reports the negative of what it had sent, so totals stay true
+            across retries.
+    """
+
+    def __init__(
+        self,
+        fields: Sequence[tuple[str, str]],
+        source: UploadSource,
+        *,
+        file_name: str,
+        field_name: str = "file",
+        file_content_type: str | None = None,
+        transform: Callable[[], Transform] | None = None,
+        transformed_size: Callable[[int], int] | None = None,
+        boundary: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        if (transform is None) != (transformed_size is None):
+            raise TypeError("transform and transformed_size go together")
+        self.boundary = boundary or secrets.token_hex(16)
+        self.source = source
+        self._transform = transform
+        self._on_progress = on_progress
+        self.file_size = transformed_size(source.size) if transformed_size else source.size
+        """Bytes of the file part's content (after the transform)."""
+        marker = f"--{self.boundary}\r\n"
+        head = "".join(
+            f'{marker}Content-Disposition: form-data; name="{_quote_param(name)}"\r\n\r\n'
+            f"{value}\r\n"
+            for name, value in fields
+        )
+        content_type = file_content_type or guess_content_type(file_name)
+        head += (
+            f"{marker}Content-Disposition: form-data; name="
+            f'"{_quote_param(field_name)}"; filename="{_quote_param(file_name)}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        )
+        self._head = head.encode()
+        self._tail = f"\r\n--{self.boundary}--\r\n".encode()
+
+    @property
+    def content_type(self) -> str:
+        """The request's ``Content-Type`` header value (with the boundary)."""
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    @property
+    def content_length(self) -> int:
+        """The exact number of bytes the body has (head, file part and tail)."""
+        return len(self._head) + self.file_size + len(self._tail)
+
+    @property
+    def replayable(self) -> bool:
+        """Whether the body can be sent more than once (so the request may be retried)."""
+        return self.source.replayable
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the whole body from the start (a fresh transform per call).
+
+        Raises:
+            ValidationError: The source is a one-shot stream sent before, or its content is
+                not as long as declared (so the ``Content-Length`` would be a lie).
+        """
+        yield self._head
+        sent = 0
+        transform = self._transform() if self._transform else None
+        report = self._on_progress
+        try:
+            async for chunk in self.source.chunks(transform):
+                sent += len(chunk)
+                if report is not None:
+                    report(len(chunk))
+                yield chunk
+        except BaseException:
+            if report is not None and sent:
+                report(-sent)
+            raise
+        if sent != self.file_size:
+            raise ValidationError(
+                f"the file part had {sent} bytes, not the {self.file_size} announced"
+            )
+        yield self._tail
