@@ -1,0 +1,90 @@
+"""Helpers shared by the Mux builders: paths, validation, ``{"data": ...}`` unwrapping."""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from aiospaces.core.builder import Builder, RequestSpec, require
+from aiospaces.core.errors import ValidationError
+from aiospaces.mux.models import converter
+
+if TYPE_CHECKING:
+    import httpx
+
+T = TypeVar("T")
+R = TypeVar("R")
+E = TypeVar("E", bound=enum.Enum)
+
+MAX_TEXT = 255
+"""Longest id or passthrough Mux accepts (characters)."""
+MAX_LIMIT = 100
+SPACES = "/video/v1/spaces"
+LIVE_STREAMS = "/video/v1/live-streams"
+
+
+def path_id(value: str | None, name: str) -> str:
+    """Return ``value`` percent-encoded for a path, or raise a ValidationError naming it."""
+    value = require(value, name)
+    if len(value) > MAX_TEXT:
+        raise ValidationError(f"{name} is longer than {MAX_TEXT} characters")
+    return quote(value, safe="")
+
+
+def text(value: Any, name: str) -> str:
+    """Return a string of at most 255 characters, or raise a ValidationError naming it."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a string, not {type(value).__name__}")
+    if len(value) > MAX_TEXT:
+        raise ValidationError(f"{name} is longer than {MAX_TEXT} characters")
+    return value
+
+
+def choice(enum_type: type[E], value: Any, name: str) -> E:
+    """Return the member of ``enum_type`` named by ``value`` (a member or its wire string)."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in enum_type)
+        raise ValidationError(f"{name} must be one of {allowed}, not {value!r}") from None
+
+
+def positive(value: Any, name: str, maximum: int | None = None) -> int:
+    """Return an int >= 1 (and <= ``maximum``), or raise a ValidationError naming it."""
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < 1
+        or (maximum is not None and value > maximum)
+    ):
+        upper = f" to {maximum}" if maximum is not None else " or more"
+        raise ValidationError(f"{name} must be an int from 1{upper}, not {value!r}")
+    return value
+
+
+def json_body(payload: dict[str, Any]) -> bytes:
+    """Return compact JSON bytes."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
+ACCEPT = {"Accept": "application/json"}
+
+
+class MuxBuilder(Builder[T]):
+    """A Mux builder: answers are ``{"data": ...}`` envelopes."""
+
+    def _data(self, response: httpx.Response) -> Any:
+        return response.json()["data"]
+
+    def _structure(self, response: httpx.Response, cls: type[R]) -> R:
+        return converter.structure(self._data(response), cls)
+
+
+def post(path: str, payload: dict[str, Any] | None) -> RequestSpec:
+    """Return a POST spec with a JSON body (none when ``payload`` is None)."""
+    if payload is None:
+        return RequestSpec(method="POST", path=path, headers=ACCEPT)
+    return RequestSpec(method="POST", path=path, headers=JSON_HEADERS, body=json_body(payload))

@@ -1,0 +1,279 @@
+"""Mux webhooks: verify the ``Mux-Signature`` header and parse events into typed models.
+
+```python
+event = construct_event(raw_body, request.headers["mux-signature"], secret)
+if isinstance(event, BroadcastEvent) and event.type == "video.space.broadcast.active":
+    ...
+```
+
+The header reads ``t=<unix seconds>,v1=<hex>`` (several ``v1=`` values may appear while a
+secret is rotated); ``v1`` is HMAC-SHA256, keyed by the webhook secret, over
+``"{t}.{raw body}"``. Verify the raw bytes you received, before any JSON parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from datetime import datetime  # noqa: TC003 - cattrs reads the annotations at run time
+from typing import Any
+
+import attrs
+
+from aiospaces.core.errors import AiospacesError
+from aiospaces.mux.models import Broadcast, LiveStream, Space, converter
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "SIGNATURE_HEADER",
+    "BroadcastEvent",
+    "LiveStreamEvent",
+    "SpaceEvent",
+    "WebhookEnvironment",
+    "WebhookEvent",
+    "WebhookObject",
+    "WebhookSignatureError",
+    "Webhooks",
+    "construct_event",
+    "parse_event",
+    "sign_payload",
+    "verify_signature",
+]
+
+SIGNATURE_HEADER = "Mux-Signature"
+"""The header carrying the signature."""
+DEFAULT_TOLERANCE = 300.0
+"""Seconds a signature's timestamp may differ from now (Mux's SDKs use five minutes)."""
+
+
+class WebhookSignatureError(AiospacesError, ValueError):
+    """A webhook's signature is missing, malformed, stale or does not match."""
+
+
+@attrs.frozen
+class WebhookObject:
+    """What an event is about: ``{"type": "space", "id": ...}``."""
+
+    type: str
+    id: str
+
+
+@attrs.frozen
+class WebhookEnvironment:
+    """The Mux environment an event comes from."""
+
+    id: str
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class WebhookEvent:
+    """A webhook event whose ``data`` aiospaces has no model for (kept as a dict).
+
+    Attributes:
+        id: The event id (use it to drop duplicate deliveries).
+        type: The event type, e.g. ``video.space.active``.
+        created_at: When the event happened.
+        data: The event's object.
+        object: Type and id of the object.
+        environment: The environment it belongs to.
+        attempts: Earlier delivery attempts.
+        accessor: Who caused the event, when known.
+        accessor_source: How they did, when known.
+        request_id: The API request that caused it, when known.
+    """
+
+    id: str
+    type: str
+    created_at: datetime
+    data: dict[str, Any] = attrs.field(factory=dict)
+    object: WebhookObject | None = None
+    environment: WebhookEnvironment | None = None
+    attempts: list[dict[str, Any]] = attrs.field(factory=list)
+    accessor: str | None = None
+    accessor_source: str | None = None
+    request_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SpaceEvent(WebhookEvent):
+    """``video.space.created|updated|active|idle|deleted``: ``data`` is a Space."""
+
+    data: Space  # type: ignore[assignment]
+
+
+@attrs.frozen(kw_only=True)
+class BroadcastEvent(WebhookEvent):
+    """``video.space.broadcast.created|active|idle|deleted``: ``data`` is a Broadcast."""
+
+    data: Broadcast  # type: ignore[assignment]
+
+
+@attrs.frozen(kw_only=True)
+class LiveStreamEvent(WebhookEvent):
+    """``video.live_stream.*``: ``data`` is a LiveStream."""
+
+    data: LiveStream  # type: ignore[assignment]
+
+
+def sign_payload(body: bytes | str, secret: str, timestamp: int | None = None) -> str:
+    """Return a ``Mux-Signature`` header value for ``body`` (for tests and emulators)."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    return f"t={stamp},v1={_digest(_bytes(body), secret, str(stamp))}"
+
+
+def verify_signature(
+    body: bytes | str,
+    signature: str | Mapping[str, str] | None,
+    secret: str,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> None:
+    """Check a webhook's signature; return quietly when it is valid.
+
+    Args:
+        body: The raw request body, exactly as received.
+        signature: The ``Mux-Signature`` header value, or the request's headers.
+        secret: The webhook's signing secret.
+        tolerance: Largest allowed difference, in seconds, between its timestamp and now.
+        now: The current Unix time (defaults to the clock).
+
+    Raises:
+        WebhookSignatureError: The header is missing or malformed, the timestamp is outside
+            the tolerance, or no ``v1`` value matches.
+    """
+    if not isinstance(secret, str) or not secret:
+        raise WebhookSignatureError("a webhook secret is required")
+    header = _header(signature)
+    stamp: str | None = None
+    candidates: list[str] = []
+    for part in header.split(","):
+        key, sep, value = part.strip().partition("=")
+        if not sep:
+            continue
+        if key == "t":
+            stamp = value
+        elif key == "v1":
+            candidates.append(value)
+    if stamp is None or not stamp.isdigit() or not candidates:
+        raise WebhookSignatureError(f"malformed {SIGNATURE_HEADER} header")
+    current = time.time() if now is None else now
+    if abs(current - int(stamp)) > tolerance:
+        raise WebhookSignatureError("the signature's timestamp is outside the tolerance window")
+    expected = _digest(_bytes(body), secret, stamp)
+    if not any(hmac.compare_digest(expected, c) for c in candidates):
+        raise WebhookSignatureError("no signature matches the body and secret")
+
+
+def parse_event(body: bytes | str | Mapping[str, Any]) -> WebhookEvent:
+    """Return an event as its typed model, without checking any signature.
+
+    Raises:
+        ValueError: The body is not a JSON object with ``id``, ``type`` and ``created_at``.
+    """
+    payload: Any = body if isinstance(body, Mapping) else json.loads(body)
+    if not isinstance(payload, Mapping):
+        raise ValueError("a webhook event must be a JSON object")
+    kind = str(payload.get("type", ""))
+    cls: type[WebhookEvent] = WebhookEvent
+    if kind.startswith("video.space.broadcast."):
+        cls = BroadcastEvent
+    elif kind.startswith("video.space."):
+        cls = SpaceEvent
+    elif kind.startswith("video.live_stream."):
+        cls = LiveStreamEvent
+    try:
+        return converter.structure(dict(payload), cls)
+    except Exception as exc:  # cattrs raises ExceptionGroups of structuring errors
+        raise ValueError(f"not a {kind or 'webhook'} event: {exc}") from exc
+
+
+def construct_event(
+    body: bytes | str,
+    signature: str | Mapping[str, str] | None,
+    secret: str,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> WebhookEvent:
+    """Verify a webhook's signature, then return its event (Mux's ``unwrap``).
+
+    Raises:
+        WebhookSignatureError: The signature does not verify.
+        ValueError: The body is not a webhook event.
+    """
+    verify_signature(body, signature, secret, tolerance=tolerance)
+    return parse_event(body)
+
+
+def _header(signature: str | Mapping[str, str] | None) -> str:
+    if isinstance(signature, Mapping):
+        found = next(
+            (v for k, v in signature.items() if k.lower() == SIGNATURE_HEADER.lower()), None
+        )
+        signature = found
+    if not isinstance(signature, str) or not signature:
+        raise WebhookSignatureError(f"the {SIGNATURE_HEADER} header is missing")
+    return signature
+
+
+def _bytes(body: bytes | str) -> bytes:
+    return body.encode() if isinstance(body, str) else bytes(body)
+
+
+def _digest(body: bytes, secret: str, stamp: str) -> str:
+    return hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+class Webhooks:
+    """Webhook helpers bound to a secret (``mux.webhooks``; the secret from ``MUX_WEBHOOK_SECRET``).
+
+    Args:
+        secret: The webhook signing secret (None: pass ``secret=`` to each call).
+    """
+
+    def __init__(self, secret: str | None = None) -> None:
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"<Webhooks secret={'set' if self._secret else 'unset'}>"
+
+    def _key(self, secret: str | None) -> str:
+        key = secret or self._secret
+        if not key:
+            raise WebhookSignatureError("no webhook secret: pass secret= or set MUX_WEBHOOK_SECRET")
+        return key
+
+    def verify_signature(
+        self,
+        body: bytes | str,
+        signature: str | Mapping[str, str] | None,
+        *,
+        secret: str | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+    ) -> None:
+        """Check a webhook's signature with the bound secret (or ``secret=``).
+
+        Raises:
+            WebhookSignatureError: The signature does not verify or no secret is known.
+        """
+        verify_signature(body, signature, self._key(secret), tolerance=tolerance)
+
+    def unwrap(
+        self,
+        body: bytes | str,
+        signature: str | Mapping[str, str] | None,
+        *,
+        secret: str | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+    ) -> WebhookEvent:
+        """Verify a webhook, then return its typed event.
+
+        Raises:
+            WebhookSignatureError: The signature does not verify or no secret is known.
+            ValueError: The body is not a webhook event.
+        """
+        return construct_event(body, signature, self._key(secret), tolerance=tolerance)
