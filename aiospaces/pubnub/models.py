@@ -9,7 +9,16 @@ import attrs
 
 from aiospaces.core.convert import make_converter, wire
 
-__all__ = ["Page", "Space", "SpacePage", "converter"]
+__all__ = [
+    "FileInfo",
+    "FilePage",
+    "Page",
+    "PublishedFile",
+    "SentFile",
+    "Space",
+    "SpacePage",
+    "converter",
+]
 
 
 @attrs.frozen
@@ -60,6 +69,64 @@ class SpacePage:
     total_count: int | None = None
     next: Page | None = None
     prev: Page | None = None
+
+
+@attrs.frozen
+class FileInfo:
+    """A file stored on a channel.
+
+    Attributes:
+        id: The file id PubNub assigned.
+        name: The file name.
+        size: Stored size in bytes (after encryption, if the file was encrypted).
+        created: When the file was uploaded.
+    """
+
+    id: str
+    name: str
+    size: int
+    created: datetime
+
+
+@attrs.frozen
+class FilePage:
+    """One page of a channel's files (sorted by id).
+
+    Attributes:
+        data: The files on this page.
+        count: How many files this page holds.
+        next: Cursor of the following page (pass it to ``list_files().next(...)``), or None.
+    """
+
+    data: list[FileInfo]
+    count: int
+    next: str | None = None
+
+
+@attrs.frozen
+class SentFile:
+    """What `send_file` did: the file was uploaded and announced on the channel.
+
+    Attributes:
+        name: The file name.
+        file_id: The file id PubNub assigned.
+        timestamp: Timetoken of the file message (a 17-digit string).
+    """
+
+    name: str
+    file_id: str
+    timestamp: str
+
+
+@attrs.frozen
+class PublishedFile:
+    """The result of publishing a file message.
+
+    Attributes:
+        timestamp: Timetoken of the file message (a 17-digit string).
+    """
+
+    timestamp: str
 
 
 converter = make_converter(key_style="camel")
