@@ -545,3 +545,16 @@ def test_repr_never_shows_the_key() -> None:
     assert repr(module) == "CryptoModule(default='legacy', use_random_iv=True)"
     assert repr(CryptoModule(secret)) == "CryptoModule(default='aescbc', use_random_iv=True)"
     assert not hasattr(module, "__dict__")
+
+
+def test_docs_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "encryption.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) == 2
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    exec(compile(blocks[0] + blocks[1], "encryption.md", "exec"), namespace)  # noqa: S102
+    assert capsys.readouterr().out == "ok\n"
+    assert namespace["plain"] == b"a" * 65536 + b"b" * 100
