@@ -217,13 +217,16 @@ class BulkUpload:
         try:
             async with anyio.create_task_group() as tg:
                 for item in self._items:
-                    await limiter.acquire()
-                    tg.start_soon(self._one, item, limiter)
+                    borrower = object()  # the slot is taken here and given back by the task
+                    await limiter.acquire_on_behalf_of(borrower)
+                    tg.start_soon(self._one, item, limiter, borrower)
         finally:
             self.report.elapsed = time.perf_counter() - started
         return self.report
 
-    async def _one(self, item: UploadItem, limiter: anyio.CapacityLimiter) -> None:
+    async def _one(
+        self, item: UploadItem, limiter: anyio.CapacityLimiter, borrower: object
+    ) -> None:
         try:
             self.report.not_started.remove(item)
             self._emit(item, "started")
@@ -232,7 +235,7 @@ class BulkUpload:
             self.report.cancelled.append(item)
             raise
         finally:
-            limiter.release()
+            limiter.release_on_behalf_of(borrower)
 
     async def _upload(self, item: UploadItem) -> None:
         attempts = 0
