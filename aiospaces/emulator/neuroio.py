@@ -172,6 +172,7 @@ class NeuroIOEmulation:
         self._space_ids = itertools.count(1)
         self._token_ids = itertools.count(1)
         self._sandbox_users = itertools.count(1)
+        self._retired: set[str] = set()  # deleted keys stay refused, even in sandbox mode
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision an account: ``{"username", "password", "tokens": [keys], "spaces": [names]}``.
@@ -268,6 +269,10 @@ class NeuroIOEmulation:
         self.tokens[token.key] = token
         return token
 
+    def _retire(self, key: str) -> None:
+        del self.tokens[key]
+        self._retired.add(key)
+
     def _issue(self, caller: _Caller, space: int | None, permanent: bool) -> TokenRecord:
         if permanent:
             held = sum(
@@ -306,7 +311,7 @@ class NeuroIOEmulation:
             )
         key = key.strip()
         token = self.tokens.get(key)
-        if token is None and not self.emulator.strict:
+        if token is None and not self.emulator.strict and key not in self._retired:
             account = self._new_account(f"sandbox-{next(self._sandbox_users)}")
             token = self._new_token(account, None, permanent=True, key=key)
         if (
@@ -397,7 +402,7 @@ class NeuroIOEmulation:
                 and token is not caller.token
                 and (permanent is None or token.permanent == permanent)
             ):
-                del self.tokens[key]
+                self._retire(key)
         return Response(status_code=204)
 
     async def one_token(self, request: Request) -> Response:
@@ -418,7 +423,7 @@ class NeuroIOEmulation:
         """``DELETE /v1/tokens/{id_or_key}/``."""
         caller = self._caller(request)
         token = self._token(caller, request.path_params["ref"])
-        del self.tokens[token.key]
+        self._retire(token.key)
         return Response(status_code=204)
 
     # -- spaces ---------------------------------------------------------------------------------
@@ -476,7 +481,7 @@ class NeuroIOEmulation:
             raise NeuroIOError(400, "validation", "The default space cannot be deleted.")
         del self.spaces[space.id]
         for key in [k for k, t in self.tokens.items() if t.space == space.id]:
-            del self.tokens[key]
+            self._retire(key)
         return Response(status_code=204)
 
     async def space_token(self, request: Request) -> Response:
