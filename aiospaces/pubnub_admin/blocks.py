@@ -1,0 +1,368 @@
+"""Functions v1 blocks (modules) of a keyset: CRUD, start and stop, waiting for the state.
+
+```python
+block = await adm.create_block(key_id=key.id, name="chat", description="moderation")
+await adm.start_block(key_id=key.id, block_id=block.id).wait(timeout=30)
+await adm.stop_block().key_id(key.id).block_id(block.id).wait()
+```
+
+Start and stop set ``intended_state`` at once; ``state`` follows asynchronously, so
+``.wait()`` polls the block (with backoff) until ``state == intended_state``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import time
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, cast
+
+import anyio
+
+from aiospaces.core.builder import Builder, RequestSpec
+from aiospaces.core.errors import AiospacesError, BadRequestError, ConflictError, ValidationError
+from aiospaces.pubnub_admin.models import Block, converter
+
+if TYPE_CHECKING:
+    import httpx
+
+    from aiospaces.pubnub_admin.client import PubNubAdmin
+
+__all__ = [
+    "BlockStateError",
+    "BlockTimeoutError",
+    "CreateBlock",
+    "DeleteBlock",
+    "GetBlock",
+    "ListBlocks",
+    "StartBlock",
+    "StopBlock",
+    "UpdateBlock",
+    "sleep",
+    "wait_for_state",
+]
+
+T = TypeVar("T")
+
+STOP_BLOCK_EMPTY = "STOP_BLOCK_EMPTY"
+"""The portal's error code for stopping a block that has no event handlers."""
+MAX_INTERVAL = 2.0
+"""Longest pause between two polls of a block's state (seconds)."""
+
+
+class BlockStateError(AiospacesError):
+    """A block did not reach the state it was asked for.
+
+    Raised by ``.wait()`` when the portal refused the start or stop (for a start, usually
+    because a handler does not compile: ``stack`` carries the JavaScript trace), or when the
+    block's ``intended_state`` changed to something else while waiting.
+
+    Attributes:
+        key_id: The keyset id.
+        block_id: The block id.
+        intended_state: The state that was asked for (``"running"`` or ``"stopped"``).
+        state: The block's last known state (None when it was never read).
+        message: What went wrong, as the portal said it.
+        stack: The JavaScript stack trace the portal sent, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key_id: int,
+        block_id: int,
+        intended_state: str,
+        state: str | None = None,
+        stack: str | None = None,
+    ) -> None:
+        self.key_id = key_id
+        self.block_id = block_id
+        self.intended_state = intended_state
+        self.state = state
+        self.message = message
+        self.stack = stack
+        super().__init__(f"block {block_id} (key {key_id}) not {intended_state}: {message}")
+
+
+class BlockTimeoutError(BlockStateError, builtins.TimeoutError):
+    """A block's ``state`` did not reach its ``intended_state`` within the timeout."""
+
+
+def _id(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValidationError(f"{name} must be a positive integer, not {value!r}")
+    return value
+
+
+def _text(value: Any, name: str, *, empty: bool = True) -> str:
+    if not isinstance(value, str) or (not empty and not value):
+        kind = "a string" if empty else "a non-empty string"
+        raise ValidationError(f"{name} must be {kind}, not {value!r}")
+    return value
+
+
+def _json(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _payload(response: httpx.Response) -> Any:
+    return response.json().get("payload")
+
+
+class AdminBuilder(Builder[T]):
+    """Shared helpers of the keyset-scoped (``/api/v1/blocks/key/{key_id}``) builders."""
+
+    _key_id: int | None = None
+
+    def key_id(self, key_id: int) -> Self:
+        """Set the keyset (its ``id`` in the portal, not the subscribe key)."""
+        self._key_id = key_id
+        return self
+
+    def _key_path(self) -> str:
+        return f"/api/v1/blocks/key/{_id(self._key_id, 'key_id')}"
+
+    async def _load(self) -> None:
+        """Do the I/O the request needs before it is built (reading files); default: none."""
+
+    async def _nothing(self, response: httpx.Response) -> None:
+        return None
+
+
+class _BlockBuilder(AdminBuilder[T]):
+    _block_id: int | None = None
+
+    def block_id(self, block_id: int) -> Self:
+        """Set the block."""
+        self._block_id = block_id
+        return self
+
+    def _block_path(self) -> str:
+        return f"{self._key_path()}/block/{_id(self._block_id, 'block_id')}"
+
+
+class ListBlocks(AdminBuilder[list[Block]]):
+    """``GET`` every block of a keyset, with their event handlers."""
+
+    def _build(self) -> RequestSpec:
+        return RequestSpec(method="GET", path=f"{self._key_path()}/block")
+
+    async def _parse(self, response: httpx.Response) -> list[Block]:
+        return converter.structure(_payload(response) or [], list[Block])
+
+
+class GetBlock(_BlockBuilder[Block]):
+    """``GET`` one block, with its event handlers and its ``state``/``intended_state``."""
+
+    def _build(self) -> RequestSpec:
+        return RequestSpec(method="GET", path=self._block_path())
+
+    async def _parse(self, response: httpx.Response) -> Block:
+        payload = _payload(response)
+        if isinstance(payload, list):  # the portal answers with an array of one block
+            if not payload:
+                raise ValidationError(f"the portal returned no block for {response.request.url}")
+            payload = payload[0]
+        return converter.structure(payload, Block)
+
+
+class CreateBlock(AdminBuilder[Block]):
+    """``POST`` a new (stopped, empty) block."""
+
+    _name: str | None = None
+    _description = ""
+
+    def name(self, name: str) -> Self:
+        """Set the block's name (required)."""
+        self._name = name
+        return self
+
+    def description(self, description: str) -> Self:
+        """Set the block's description."""
+        self._description = description
+        return self
+
+    def _build(self) -> RequestSpec:
+        path = f"{self._key_path()}/block"
+        body = {
+            "key_id": self._key_id,
+            "name": _text(self._name, "name", empty=False),
+            "description": _text(self._description, "description"),
+        }
+        headers = {"Content-Type": "application/json"}
+        return RequestSpec(method="POST", path=path, headers=headers, body=_json(body))
+
+    async def _parse(self, response: httpx.Response) -> Block:
+        return converter.structure(_payload(response), Block)
+
+
+class UpdateBlock(_BlockBuilder[None]):
+    """``PUT`` a block's name and description (only the fields you set are sent)."""
+
+    _fields: dict[str, str]
+
+    def __init__(self, client: PubNubAdmin, **kwargs: Any) -> None:
+        self._fields = {}
+        super().__init__(client, **kwargs)
+
+    def name(self, name: str) -> Self:
+        """Rename the block."""
+        self._fields = {**self._fields, "name": _text(name, "name", empty=False)}
+        return self
+
+    def description(self, description: str) -> Self:
+        """Change the description."""
+        self._fields = {**self._fields, "description": _text(description, "description")}
+        return self
+
+    def _build(self) -> RequestSpec:
+        path = self._block_path()
+        body = {"key_id": self._key_id, "block_id": self._block_id, "id": self._block_id}
+        headers = {"Content-Type": "application/json"}
+        return RequestSpec(
+            method="PUT", path=path, headers=headers, body=_json({**body, **self._fields})
+        )
+
+    async def _parse(self, response: httpx.Response) -> None:
+        return None
+
+
+class DeleteBlock(_BlockBuilder[None]):
+    """``DELETE`` a block and its event handlers (the emulator wants it stopped first)."""
+
+    def _build(self) -> RequestSpec:
+        return RequestSpec(method="DELETE", path=self._block_path())
+
+    async def _parse(self, response: httpx.Response) -> None:
+        return None
+
+
+class _StateChange(_BlockBuilder[None]):
+    """``POST …/block/{id}/start`` or ``/stop``; ``.wait()`` also waits for the state."""
+
+    action: Literal["start", "stop"]
+    target: Literal["running", "stopped"]
+
+    def _build(self) -> RequestSpec:
+        return RequestSpec(method="POST", path=f"{self._block_path()}/{self.action}")
+
+    async def _parse(self, response: httpx.Response) -> None:
+        return None
+
+    async def wait(
+        self,
+        timeout: float = 60.0,  # noqa: ASYNC109 - a deadline for polling, not for one call
+        *,
+        interval: float = 0.1,
+    ) -> Block:
+        """Send the request, then poll the block until ``state == intended_state``.
+
+        Args:
+            timeout: Seconds to wait for the state (the request itself not included).
+            interval: First pause between polls; it doubles up to 2 s.
+
+        Returns:
+            The block as last read, settled in the asked-for state.
+
+        Raises:
+            ValidationError: Bad ids or waiting arguments (no request was sent).
+            BlockStateError: The portal refused the change (with its message and JS stack)
+                or the block's ``intended_state`` changed while waiting.
+            BlockTimeoutError: The state did not settle within ``timeout``.
+            APIError: Any other error answer.
+        """
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+            raise ValidationError(f"timeout must be a positive number, not {timeout!r}")
+        if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
+            raise ValidationError(f"interval must be a positive number, not {interval!r}")
+        self._build()  # validate before any I/O
+        key_id, block_id = cast("int", self._key_id), cast("int", self._block_id)
+        try:
+            await self.result()
+        except ConflictError as exc:
+            details = exc.details if isinstance(exc.details, dict) else {}
+            raise BlockStateError(
+                exc.message,
+                key_id=key_id,
+                block_id=block_id,
+                intended_state=self.target,
+                stack=details.get("stack") or None,
+            ) from exc
+        except BadRequestError as exc:
+            if self.action != "stop" or exc.error_type != STOP_BLOCK_EMPTY:
+                raise
+            # a block without handlers cannot run: it is already as stopped as it gets
+        client = cast("PubNubAdmin", self._client)
+        return await wait_for_state(
+            client, key_id, block_id, self.target, timeout=timeout, interval=interval
+        )
+
+
+class StartBlock(_StateChange):
+    """``POST`` a block's start; ``await …wait()`` until it runs."""
+
+    action = "start"
+    target = "running"
+
+
+class StopBlock(_StateChange):
+    """``POST`` a block's stop; ``await …wait()`` until it has stopped.
+
+    A block without event handlers answers 400 ``STOP_BLOCK_EMPTY``: plain ``await`` raises it
+    as a [BadRequestError][aiospaces.core.errors.BadRequestError]; ``.wait()`` takes it as
+    success, since such a block cannot run.
+    """
+
+    action = "stop"
+    target = "stopped"
+
+
+async def wait_for_state(
+    client: PubNubAdmin,
+    key_id: int,
+    block_id: int,
+    target: str,
+    *,
+    timeout: float = 60.0,  # noqa: ASYNC109 - a deadline for polling, not for one call
+    interval: float = 0.1,
+) -> Block:
+    """Poll a block until its ``state`` is ``target``; return the block as last read.
+
+    Raises:
+        BlockStateError: The block's ``intended_state`` is no longer ``target``.
+        BlockTimeoutError: It did not settle within ``timeout`` seconds.
+    """
+    started = time.monotonic()
+    slept = 0.0
+    pause = interval
+    while True:
+        block = await client.get_block(key_id=key_id, block_id=block_id)
+        if block.intended_state == target and block.state == target:
+            return block
+        if block.intended_state != target:
+            raise BlockStateError(
+                f"its intended_state became {block.intended_state!r} while waiting",
+                key_id=key_id,
+                block_id=block_id,
+                intended_state=target,
+                state=block.state,
+            )
+        waited = max(time.monotonic() - started, slept)
+        if waited >= timeout:
+            raise BlockTimeoutError(
+                f"still {block.state!r} after {waited:.1f} s",
+                key_id=key_id,
+                block_id=block_id,
+                intended_state=target,
+                state=block.state,
+            )
+        delay = min(pause, timeout - waited)
+        await sleep(delay)
+        slept += delay
+        pause = min(pause * 2, MAX_INTERVAL)
+
+
+async def sleep(seconds: float) -> None:
+    """Pause between polls (a module-level seam so tests can skip the waiting)."""
+    await anyio.sleep(seconds)
