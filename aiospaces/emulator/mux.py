@@ -1,0 +1,408 @@
+"""Mux emulation: HTTP Basic auth, Spaces, space broadcasts, live streams, rate limits.
+
+State and rules live in [mux_state][aiospaces.emulator.mux_state]; the control routes
+(participants, webhooks, options) in [mux_control][aiospaces.emulator.mux_control]. Errors
+come in Mux's two shapes: ``{"error": {"type", "messages"}}`` and, for 429,
+``{"errors": [...]}``. Lists take ``page``/``limit`` and carry no totals.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from aiospaces.emulator.mux_state import (
+    EmuLiveStream,
+    Environment,
+    MuxError,
+    invalid,
+    new_id,
+)
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute
+
+    from aiospaces.emulator.app import Emulator
+
+__all__ = ["DEFAULT_TOKEN_ID", "DEFAULT_TOKEN_SECRET", "MuxEmulation", "MuxOptions", "Token"]
+
+DEFAULT_TOKEN_ID = "emulator-token-id"  # noqa: S105 - a sandbox token id, documented
+DEFAULT_TOKEN_SECRET = "emulator-token-secret"  # noqa: S105 - a sandbox credential, documented
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+LIVE_STREAM_FIELDS = frozenset(
+    {
+        "playback_policy",
+        "playback_policies",
+        "new_asset_settings",
+        "passthrough",
+        "latency_mode",
+        "reduced_latency",
+        "low_latency",
+        "reconnect_window",
+        "max_continuous_duration",
+        "test",
+        "audio_only",
+        "use_slate_for_standard_latency",
+        "reconnect_slate_url",
+        "simulcast_targets",
+        "embedded_subtitles",
+        "generated_subtitles",
+        "advanced_playback_policies",
+    }
+)
+LATENCY_MODES = ("low", "reduced", "standard")
+PLAYBACK_POLICIES = ("public", "signed", "drm")
+
+
+@attrs.define
+class Token:
+    """An access token: its secret and the environment it is scoped to."""
+
+    secret: str = attrs.field(repr=False)
+    environment: str
+
+
+@attrs.define(kw_only=True)
+class MuxOptions:
+    """Knobs of the Mux emulation (set through ``POST /_emulator/mux/config``).
+
+    Attributes:
+        rule_status: Status of state-rule violations (Mux documents none; 400 by default).
+        max_broadcasts: Broadcasts a space may have (Mux's default is one).
+        rate_limit: Requests allowed per ``rate_window`` seconds per environment (None: off).
+            When on, every answer carries ``X-RateLimit-Limit``/``X-RateLimit-Remaining``.
+        rate_window: The rate limiter's window in seconds.
+    """
+
+    rule_status: int = 400
+    max_broadcasts: int = 1
+    rate_limit: int | None = None
+    rate_window: float = 1.0
+
+
+class MuxEmulation:
+    """The Mux side of the emulator."""
+
+    name: ClassVar[str] = "mux"
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.tokens: dict[str, Token] = {}
+        self.environments: dict[str, Environment] = {}
+        self.options = MuxOptions()
+
+    # -- vendor plug-in protocol ----------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every token, environment and option."""
+        self.tokens.clear()
+        self.environments.clear()
+        self.options = MuxOptions()
+
+    def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Provision a token: ``{"token_id", "token_secret", "environment"?, "webhook_secret"?}``.
+
+        Tokens naming the same ``environment`` share its spaces and live streams.
+        """
+        token_id, secret = payload["token_id"], payload["token_secret"]
+        for name, value in (("token_id", token_id), ("token_secret", secret)):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{name} must be a non-empty string")
+        env_name = payload.get("environment") or token_id
+        environment = self._environment(str(env_name))
+        if payload.get("webhook_secret"):
+            environment.webhook_secret = str(payload["webhook_secret"])
+        self.tokens[token_id] = Token(secret=secret, environment=environment.name)
+        return {"token_id": token_id, "environment": environment.name}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return every environment's spaces, live streams and event count."""
+        return {
+            name: {
+                "spaces": [s.wire() | {"participants": sorted(s.participants)}
+                           for s in env.spaces.values()],
+                "live_streams": [ls.wire() for ls in env.live_streams.values()],
+                "events": len(env.events),
+            }
+            for name, env in self.environments.items()
+        }  # fmt: skip
+
+    def settings(self, base_url: str) -> dict[str, Any]:
+        """Return ``base_url`` and a token pair: the first seeded one, else the sandbox pair."""
+        token_id, token = next(iter(self.tokens.items()), (DEFAULT_TOKEN_ID, None))
+        secret = token.secret if token is not None else DEFAULT_TOKEN_SECRET
+        return {"token_id": token_id, "token_secret": secret, "base_url": base_url}
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the ``/video/v1`` routes and the ``/_emulator/mux`` control routes."""
+        from aiospaces.emulator.mux_control import control_routes  # noqa: PLC0415 - cycle
+
+        spaces = "/video/v1/spaces"
+        broadcast = spaces + "/{space_id}/broadcasts/{broadcast_id}"
+        streams = "/video/v1/live-streams"
+        table: list[tuple[str, str, Any]] = [
+            (spaces, "GET", self.list_spaces),
+            (spaces, "POST", self.create_space),
+            (spaces + "/{space_id}", "GET", self.get_space),
+            (spaces + "/{space_id}", "DELETE", self.delete_space),
+            (spaces + "/{space_id}/broadcasts", "POST", self.create_broadcast),
+            (broadcast, "GET", self.get_broadcast),
+            (broadcast, "DELETE", self.delete_broadcast),
+            (broadcast + "/start", "POST", self.start_broadcast),
+            (broadcast + "/stop", "POST", self.stop_broadcast),
+            (streams, "GET", self.list_live_streams),
+            (streams, "POST", self.create_live_stream),
+            (streams + "/{live_stream_id}", "GET", self.get_live_stream),
+            (streams + "/{live_stream_id}", "DELETE", self.delete_live_stream),
+            (streams + "/{live_stream_id}/complete", "PUT", self.complete_live_stream),
+        ]
+        routes: list[BaseRoute] = [
+            Route(path, self._endpoint(handler), methods=[method])
+            for path, method, handler in table
+        ]
+        return [*routes, *control_routes(self)]
+
+    # -- common request handling ----------------------------------------------------------------
+
+    def _environment(self, name: str) -> Environment:
+        environment = self.environments.get(name)
+        if environment is None:
+            environment = self.environments[name] = Environment(name=name)
+        return environment
+
+    def find_space_environment(self, space_id: str) -> Environment:
+        """Return the environment holding a space (for the control API), or raise 404."""
+        for environment in self.environments.values():
+            if space_id in environment.spaces:
+                return environment
+        raise MuxError(404, "not_found", f"no space {space_id!r}")
+
+    def authenticate(self, request: Request) -> Environment:
+        """Return the caller's environment from HTTP Basic auth; sandbox provisions new tokens."""
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        try:
+            token_id, sep, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            sep = ""
+        if scheme.lower() != "basic" or not sep or not token_id or not secret:
+            raise MuxError(401, "unauthorized", "Unauthorized request")
+        token = self.tokens.get(token_id)
+        if token is None:
+            if self.emulator.strict:
+                raise MuxError(401, "unauthorized", "Unauthorized request")
+            token = self.tokens[token_id] = Token(secret=secret, environment=token_id)
+        if not secrets.compare_digest(token.secret.encode(), secret.encode()):
+            raise MuxError(401, "unauthorized", "Unauthorized request")
+        return self._environment(token.environment)
+
+    def _rate_limit(self, environment: Environment) -> dict[str, str]:
+        limit = self.options.rate_limit
+        if limit is None:
+            return {}
+        now = time.monotonic()
+        if now - environment.window_start >= self.options.rate_window:
+            environment.window_start, environment.window_count = now, 0
+        environment.window_count += 1
+        remaining = max(limit - environment.window_count, 0)
+        headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
+        if environment.window_count > limit:
+            raise MuxError(429, "rate_limited", "Too many requests, retry later.", headers=headers)
+        return headers
+
+    def _endpoint(self, handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            headers = {
+                "x-request-id": new_id(20),
+                "cache-control": "max-age=0, private, must-revalidate",
+            }
+            try:
+                environment = self.authenticate(request)
+                headers.update(self._rate_limit(environment))
+                response: Response = await handler(request, environment)
+            except MuxError as error:
+                response = error.response()
+            for name, value in headers.items():
+                response.headers.setdefault(name, value)
+            return response
+
+        return endpoint
+
+    # -- spaces -------------------------------------------------------------------------------
+
+    async def list_spaces(self, request: Request, env: Environment) -> Response:
+        """``GET /video/v1/spaces``: newest first, ``page``/``limit``."""
+        spaces = list(reversed(env.spaces.values()))
+        return _data([s.wire() for s in _page(request, spaces)])
+
+    async def create_space(self, request: Request, env: Environment) -> Response:
+        """``POST /video/v1/spaces`` → 201."""
+        payload = await _json_object(request)
+        space = env.create_space(payload, self.options.max_broadcasts)
+        return _data(space.wire(), 201)
+
+    async def get_space(self, request: Request, env: Environment) -> Response:
+        """``GET /video/v1/spaces/{SPACE_ID}``."""
+        return _data(env.space(request.path_params["space_id"]).wire())
+
+    async def delete_space(self, request: Request, env: Environment) -> Response:
+        """``DELETE /video/v1/spaces/{SPACE_ID}`` → 204; only when idle."""
+        env.delete_space(request.path_params["space_id"], self.options.rule_status)
+        return Response(status_code=204)
+
+    # -- broadcasts -----------------------------------------------------------------------------
+
+    async def create_broadcast(self, request: Request, env: Environment) -> Response:
+        """``POST .../broadcasts`` → 201."""
+        payload = await _json_object(request)
+        space_id = request.path_params["space_id"]
+        broadcast = env.create_broadcast(space_id, payload, self.options.max_broadcasts)
+        return _data(broadcast.wire(), 201)
+
+    async def get_broadcast(self, request: Request, env: Environment) -> Response:
+        """``GET .../broadcasts/{BROADCAST_ID}``."""
+        params = request.path_params
+        _, broadcast = env.broadcast(params["space_id"], params["broadcast_id"])
+        return _data(broadcast.wire())
+
+    async def delete_broadcast(self, request: Request, env: Environment) -> Response:
+        """``DELETE .../broadcasts/{BROADCAST_ID}`` → 204; only when idle."""
+        params = request.path_params
+        env.delete_broadcast(params["space_id"], params["broadcast_id"], self.options.rule_status)
+        return Response(status_code=204)
+
+    async def start_broadcast(self, request: Request, env: Environment) -> Response:
+        """``POST .../start`` → ``{"data": {}}``; the space must be active."""
+        params = request.path_params
+        env.start(params["space_id"], params["broadcast_id"], self.options.rule_status)
+        return _data({})
+
+    async def stop_broadcast(self, request: Request, env: Environment) -> Response:
+        """``POST .../stop`` → ``{"data": {}}``; completes the live stream."""
+        params = request.path_params
+        env.stop(params["space_id"], params["broadcast_id"])
+        return _data({})
+
+    # -- live streams ---------------------------------------------------------------------------
+
+    async def list_live_streams(self, request: Request, env: Environment) -> Response:
+        """``GET /video/v1/live-streams``: ``status`` and ``stream_key`` filters, paging."""
+        streams = list(reversed(env.live_streams.values()))
+        status = request.query_params.get("status")
+        if status is not None:
+            streams = [s for s in streams if s.status == status]
+        key = request.query_params.get("stream_key")
+        if key is not None:
+            streams = [s for s in streams if s.stream_key == key]
+        return _data([s.wire() for s in _page(request, streams)])
+
+    async def create_live_stream(self, request: Request, env: Environment) -> Response:
+        """``POST /video/v1/live-streams`` → 201."""
+        stream = _new_live_stream(await _json_object(request))
+        env.live_streams[stream.id] = stream
+        env.emit("video.live_stream.created", "live_stream", stream.wire())
+        return _data(stream.wire(), 201)
+
+    async def get_live_stream(self, request: Request, env: Environment) -> Response:
+        """``GET /video/v1/live-streams/{LIVE_STREAM_ID}``."""
+        return _data(env.live_stream(request.path_params["live_stream_id"]).wire())
+
+    async def delete_live_stream(self, request: Request, env: Environment) -> Response:
+        """``DELETE /video/v1/live-streams/{LIVE_STREAM_ID}`` → 204."""
+        stream = env.live_stream(request.path_params["live_stream_id"])
+        del env.live_streams[stream.id]
+        env.emit("video.live_stream.deleted", "live_stream", stream.wire())
+        return Response(status_code=204)
+
+    async def complete_live_stream(self, request: Request, env: Environment) -> Response:
+        """``PUT .../complete`` → ``{"data": {}}``: end the recording now."""
+        env.complete(request.path_params["live_stream_id"])
+        return _data({})
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _data(data: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse({"data": data}, status_code=status)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        payload = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise invalid("The request body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise invalid("The request body must be a JSON object")
+    return payload
+
+
+def _int_param(request: Request, name: str, default: int, maximum: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        upper = f" to {maximum}" if maximum is not None else " or more"
+        raise invalid(f"{name} must be an integer from 1{upper}")
+    return int(raw)
+
+
+def _page(request: Request, items: list[Any]) -> list[Any]:
+    limit = _int_param(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+    page = _int_param(request, "page", 1, None)
+    return items[(page - 1) * limit : page * limit]
+
+
+def _new_live_stream(payload: dict[str, Any]) -> EmuLiveStream:
+    extra = sorted(set(payload) - LIVE_STREAM_FIELDS)
+    if extra:
+        raise invalid(*(f"{key} is not a valid live stream parameter" for key in extra))
+    policies = payload.get("playback_policy") or payload.get("playback_policies") or []
+    if isinstance(policies, str):
+        policies = [policies]
+    if not isinstance(policies, list) or any(p not in PLAYBACK_POLICIES for p in policies):
+        raise invalid(f"playback_policy must be a list of {', '.join(PLAYBACK_POLICIES)}")
+    latency = payload.get("latency_mode") or (
+        "low"
+        if payload.get("low_latency")
+        else "reduced"
+        if payload.get("reduced_latency")
+        else "standard"
+    )
+    if latency not in LATENCY_MODES:
+        raise invalid(f"latency_mode must be one of {', '.join(LATENCY_MODES)}")
+    window = payload.get("reconnect_window", 60.0)
+    if not isinstance(window, int | float) or isinstance(window, bool) or not 0 <= window <= 1800:
+        raise invalid("reconnect_window must be a number from 0 to 1800")
+    duration = payload.get("max_continuous_duration", 43200)
+    if not isinstance(duration, int) or isinstance(duration, bool) or not 60 <= duration <= 43200:
+        raise invalid("max_continuous_duration must be an integer from 60 to 43200")
+    passthrough = payload.get("passthrough")
+    if passthrough is not None and (not isinstance(passthrough, str) or len(passthrough) > 255):
+        raise invalid("passthrough must be a string of at most 255 characters")
+    settings = payload.get("new_asset_settings")
+    if settings is not None and not isinstance(settings, dict):
+        raise invalid("new_asset_settings must be an object")
+    return EmuLiveStream(
+        id=new_id(),
+        created_at=str(int(time.time())),
+        stream_key=secrets.token_hex(16),
+        playback_ids=[{"id": new_id(), "policy": p} for p in policies],
+        passthrough=passthrough,
+        latency_mode=latency,
+        reconnect_window=float(window),
+        max_continuous_duration=duration,
+        new_asset_settings=settings,
+        test=payload.get("test"),
+        audio_only=payload.get("audio_only"),
+    )

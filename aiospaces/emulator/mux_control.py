@@ -1,0 +1,164 @@
+"""Control routes of the Mux emulation, under ``/_emulator/mux``.
+
+- `POST /_emulator/mux/spaces/{space_id}/participants` with `{"participant_id"?}`: connect a
+  participant; an idle space becomes active with a new `active_session_id`.
+- `DELETE /_emulator/mux/spaces/{space_id}/participants/{participant_id}`: disconnect one; the
+  last to leave idles the space and stops its broadcasts (completing their live streams).
+- `GET /_emulator/mux/webhooks?environment=`: the recorded webhook events.
+- `POST /_emulator/mux/webhooks/send` with `{"url", "secret"?, "environment"?, "all"?}`:
+  deliver the undelivered events (all of them with `"all": true`), signed with `Mux-Signature`.
+- `GET`/`POST /_emulator/mux/config`: read or change
+  [MuxOptions][aiospaces.emulator.mux.MuxOptions].
+
+Tokens are seeded through the shared `POST /_emulator/mux/seed`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import httpx
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from aiospaces.core.transport import build_client
+from aiospaces.emulator.mux_state import MuxError
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from aiospaces.emulator.mux import MuxEmulation
+    from aiospaces.emulator.mux_state import Environment
+
+__all__ = ["control_routes", "signature_header"]
+
+_OPTION_FIELDS = {"rule_status", "max_broadcasts", "rate_limit", "rate_window"}
+
+
+def signature_header(body: bytes, secret: str, timestamp: int | None = None) -> str:
+    """Return a ``Mux-Signature`` value: ``t=<seconds>,v1=<HMAC-SHA256 of "{t}.{body}">``."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={digest}"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _payload(request: Request) -> dict[str, Any]:
+    try:
+        payload = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise MuxError(400, "invalid_parameters", "body must be JSON") from None
+    if not isinstance(payload, dict):
+        raise MuxError(400, "invalid_parameters", "body must be a JSON object")
+    return payload
+
+
+def control_routes(mux: MuxEmulation) -> list[Route]:
+    """Return the ``/_emulator/mux`` routes bound to the Mux emulation."""
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> JSONResponse:
+            try:
+                response: JSONResponse = await handler(request)
+            except MuxError as error:
+                return _error(error.status, "; ".join(error.messages))
+            return response
+
+        return endpoint
+
+    async def join(request: Request) -> JSONResponse:
+        space_id = request.path_params["space_id"]
+        payload = await _payload(request)
+        participant = payload.get("participant_id") or str(uuid.uuid4())
+        if not isinstance(participant, str):
+            return _error(400, "participant_id must be a string")
+        space = mux.find_space_environment(space_id).join(space_id, participant)
+        return JSONResponse({"participant_id": participant, "space": space.wire()}, 201)
+
+    async def leave(request: Request) -> JSONResponse:
+        space_id = request.path_params["space_id"]
+        environment = mux.find_space_environment(space_id)
+        space = environment.leave(space_id, request.path_params["participant_id"])
+        return JSONResponse({"space": space.wire()})
+
+    async def events(request: Request) -> JSONResponse:
+        wanted = request.query_params.get("environment")
+        return JSONResponse([e for env in _environments(mux, wanted) for e in env.events])
+
+    async def send(request: Request) -> JSONResponse:
+        payload = await _payload(request)
+        url = payload.get("url")
+        if not isinstance(url, str) or "://" not in url:
+            return _error(400, "url must be an http(s) URL")
+        secret = payload.get("secret")
+        redeliver = bool(payload.get("all"))
+        report: list[dict[str, Any]] = []
+        async with build_client(timeout=10.0) as client:
+            for env in _environments(mux, payload.get("environment")):
+                key = secret or env.webhook_secret
+                if not key:
+                    return _error(400, f"no webhook secret for environment {env.name!r}")
+                for event in env.events:
+                    if event["attempts"] and not redeliver:
+                        continue
+                    report.append(await _deliver(client, url, str(key), event))
+        return JSONResponse({"delivered": report})
+
+    async def config(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            payload = await _payload(request)
+            unknown = set(payload) - _OPTION_FIELDS
+            if unknown:
+                return _error(400, f"unknown options: {sorted(unknown)}")
+            mux.options = attrs.evolve(mux.options, **payload)
+        return JSONResponse(attrs.asdict(mux.options))
+
+    base = "/_emulator/mux"
+    return [
+        Route(base + "/spaces/{space_id}/participants", guarded(join), methods=["POST"]),
+        Route(
+            base + "/spaces/{space_id}/participants/{participant_id}",
+            guarded(leave),
+            methods=["DELETE"],
+        ),
+        Route(base + "/webhooks", guarded(events), methods=["GET"]),
+        Route(base + "/webhooks/send", guarded(send), methods=["POST"]),
+        Route(base + "/config", guarded(config), methods=["GET", "POST"]),
+    ]
+
+
+def _environments(mux: MuxEmulation, wanted: Any) -> list[Environment]:
+    return [env for name, env in mux.environments.items() if wanted in (None, name)]
+
+
+async def _deliver(
+    client: httpx.AsyncClient, url: str, secret: str, event: dict[str, Any]
+) -> dict[str, Any]:
+    body = json.dumps(event, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "Mux-Signature": signature_header(body, secret)}
+    try:
+        response = await client.post(url, content=body, headers=headers)
+        status: int | None = response.status_code
+        error = None
+    except httpx.HTTPError as exc:
+        status, error = None, f"{type(exc).__name__}: {exc}"
+    event["attempts"].append(
+        {
+            "id": str(uuid.uuid4()),
+            "address": url,
+            "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "response_status_code": status,
+            "max_attempts": 30,
+        }
+    )
+    return {"id": event["id"], "type": event["type"], "status_code": status, "error": error}
