@@ -1,15 +1,22 @@
-"""The `make demo` workload: the PubNub Spaces client against the embedded emulator.
+"""The `make demo` workload: every client against the embedded emulator, over real sockets.
 
 It serves the emulator on a free 127.0.0.1 port, installs seeded fault rules through its control
-API (a share of writes answer 503, one read drops its connection), then drives PubNub Spaces
-over real sockets: concurrent upserts with retries, a filtered, sorted, cursor-paginated
-listing, typed errors (404, 412) and validation, two clients on one shared connection pool.
-Any broken promise exits non-zero.
+API, then drives, on one shared Session:
+
+- PubNub Spaces: concurrent upserts with retries (a share of writes answer 503, one read drops
+  its connection), a filtered, sorted, cursor-paginated listing, typed errors (404, 412) and
+  validation, two clients on one shared connection pool;
+- PubNub files (``aiospaces._demo_files``): a bulk upload of 200 generated files, some
+  encrypted, with injected storage and publish failures, then download and verify each one.
+
+Each part checks its results (any broken promise exits non-zero) and a summary table closes
+the run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import TYPE_CHECKING
 
@@ -33,77 +40,109 @@ def _check(condition: bool, what: str) -> None:
         raise SystemExit(f"demo failed: {what}")
 
 
-async def _workload(base_url: str, backend: Backend, count: int) -> None:
+async def _workload(
+    base_url: str, backend: Backend, count: int, files: int
+) -> list[tuple[str, str]]:
+    from aiospaces import _demo_files  # noqa: PLC0415 - keeps the parts apart
+
+    summary: list[tuple[str, str]] = []
     async with Session(backend=backend) as session:
-        origin = base_url.split("://", 1)[1]
-        writer = session.pubnub(subscribe_key=SUB, user_id="writer", origin=origin, ssl=False)
-        reader = session.pubnub(
-            subscribe_key=SUB, user_id="reader", origin=origin, ssl=False, max_retries=4
-        )
-        _check(writer.session.http_client is reader.session.http_client, "two clients, one pool")
-        faults = [
-            {"method": "PATCH", "path": "/v2/objects/*", "status": 503, "probability": 0.2,
-             "headers": {"retry-after-ms": "20"}, "body": {"error": "busy"}},
-            {"method": "GET", "path": "/v2/objects/*", "drop": True, "times": 1},
-        ]  # fmt: skip
-        for fault in faults:
-            added = await session.http_client.post(f"{base_url}/_emulator/faults", json=fault)
-            added.raise_for_status()
-
-        attempts: list[int] = []
-        limiter = anyio.CapacityLimiter(8)
-
-        async def put(space_id: str, name: str) -> None:
-            async with limiter:
-                builder = writer.create_space(space_id=space_id, name=name).max_retries(6)
-                envelope = await builder.future()
-                attempts.append(envelope.status.attempts)
-
         started = time.perf_counter()
-        async with anyio.create_task_group() as tg:
-            for i in range(count):
-                tg.start_soon(put, f"room-{i:03}", f"Room {i}")
-            for i in range(5):
-                tg.start_soon(put, f"hall-{i}", f"Hall {i}")
-        took = time.perf_counter() - started
-        retried = sum(a - 1 for a in attempts)
-        _check(len(attempts) == count + 5, f"upserted {count + 5} spaces in {took * 1000:.0f} ms")
-        _check(retried > 0, f"{retried} injected 503s were retried transparently")
-
-        rooms = reader.fetch_spaces(limit=10).filter(F.name.like("Room*")).sort("name")
-        rooms.include_total_count()
-        listed = [space.id async for space in rooms]
-        pages = [page async for page in rooms.pages()]
-        _check(len(listed) == count, f"listed {len(listed)} rooms across {len(pages)} pages")
-        _check(pages[0].total_count == count, f"totalCount {pages[0].total_count}")
-
-        try:
-            await reader.fetch_space(space_id="missing")
-        except NotFoundError as error:
-            _check(error.status_code == 404, f"typed error: {error}")
-        first = await reader.fetch_space(space_id="room-000")
-        await writer.update_space(space_id="room-000", name="Room zero").if_matches_etag(first.etag)
-        try:
-            await writer.update_space(space_id="room-000", name="x").if_matches_etag(first.etag)
-        except PreconditionFailedError as error:
-            _check(error.status_code == 412, f"stale eTag refused: {error.message}")
-        try:
-            await reader.fetch_space(space_id="")
-        except ValidationError as error:
-            _check("space_id" in str(error), f"validated before I/O: {error}")
-        rules = (await session.http_client.get(f"{base_url}/_emulator/faults")).json()
-        fired = {rule["status"] or "drop": rule["fired"] for rule in rules}
-        _check(fired["drop"] == 1, f"faults fired (seeded, reproducible): {fired}")
+        await _spaces(session, base_url, count)
+        summary.append(("PubNub spaces", f"ok in {time.perf_counter() - started:.2f} s"))
+        parts = [("PubNub files", functools.partial(_demo_files.run, count=files))]
+        for title, part in parts:
+            print(f"{title}:")
+            for step, outcome in await part(session, base_url):
+                _check(True, f"{step}: {outcome}")
+                summary.append((f"{title}: {step}", outcome))
         stats = session.pool_stats()
         _check(stats is not None and stats.in_flight == 0, f"pool after the run: {stats}")
+    return summary
 
 
-def run(backend: Backend = "httpx", count: int = 25) -> None:
+async def _spaces(session: Session, base_url: str, count: int) -> None:
+    print("PubNub spaces:")
+    origin = base_url.split("://", 1)[1]
+    writer = session.pubnub(subscribe_key=SUB, user_id="writer", origin=origin, ssl=False)
+    reader = session.pubnub(
+        subscribe_key=SUB, user_id="reader", origin=origin, ssl=False, max_retries=4
+    )
+    _check(writer.session.http_client is reader.session.http_client, "two clients, one pool")
+    faults = [
+        {"method": "PATCH", "path": "/v2/objects/*", "status": 503, "probability": 0.2,
+         "headers": {"retry-after-ms": "20"}, "body": {"error": "busy"}},
+        {"method": "GET", "path": "/v2/objects/*", "drop": True, "times": 1},
+    ]  # fmt: skip
+    for fault in faults:
+        added = await session.http_client.post(f"{base_url}/_emulator/faults", json=fault)
+        added.raise_for_status()
+
+    attempts: list[int] = []
+    limiter = anyio.CapacityLimiter(8)
+
+    async def put(space_id: str, name: str) -> None:
+        async with limiter:
+            builder = writer.create_space(space_id=space_id, name=name).max_retries(6)
+            envelope = await builder.future()
+            attempts.append(envelope.status.attempts)
+
+    started = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for i in range(count):
+            tg.start_soon(put, f"room-{i:03}", f"Room {i}")
+        for i in range(5):
+            tg.start_soon(put, f"hall-{i}", f"Hall {i}")
+    took = time.perf_counter() - started
+    retried = sum(a - 1 for a in attempts)
+    _check(len(attempts) == count + 5, f"upserted {count + 5} spaces in {took * 1000:.0f} ms")
+    _check(retried > 0, f"{retried} injected 503s were retried transparently")
+
+    rooms = reader.fetch_spaces(limit=10).filter(F.name.like("Room*")).sort("name")
+    rooms.include_total_count()
+    listed = [space.id async for space in rooms]
+    pages = [page async for page in rooms.pages()]
+    _check(len(listed) == count, f"listed {len(listed)} rooms across {len(pages)} pages")
+    _check(pages[0].total_count == count, f"totalCount {pages[0].total_count}")
+
+    try:
+        await reader.fetch_space(space_id="missing")
+    except NotFoundError as error:
+        _check(error.status_code == 404, f"typed error: {error}")
+    first = await reader.fetch_space(space_id="room-000")
+    await writer.update_space(space_id="room-000", name="Room zero").if_matches_etag(first.etag)
+    try:
+        await writer.update_space(space_id="room-000", name="x").if_matches_etag(first.etag)
+    except PreconditionFailedError as error:
+        _check(error.status_code == 412, f"stale eTag refused: {error.message}")
+    try:
+        await reader.fetch_space(space_id="")
+    except ValidationError as error:
+        _check("space_id" in str(error), f"validated before I/O: {error}")
+    rules = (await session.http_client.get(f"{base_url}/_emulator/faults")).json()
+    fired = {rule["status"] or "drop": rule["fired"] for rule in rules}
+    _check(fired["drop"] == 1, f"faults fired (seeded, reproducible): {fired}")
+
+
+def run(backend: Backend = "httpx", count: int = 25, files: int = 200) -> None:
     """Serve the emulator on loopback and run the workload against it."""
     from aiospaces.emulator import Emulator  # noqa: PLC0415 - needs the [emulator] extra
 
     emulator = Emulator(seed=7)
     with emulator.serve() as base_url:
         print(f"aiospaces demo: emulator on {base_url}, backend={backend}")
-        asyncio.run(_workload(base_url, backend, count))
+        summary = asyncio.run(_workload(base_url, backend, count, files))
+    _print_summary(summary)
     print("demo finished: every check passed")
+
+
+def _print_summary(rows: list[tuple[str, str]]) -> None:
+    from rich.console import Console  # noqa: PLC0415 - the cli extra, which runs the demo
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title="aiospaces demo summary")
+    table.add_column("step")
+    table.add_column("outcome")
+    for step, outcome in rows:
+        table.add_row(step, outcome)
+    Console().print(table)

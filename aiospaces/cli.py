@@ -18,6 +18,7 @@ app = typer.Typer(help="aiospaces: async SDK and emulator for spaces APIs.", no_
 def demo(
     backend: Annotated[str, typer.Option(help="Connection backend: httpx or aiohttp.")] = "httpx",
     count: Annotated[int, typer.Option(min=1, help="How many objects the workload creates.")] = 25,
+    files: Annotated[int, typer.Option(min=1, help="How many files the workload uploads.")] = 200,
 ) -> None:
     """Run the demo workload against a local server and check every result."""
     from aiospaces import _demo  # noqa: PLC0415 - imports uvicorn, only needed here
@@ -25,7 +26,7 @@ def demo(
     if backend not in ("httpx", "aiohttp"):
         raise typer.BadParameter("backend must be httpx or aiohttp", param_hint="--backend")
     chosen: Literal["httpx", "aiohttp"] = "aiohttp" if backend == "aiohttp" else "httpx"
-    _demo.run(chosen, count)
+    _demo.run(chosen, count, files)
 
 
 emulator_app = typer.Typer(help="Run the vendor emulator.", no_args_is_help=True)
@@ -63,6 +64,15 @@ def emulator_serve(
             threading.Event().wait()
         except KeyboardInterrupt:
             typer.echo("stopping")
+
+
+def _add_files_commands() -> None:
+    from aiospaces._cli_files import files_app  # noqa: PLC0415 - keeps this module small
+
+    app.add_typer(files_app, name="files")
+
+
+_add_files_commands()
 
 
 @app.command()

@@ -1,0 +1,124 @@
+"""``aiospaces files ...``: PubNub file sharing from the command line (needs the cli extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
+from typing import TYPE_CHECKING, Annotated
+
+import anyio
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from aiospaces.core.errors import ValidationError
+from aiospaces.core.session import Session
+
+if TYPE_CHECKING:
+    from aiospaces.bulk import UploadProgress, UploadReport
+
+__all__ = ["files_app"]
+
+files_app = typer.Typer(help="PubNub file sharing.", no_args_is_help=True)
+
+_KEYS_HELP = "Read from PUBNUB_SUBSCRIBE_KEY / PUBNUB_PUBLISH_KEY / PUBNUB_USER_ID when not given."
+
+
+@files_app.command("upload")
+def upload(
+    paths: Annotated[list[Path], typer.Argument(help="Files to upload.", show_default=False)],
+    channel: Annotated[str, typer.Option(help="Channel to share the files on.")],
+    concurrency: Annotated[int, typer.Option(min=1, help="Files uploaded at once.")] = 8,
+    retries: Annotated[int, typer.Option(min=0, help="Extra tries per failed file.")] = 2,
+    cipher_key: Annotated[
+        str | None, typer.Option(help="Encrypt the files (and file messages) with this key.")
+    ] = None,
+    crypto: Annotated[str, typer.Option(help="Cryptor: aescbc or legacy.")] = "aescbc",
+    subscribe_key: Annotated[str | None, typer.Option(help=_KEYS_HELP)] = None,
+    publish_key: Annotated[str | None, typer.Option(help="The publish key.")] = None,
+    user_id: Annotated[str | None, typer.Option(help="Who uploads (sent as uuid).")] = None,
+    origin: Annotated[
+        str | None, typer.Option(help="PubNub origin host[:port], e.g. an emulator's.")
+    ] = None,
+    ssl: Annotated[bool, typer.Option(help="Use https.")] = True,
+) -> None:
+    """Upload files to a channel concurrently, with a progress bar and a final report."""
+    settings: dict[str, object] = {"cipher_key": cipher_key, "crypto": crypto, "ssl": ssl}
+    for name, value in (
+        ("subscribe_key", subscribe_key),
+        ("publish_key", publish_key),
+        ("user_id", user_id),
+        ("origin", origin),
+    ):
+        if value is not None:
+            settings[name] = value
+    console = Console(stderr=True)
+    try:
+        report = anyio.run(_upload, paths, channel, concurrency, retries, settings, console)
+    except ValidationError as error:
+        raise typer.BadParameter(str(error)) from error
+    _print_report(report, Console())
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+async def _upload(
+    paths: list[Path],
+    channel: str,
+    concurrency: int,
+    retries: int,
+    settings: dict[str, object],
+    console: Console,
+) -> UploadReport:
+    async with Session() as session:
+        pn = session.pubnub(**settings)
+        columns = (
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as progress:
+            files = progress.add_task("files", total=len(paths))
+            sent = progress.add_task("bytes", total=None)
+
+            def on_progress(event: UploadProgress) -> None:
+                progress.update(files, completed=event.files_done)
+                progress.update(sent, completed=event.bytes_sent, total=event.bytes_total)
+
+            job = pn.upload_files(
+                channel, paths, concurrency=concurrency, retries=retries, on_progress=on_progress
+            )
+            return await job
+
+
+def _print_report(report: UploadReport, console: Console) -> None:
+    table = Table(title=f"uploaded {len(report.succeeded)} of {_count(report)} files")
+    table.add_column("file")
+    table.add_column("result")
+    table.add_column("file id")
+    for success in report.succeeded:
+        table.add_row(str(success.item.source), "ok", success.sent.file_id)
+    for failure in report.failed:
+        result = f"failed in {failure.step}: {failure.error}"
+        table.add_row(str(failure.item.source), result, failure.file_id or "")
+    console.print(table)
+    console.print(
+        f"{report.bytes_sent / 2**20:.1f} MiB sent in {report.elapsed:.2f} s"
+        + (f"; {len(report.failed)} failed" if report.failed else "")
+    )
+
+
+def _count(report: UploadReport) -> int:
+    return (
+        len(report.succeeded) + len(report.failed) + len(report.cancelled) + len(report.not_started)
+    )
