@@ -227,7 +227,8 @@ class Environment:
         _unknown(payload, SPACE_FIELDS, "space")
         _choice(payload, "type", ("server",), "server")
         passthrough = _text(payload, "passthrough")
-        requests = payload.get("broadcasts") or []
+        requests = payload.get("broadcasts")
+        requests = [] if requests is None else requests
         if not isinstance(requests, list):
             raise invalid("broadcasts must be a list")
         if len(requests) > max_broadcasts:
