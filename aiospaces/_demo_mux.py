@@ -1,0 +1,156 @@
+"""The Mux part of `make demo`: a space broadcast started and stopped against the emulator.
+
+Seeds a token through the control API (so it works in sandbox and strict mode), creates a
+live stream and a space with a broadcast, connects a participant through the emulator's
+control API, starts and stops the broadcast (the live stream is completed), lets the
+participant leave, deletes the space, checks that a rule violation is a typed error and that
+every webhook the emulator recorded carries a valid signature. Any broken promise raises.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiospaces.core.errors import BadRequestError, NotFoundError
+from aiospaces.emulator.app import serve_asgi
+from aiospaces.mux.models import BroadcastStatus, LiveStreamStatus, SpaceStatus
+
+if TYPE_CHECKING:
+    from aiospaces.core.session import Session
+    from aiospaces.mux.client import Mux
+
+__all__ = ["run"]
+
+TOKEN_ID = "demo-mux-token"  # noqa: S105 - a token id, not a secret
+TOKEN_SECRET = "demo-mux-secret"  # noqa: S105 - a demo credential seeded into the emulator
+WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - likewise
+
+
+class DemoError(AssertionError):
+    """A demo check failed."""
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise DemoError(f"mux demo failed: {what}")
+
+
+async def _control(session: Session, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    response = await session.http_client.request(method, url, **kwargs)
+    _check(response.status_code < 400, f"{method} {url} answered {response.status_code}")
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
+    """Run the Mux workload against the emulator at ``base_url``; return (step, outcome) rows.
+
+    Raises:
+        DemoError: A result was not what the emulated Mux promises.
+    """
+    control = f"{base_url}/_emulator/mux"
+    await _control(
+        session,
+        "POST",
+        f"{control}/seed",
+        json={"token_id": TOKEN_ID, "token_secret": TOKEN_SECRET, "webhook_secret": WEBHOOK_SECRET},
+    )
+    mux: Mux = session.mux(token_id=TOKEN_ID, token_secret=TOKEN_SECRET, base_url=base_url)
+    rows: list[tuple[str, str]] = []
+    started = time.perf_counter()
+
+    stream = await mux.create_live_stream().playback_policy("public").latency_mode("low")
+    space = (
+        await mux.create_space()
+        .type("server")
+        .passthrough("demo")
+        .broadcast(live_stream_id=stream.id, layout="active-speaker", resolution="1280x720")
+    )
+    broadcast = space.broadcasts[0]
+    _check(space.status is SpaceStatus.IDLE, "a new space is idle")
+    rows.append(("mux: create space + broadcast", f"space {space.id[:8]}… idle, 1 broadcast"))
+
+    try:
+        await mux.start_space_broadcast(space.id, broadcast.id)
+    except BadRequestError as exc:
+        rows.append(("mux: start while idle", f"{type(exc).__name__}: {exc.message[:40]}…"))
+    else:
+        raise DemoError("starting a broadcast in an idle space must fail")
+
+    await _control(
+        session, "POST", f"{control}/spaces/{space.id}/participants", json={"participant_id": "ann"}
+    )
+    active = await mux.wait_until_active(space.id, timeout=10, interval=0.01)
+    _check(active.active_session_id is not None, "an active space has a session id")
+    rows.append(("mux: participant joins", f"space active, session {active.active_session_id}"))
+
+    await mux.start_space_broadcast(space.id, broadcast.id)
+    on_air = await mux.get_space_broadcast(space.id, broadcast.id)
+    live = await mux.get_live_stream(stream.id)
+    _check(on_air.status is BroadcastStatus.ACTIVE, "the broadcast is active after start")
+    _check(live.status is LiveStreamStatus.ACTIVE, "the live stream is active after start")
+    rows.append(("mux: start broadcast", "broadcast active, live stream active"))
+
+    await mux.spaces.stop_broadcast(space.id, broadcast.id)
+    stopped = await mux.get_space_broadcast(space.id, broadcast.id)
+    completed = await mux.live_streams.get(stream.id)
+    _check(stopped.status is BroadcastStatus.IDLE, "the broadcast is idle after stop")
+    _check(completed.status is LiveStreamStatus.IDLE, "stop completes the live stream")
+    _check(len(completed.recent_asset_ids) == 1, "the completed stream kept its recording")
+    rows.append(("mux: stop broadcast", "broadcast idle, live stream completed (1 asset)"))
+
+    await _control(session, "DELETE", f"{control}/spaces/{space.id}/participants/ann")
+    idle = await mux.wait_until_idle(space.id, timeout=10, interval=0.01)
+    _check(idle.active_session_id is None, "an idle space has no session id")
+    rows.append(("mux: participant leaves", "space idle"))
+
+    await mux.delete_space(space.id)
+    try:
+        await mux.get_space(space.id)
+    except NotFoundError:
+        pass
+    else:
+        raise DemoError("a deleted space must be gone")
+    await mux.delete_live_stream(stream.id)
+    listed = [s.id async for s in mux.list_spaces(limit=10)]
+    _check(space.id not in listed, "the deleted space is not listed")
+    rows.append(("mux: delete space", "404 afterwards, not listed"))
+
+    received: list[tuple[bytes, str]] = []
+    with serve_asgi(_receiver(received)) as receiver_url:
+        report = await _control(
+            session,
+            "POST",
+            f"{control}/webhooks/send",
+            json={"url": receiver_url, "environment": TOKEN_ID},
+        )
+    delivered = report["delivered"]
+    _check(all(d["status_code"] == 200 for d in delivered), "every webhook was accepted")
+    kinds = set()
+    for body, signature in received:
+        event = mux.webhooks.unwrap(body, signature, secret=WEBHOOK_SECRET)  # verifies first
+        kinds.add(event.type)
+    for kind in ("video.space.active", "video.space.broadcast.active", "video.live_stream.idle"):
+        _check(kind in kinds, f"webhook {kind} was delivered")
+    took = (time.perf_counter() - started) * 1000
+    rows.append(("mux: webhooks", f"{len(received)} delivered, signatures valid; {took:.0f} ms"))
+    return rows
+
+
+def _receiver(received: list[tuple[bytes, str]]) -> Any:
+    """Return an ASGI app that records each webhook's raw body and Mux-Signature."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        headers = dict(scope["headers"])
+        received.append((body, headers.get(b"mux-signature", b"").decode()))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
