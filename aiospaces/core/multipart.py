@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 from pathlib import Path
 from stat import S_ISREG
 from typing import IO, TYPE_CHECKING, Any, Protocol
@@ -93,6 +94,9 @@ class UploadSource:
         self._aiter = stream
         self._owned = owned
         self._consumed = False
+        self._open_files: set[IO[bytes]] = set()
+        self._closed = False
+        self._lock = threading.Lock()  # opening happens in worker threads
 
     @property
     def replayable(self) -> bool:
@@ -173,7 +177,15 @@ class UploadSource:
         return cls(size, file=spool, owned=True)
 
     async def aclose(self) -> None:
-        """Release what the source holds (the temporary file of a spooled stream)."""
+        """Release what the source holds: files opened for reading, a spooled temporary file.
+
+        A transport may abandon a request body without closing it (on an early error
+        response), so files are closed here rather than left to the body's finalisation.
+        """
+        with self._lock:
+            self._closed = True
+            while self._open_files:
+                self._open_files.pop().close()
         if self._owned and self._file is not None:
             self._file.close()
 
@@ -203,7 +215,9 @@ class UploadSource:
 
     async def _file_pieces(self, transform: Transform | None) -> AsyncIterator[bytes]:
         if self._path is not None:
-            file: IO[bytes] = await anyio.to_thread.run_sync(self._path.open, "rb")
+            file: IO[bytes] | None = await anyio.to_thread.run_sync(self._open_path, self._path)
+            if file is None:  # a body the transport kept pulling after the call ended
+                return
         else:
             assert self._file is not None  # noqa: S101 - one of data/path/file/aiter is set
             file = self._file
@@ -231,7 +245,22 @@ class UploadSource:
                 yield piece
         finally:
             if self._path is not None:
+                with self._lock:
+                    self._open_files.discard(file)
                 file.close()
+
+    def _open_path(self, path: Path) -> IO[bytes] | None:
+        """Open ``path`` and track the file; None once the source is closed.
+
+        Tracking it here, in the worker thread, lets ``aclose`` close it even when the reader
+        was cancelled while the thread was opening it.
+        """
+        with self._lock:
+            if self._closed:
+                return None
+            file = path.open("rb")
+            self._open_files.add(file)
+            return file
 
     def __repr__(self) -> str:
         kind = "bytes" if self._data is not None else "path" if self._path else "stream"
