@@ -24,7 +24,10 @@ from aiospaces.core.errors import (
 )
 from aiospaces.core.retry import RetryPolicy
 from aiospaces.core.session import Session
+from aiospaces.mux.client import Mux
+from aiospaces.neuroio.client import NeuroIO
 from aiospaces.pubnub.client import PubNub
+from aiospaces.pubnub_admin.client import PubNubAdmin
 
 __all__ = [
     "APIError",
@@ -36,11 +39,14 @@ __all__ = [
     "DecryptionError",
     "Envelope",
     "FileUploadError",
+    "Mux",
+    "NeuroIO",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PreconditionFailedError",
     "PubNub",
+    "PubNubAdmin",
     "RateLimitError",
     "RetryPolicy",
     "ServerError",

@@ -7,7 +7,8 @@ API, then drives, on one shared Session:
   its connection), a filtered, sorted, cursor-paginated listing, typed errors (404, 412) and
   validation, two clients on one shared connection pool;
 - PubNub files (``aiospaces._demo_files``): a bulk upload of 200 generated files, some
-  encrypted, with injected storage and publish failures, then download and verify each one.
+  encrypted, with injected storage and publish failures, then download and verify each one;
+- NeuroIO (``aiospaces._demo_neuroio``): login, whoami, a space's life with its tokens.
 
 Each part checks its results (any broken promise exits non-zero) and a summary table closes
 the run.
@@ -43,14 +44,17 @@ def _check(condition: bool, what: str) -> None:
 async def _workload(
     base_url: str, backend: Backend, count: int, files: int
 ) -> list[tuple[str, str]]:
-    from aiospaces import _demo_files  # noqa: PLC0415 - keeps the parts apart
+    from aiospaces import _demo_files, _demo_neuroio  # noqa: PLC0415 - keeps the parts apart
 
     summary: list[tuple[str, str]] = []
     async with Session(backend=backend) as session:
         started = time.perf_counter()
         await _spaces(session, base_url, count)
         summary.append(("PubNub spaces", f"ok in {time.perf_counter() - started:.2f} s"))
-        parts = [("PubNub files", functools.partial(_demo_files.run, count=files))]
+        parts = [
+            ("PubNub files", functools.partial(_demo_files.run, count=files)),
+            ("NeuroIO", _demo_neuroio.run),
+        ]
         for title, part in parts:
             print(f"{title}:")
             for step, outcome in await part(session, base_url):

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from aiospaces.mux.client import Mux
+    from aiospaces.neuroio.client import NeuroIO
     from aiospaces.pubnub.client import PubNub
+    from aiospaces.pubnub_admin.client import PubNubAdmin
 
 __all__ = ["Session"]
 
@@ -115,6 +118,24 @@ class Session:
         from aiospaces.pubnub.client import PubNub  # noqa: PLC0415 - vendors import the core
 
         return PubNub(self, **settings)
+
+    def mux(self, **settings: Any) -> Mux:
+        """Return a Mux client on this session's pool (``token_id``, ``token_secret``, ...)."""
+        from aiospaces.mux.client import Mux  # noqa: PLC0415 - vendors import the core
+
+        return Mux(self, **settings)
+
+    def neuroio(self, **settings: Any) -> NeuroIO:
+        """Return a NeuroIO client on this session's pool (``api_token``, ``iam_url``, ...)."""
+        from aiospaces.neuroio.client import NeuroIO  # noqa: PLC0415 - vendors import the core
+
+        return NeuroIO(self, **settings)
+
+    def pubnub_admin(self, **settings: Any) -> PubNubAdmin:
+        """Return a PubNub Admin client on this session's pool (``email``, ``password``, ...)."""
+        from aiospaces.pubnub_admin.client import PubNubAdmin  # noqa: PLC0415
+
+        return PubNubAdmin(self, **settings)
 
     def pool_stats(self) -> PoolStats | None:
         """Return open and in-flight connection counts, or None if the transport has no pool."""

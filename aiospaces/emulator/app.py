@@ -84,6 +84,9 @@ class Emulator:
         storage_dir: Path | None = None,
         faults: list[Fault] | None = None,
     ) -> None:
+        from aiospaces.emulator.admin import AdminEmulation  # noqa: PLC0415 - cycle
+        from aiospaces.emulator.mux import MuxEmulation  # noqa: PLC0415 - cycle
+        from aiospaces.emulator.neuroio import NeuroIOEmulation  # noqa: PLC0415 - cycle
         from aiospaces.emulator.pubnub import PubNubEmulation  # noqa: PLC0415 - cycle
         from aiospaces.emulator.storage import Storage  # noqa: PLC0415
 
@@ -91,7 +94,12 @@ class Emulator:
         self.storage = Storage(
             secret=secrets.token_bytes(32), max_size=max_upload_size, directory=storage_dir
         )
-        vendors: list[VendorEmulation] = [PubNubEmulation(self)]
+        vendors: list[VendorEmulation] = [
+            PubNubEmulation(self),
+            MuxEmulation(self),
+            NeuroIOEmulation(self),
+            AdminEmulation(self),
+        ]
         self.vendors: dict[str, VendorEmulation] = {v.name: v for v in vendors}
         routes: list[BaseRoute] = [*control_routes(self), *self.storage.routes()]
         for vendor in self.vendors.values():

@@ -119,12 +119,14 @@ async def test_reset_and_state(client: httpx.AsyncClient) -> None:
     assert state["pubnub"]["sub-c-f"]["channels"][0]["id"] == "x"
     await client.post("/_emulator/faults", json={"status": 500, "path": "/nothing"})
     assert (await client.post("/_emulator/reset")).json() == {"reset": True}
-    assert (await client.get("/_emulator/state")).json() == {"pubnub": {}}
+    after = (await client.get("/_emulator/state")).json()
+    assert after["pubnub"] == {}
+    assert {"pubnub", "mux", "neuroio", "pubnub_admin"} <= after.keys()
     assert (await client.get("/_emulator/faults")).json() == []
 
 
 async def test_seed_errors(client: httpx.AsyncClient) -> None:
-    assert (await client.post("/_emulator/mux/seed", json={})).status_code == 404
+    assert (await client.post("/_emulator/no-such-vendor/seed", json={})).status_code == 404
     assert (await client.post("/_emulator/pubnub/seed", json={})).status_code == 400
     assert (await client.post("/_emulator/pubnub/seed", content=b"[")).status_code == 400
     assert (await client.post("/_emulator/pubnub/seed", content=b"[1]")).status_code == 400
