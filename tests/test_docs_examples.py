@@ -10,10 +10,15 @@ import pytest
 DOCS = Path(__file__).parent.parent / "docs"
 
 
-@pytest.mark.parametrize("page", ["pubnub-spaces.md"])
-def test_first_python_example_runs(page: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [("pubnub-spaces.md", "Room 1"), ("pubnub-files.md", "2 uploaded, 0 failed")],
+)
+def test_first_python_example_runs(
+    page: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = (DOCS / page).read_text()
     match = re.search(r"```python\n(.*?)```", text, re.S)
     assert match is not None
     exec(compile(match.group(1), page, "exec"), {"__name__": "__docs__"})  # noqa: S102
-    assert "Room 1" in capsys.readouterr().out
+    assert expected in capsys.readouterr().out
