@@ -8,6 +8,8 @@ API, then drives, on one shared Session:
   validation, two clients on one shared connection pool;
 - PubNub files (``aiospaces._demo_files``): a bulk upload of 200 generated files, some
   encrypted, with injected storage and publish failures, then download and verify each one;
+- Mux (``aiospaces._demo_mux``): a space with a broadcast through its whole life (participant
+  joins, start, stop, leaves, delete), a rule violation, signed webhooks verified;
 - NeuroIO (``aiospaces._demo_neuroio``): login, whoami, a space's life with its tokens.
 
 Each part checks its results (any broken promise exits non-zero) and a summary table closes
@@ -28,6 +30,8 @@ from aiospaces.core.session import Session
 from aiospaces.pubnub import F
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from aiospaces.core.transport import Backend
 
 __all__ = ["run"]
@@ -44,15 +48,16 @@ def _check(condition: bool, what: str) -> None:
 async def _workload(
     base_url: str, backend: Backend, count: int, files: int
 ) -> list[tuple[str, str]]:
-    from aiospaces import _demo_files, _demo_neuroio  # noqa: PLC0415 - keeps the parts apart
+    from aiospaces import _demo_files, _demo_mux, _demo_neuroio  # noqa: PLC0415
 
     summary: list[tuple[str, str]] = []
     async with Session(backend=backend) as session:
         started = time.perf_counter()
         await _spaces(session, base_url, count)
         summary.append(("PubNub spaces", f"ok in {time.perf_counter() - started:.2f} s"))
-        parts = [
+        parts: list[tuple[str, Callable[[Session, str], Awaitable[list[tuple[str, str]]]]]] = [
             ("PubNub files", functools.partial(_demo_files.run, count=files)),
+            ("Mux", _demo_mux.run),
             ("NeuroIO", _demo_neuroio.run),
         ]
         for title, part in parts:
