@@ -287,7 +287,8 @@ async def test_bad_input_sends_nothing(pn: PubNub, emulator: Emulator) -> None:
     assert emulator.vendors["pubnub"].snapshot() == {}  # not even a keyset was provisioned
 
 
-async def test_cancelled_upload_leaves_no_connection(emulator: Emulator) -> None:
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+async def test_cancelled_upload_leaves_no_connection(emulator: Emulator, backend: str) -> None:
     started = anyio.Event()
 
     async def slow() -> AsyncIterator[bytes]:
@@ -297,7 +298,7 @@ async def test_cancelled_upload_leaves_no_connection(emulator: Emulator) -> None
         yield b"y"
 
     with emulator.serve() as url:
-        async with aiospaces.Session() as session:
+        async with aiospaces.Session(backend=backend) as session:  # type: ignore[arg-type]
             pn = session.pubnub(**KEYS, **emulator.settings(url)["pubnub"])
             async with anyio.create_task_group() as tg:
 
