@@ -48,6 +48,8 @@ __all__ = ["EVENTS", "AdminEmulation", "AdminError"]
 
 SESSION_LIFETIME = 30 * 24 * 3600
 """Seconds a session token lives (the portal's example: 30 days)."""
+STATE_DELAY = 0.05
+"""Default seconds before a block's ``state`` follows its ``intended_state``."""
 EVENTS = frozenset(
     {
         "js-before-publish",
@@ -216,7 +218,7 @@ class AdminEmulation:
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
-        self.state_delay = 0.05
+        self.state_delay = STATE_DELAY
         self.session_lifetime = SESSION_LIFETIME
         self.clock: Callable[[], float] = time.monotonic
         self.reset()
