@@ -10,7 +10,9 @@ API, then drives, on one shared Session:
   encrypted, with injected storage and publish failures, then download and verify each one;
 - Mux (``aiospaces._demo_mux``): a space with a broadcast through its whole life (participant
   joins, start, stop, leaves, delete), a rule violation, signed webhooks verified;
-- NeuroIO (``aiospaces._demo_neuroio``): login, whoami, a space's life with its tokens.
+- NeuroIO (``aiospaces._demo_neuroio``): login, whoami, a space's life with its tokens;
+- PubNub Admin (``aiospaces._demo_admin``): login, a Functions block with a handler, started
+  and waited for, stopped, deleted.
 
 Each part checks its results (any broken promise exits non-zero) and a summary table closes
 the run.
@@ -48,7 +50,7 @@ def _check(condition: bool, what: str) -> None:
 async def _workload(
     base_url: str, backend: Backend, count: int, files: int
 ) -> list[tuple[str, str]]:
-    from aiospaces import _demo_files, _demo_mux, _demo_neuroio  # noqa: PLC0415
+    from aiospaces import _demo_admin, _demo_files, _demo_mux, _demo_neuroio  # noqa: PLC0415
 
     summary: list[tuple[str, str]] = []
     async with Session(backend=backend) as session:
@@ -59,6 +61,7 @@ async def _workload(
             ("PubNub files", functools.partial(_demo_files.run, count=files)),
             ("Mux", _demo_mux.run),
             ("NeuroIO", _demo_neuroio.run),
+            ("PubNub Admin", _demo_admin.run),
         ]
         for title, part in parts:
             print(f"{title}:")
