@@ -1,0 +1,168 @@
+"""The clients ``benchmarks/upload.py`` compares: aiospaces, the official SDK, raw httpx.
+
+Each is an async context manager yielding [Ops][]: ``upload(path, name)`` runs a whole
+PubNub file upload (generate-upload-url, the presigned POST, the file message) and returns the
+file id; ``download(file_id, name, out)`` writes the (decrypted) file to ``out``. Every client
+is used the way its own documentation shows: aiospaces streams from the path; the official
+SDK is given an open file object (it reads it whole, encrypts it in memory) and its
+``download_file`` returns bytes, which are written out; raw httpx posts ``files=`` with an
+open file object (httpx streams it in 64 KiB reads) and sends the same three requests as the
+SDKs, unencrypted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import warnings
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import attrs
+import httpx
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+    from pathlib import Path
+
+SUBSCRIBE_KEY = "sub-c-bench"
+PUBLISH_KEY = "pub-c-bench"
+USER_ID = "bench"
+CHANNEL = "bench-files"
+CIPHER_KEY = "bench-cipher-key"
+CONTENT_TYPE = "application/octet-stream"
+
+#: Command-line key -> display name, in table order.
+CLIENTS = {"raw-httpx": "raw httpx", "official": "official pubnub", "aiospaces": "aiospaces"}
+
+
+@attrs.frozen
+class Ops:
+    """What a client can do: upload a file (returns its id), download one to a path."""
+
+    upload: Callable[[Path, str], Awaitable[str]]
+    download: Callable[[str, str, Path], Awaitable[object]]
+
+
+@contextlib.asynccontextmanager
+async def _aiospaces(port: int, encrypted: bool) -> AsyncIterator[Ops]:
+    import aiospaces  # noqa: PLC0415 - imported only in the child that measures it
+
+    async with aiospaces.Session() as session:
+        pn = session.pubnub(
+            subscribe_key=SUBSCRIBE_KEY,
+            publish_key=PUBLISH_KEY,
+            user_id=USER_ID,
+            origin=f"127.0.0.1:{port}",
+            ssl=False,
+            cipher_key=CIPHER_KEY if encrypted else None,
+            crypto="aescbc",
+        )
+
+        async def upload(path: Path, name: str) -> str:
+            sent = await pn.send_file().channel(CHANNEL).file_name(name).file_object(path)
+            return sent.file_id
+
+        async def download(file_id: str, name: str, out: Path) -> object:
+            builder = pn.download_file().channel(CHANNEL).file_id(file_id).file_name(name)
+            return await builder.to_path(out)
+
+        yield Ops(upload, download)
+
+
+@contextlib.asynccontextmanager
+async def _official(port: int, encrypted: bool) -> AsyncIterator[Ops]:
+    from pubnub.crypto import AesCbcCryptoModule  # noqa: PLC0415 - child only
+    from pubnub.pnconfiguration import PNConfiguration  # noqa: PLC0415 - child only
+    from pubnub.pubnub_asyncio import PubNubAsyncio  # noqa: PLC0415 - child only
+
+    with warnings.catch_warnings():
+        # "Mutable config will be deprecated in the future." from PNConfiguration's setters
+        warnings.filterwarnings("ignore", "Mutable config", DeprecationWarning)
+        config = PNConfiguration()
+        config.subscribe_key = SUBSCRIBE_KEY
+        config.publish_key = PUBLISH_KEY
+        config.user_id = USER_ID
+        config.origin = f"127.0.0.1:{port}"
+        config.ssl = False
+        # its subscription manager would open (and leak) an event loop; nothing subscribes here
+        config.enable_subscribe = False
+        if encrypted:
+            config.cipher_key = CIPHER_KEY
+            config.crypto_module = AesCbcCryptoModule(config)  # ACRH, as aiospaces' "aescbc"
+        pubnub = PubNubAsyncio(config)
+
+    async def upload(path: Path, name: str) -> str:
+        with path.open("rb") as file:
+            envelope = await (
+                pubnub.send_file().channel(CHANNEL).file_name(name).file_object(file).future()
+            )
+        if envelope.status.is_error():
+            raise RuntimeError(f"official pubnub: upload failed: {envelope.status!r}")
+        return str(envelope.result.file_id)
+
+    async def download(file_id: str, name: str, out: Path) -> object:
+        envelope = await (
+            pubnub.download_file().channel(CHANNEL).file_id(file_id).file_name(name).future()
+        )
+        if envelope.status.is_error():
+            raise RuntimeError(f"official pubnub: download failed: {envelope.status!r}")
+        out.write_bytes(envelope.result.data)  # noqa: ASYNC240 - as its users do
+        return out
+
+    try:
+        yield Ops(upload, download)
+    finally:
+        await pubnub.stop()
+
+
+@contextlib.asynccontextmanager
+async def _raw_httpx(port: int, encrypted: bool) -> AsyncIterator[Ops]:
+    if encrypted:
+        raise ValueError("raw httpx uploads plain files only")
+    base = f"http://127.0.0.1:{port}"
+    files_path = f"{base}/v1/files/{SUBSCRIBE_KEY}/channels/{CHANNEL}"
+    async with httpx.AsyncClient() as client:
+
+        async def upload(path: Path, name: str) -> str:
+            response = await client.post(
+                f"{files_path}/generate-upload-url", params={"uuid": USER_ID}, json={"name": name}
+            )
+            response.raise_for_status()
+            ticket = response.json()
+            request = ticket["file_upload_request"]
+            fields = {field["key"]: field["value"] for field in request["form_fields"]}
+            with path.open("rb") as file:
+                posted = await client.post(
+                    request["url"], data=fields, files={"file": (name, file, CONTENT_TYPE)}
+                )
+            posted.raise_for_status()
+            file_id = str(ticket["data"]["id"])
+            message = json.dumps({"message": None, "file": {"id": file_id, "name": name}})
+            published = await client.get(
+                f"{base}/v1/files/publish-file/{PUBLISH_KEY}/{SUBSCRIBE_KEY}/0/{CHANNEL}/0/"
+                + quote(message, safe=""),
+                params={"uuid": USER_ID, "store": "0"},
+            )
+            published.raise_for_status()
+            return file_id
+
+        async def download(file_id: str, name: str, out: Path) -> object:
+            raise NotImplementedError("raw httpx does not download (the files are encrypted)")
+
+        yield Ops(upload, download)
+
+
+def open_client(
+    key: str, port: int, *, encrypted: bool
+) -> contextlib.AbstractAsyncContextManager[Ops]:
+    """Return the context manager of the client ``key`` (see [CLIENTS][])."""
+    factories: dict[str, Callable[[int, bool], Any]] = {
+        "aiospaces": _aiospaces,
+        "official": _official,
+        "raw-httpx": _raw_httpx,
+    }
+    if key not in factories:
+        raise ValueError(f"unknown client {key!r}")
+    factory: Callable[[int, bool], contextlib.AbstractAsyncContextManager[Ops]] = factories[key]
+    return factory(port, encrypted)
