@@ -34,6 +34,7 @@ from aiospaces.core.errors import (
     TransportError,
     ValidationError,
 )
+from aiospaces.core.threads import run_blocking
 from aiospaces.pubnub.models import SentFile
 
 if TYPE_CHECKING:
@@ -212,7 +213,7 @@ class BulkUpload:
             raise RuntimeError("a BulkUpload runs once; make a new one with upload_files()")
         self._started = True
         started = time.perf_counter()
-        self._bytes_total = await anyio.to_thread.run_sync(self._expected_bytes)
+        self._bytes_total = await run_blocking(self._expected_bytes)
         limiter = anyio.CapacityLimiter(self._concurrency)
         try:
             async with anyio.create_task_group() as tg:

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import quote
 
 import anyio
-import anyio.to_thread
 import attrs
 
 from aiospaces.core.builder import Builder, Envelope, RequestSpec, Status, require
@@ -37,8 +36,9 @@ from aiospaces.core.errors import (
     PayloadTooLargeError,
     ValidationError,
 )
-from aiospaces.core.multipart import READ_SIZE, MultipartUpload, UploadSource
+from aiospaces.core.multipart import CHUNK_SIZE, READ_SIZE, MultipartUpload, UploadSource
 from aiospaces.core.pagination import CursorPagination
+from aiospaces.core.threads import run_blocking
 from aiospaces.pubnub.models import FileInfo, FilePage, PublishedFile, SentFile, converter
 
 if TYPE_CHECKING:
@@ -521,7 +521,7 @@ class DownloadFile(_FileBuilder[bytes]):
         """
         target = Path(path)
         partial = target.with_name(f".{target.name}.part")
-        file = await anyio.to_thread.run_sync(partial.open, "wb")
+        file = await run_blocking(partial.open, "wb")
         try:
             async with self._open_content(decrypt=False) as (chunks, _):
                 decryptor = self._decryptor()
@@ -530,16 +530,18 @@ class DownloadFile(_FileBuilder[bytes]):
                 async for chunk in chunks:
                     pending.append(chunk)
                     size += len(chunk)
+                    del chunk
                     if size >= READ_SIZE:
-                        await anyio.to_thread.run_sync(_write, file, pending, decryptor, False)
-                        pending, size = [], 0
-                await anyio.to_thread.run_sync(_write, file, pending, decryptor, True)
+                        batch, pending, size = pending, [], 0
+                        await run_blocking(_write, file, batch, decryptor, False)
+                        del batch
+                await run_blocking(_write, file, pending, decryptor, True)
             file.close()
-            await anyio.to_thread.run_sync(os.replace, partial, target)
+            await run_blocking(os.replace, partial, target)
         except BaseException:
             file.close()
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(partial.unlink, True)
+                await run_blocking(partial.unlink, True)
             raise
         return target
 
@@ -552,10 +554,13 @@ class DownloadFile(_FileBuilder[bytes]):
 
 
 def _write(file: Any, pieces: list[bytes], decryptor: Decryptor | None, last: bool) -> None:
-    data = b"".join(pieces)
-    if decryptor is not None:
-        data = decryptor.update(data) + (decryptor.finalize() if last else b"")
-    file.write(data)
+    """Decrypt and write received chunks one by one, releasing each (in a worker thread)."""
+    while pieces:
+        data = pieces.pop(0)
+        file.write(decryptor.update(data) if decryptor is not None else data)
+        del data
+    if last and decryptor is not None:
+        file.write(decryptor.finalize())
 
 
 class _Download(Builder[None]):
@@ -605,8 +610,8 @@ async def _chunks(response: httpx.Response, decryptor: Decryptor | None) -> Asyn
     async for chunk in response.aiter_bytes():
         if decryptor is None:
             yield chunk
-        elif len(chunk) >= READ_SIZE // 4:
-            yield await anyio.to_thread.run_sync(decryptor.update, chunk)
+        elif len(chunk) >= CHUNK_SIZE:
+            yield await run_blocking(decryptor.update, chunk)
         else:
             yield decryptor.update(chunk)
     if decryptor is not None:
