@@ -170,6 +170,10 @@ class UploadSource:
         spool = await run_blocking(tempfile.TemporaryFile)
         try:
             async for chunk in chunks:
+                if not isinstance(chunk, bytes | bytearray | memoryview):
+                    raise ValidationError(
+                        f"async iterables must yield bytes, not {type(chunk).__name__}"
+                    )
                 await run_blocking(spool.write, chunk)
             size = await run_blocking(spool.tell)
         except BaseException:
@@ -342,9 +346,9 @@ class MultipartUpload:
             encryptor) per attempt; ``transformed_size`` must then give its output size.
         transformed_size: Exact output size of a transform for a given input size.
         boundary: The multipart boundary (random if None).
-        on_progress: Called with the number of file bytes each chunk carries; an attempt
-            that breaks off reports the negative of what it had sent, so totals stay true
-            across retries.
+        on_progress: Called with the number of file bytes each piece carries; an attempt
+            that breaks off, or a complete one that is sent again (a retry), is taken back
+            with the negative of what it had reported, so totals stay true across retries.
     """
 
     def __init__(
@@ -366,6 +370,7 @@ class MultipartUpload:
         self.source = source
         self._transform = transform
         self._on_progress = on_progress
+        self._credited = 0  # file bytes the last complete attempt reported
         self.file_size = transformed_size(source.size) if transformed_size else source.size
         """Bytes of the file part's content (after the transform)."""
         marker = f"--{self.boundary}\r\n"
@@ -405,20 +410,25 @@ class MultipartUpload:
             ValidationError: The source is a one-shot stream sent before, or its content is
                 not as long as declared (so the ``Content-Length`` would be a lie).
         """
+        report = self._on_progress
+        if report is not None and self._credited:  # a complete attempt that is being retried
+            report(-self._credited)
+        self._credited = 0
         yield self._head
         sent = 0
         transform = self._transform() if self._transform else None
-        report = self._on_progress
         try:
             async for chunk in self.source.chunks(transform):
                 sent += len(chunk)
                 if report is not None:
                     report(len(chunk))
                 yield chunk
+                del chunk
         except BaseException:
             if report is not None and sent:
                 report(-sent)
             raise
+        self._credited = sent
         if sent != self.file_size:
             raise ValidationError(
                 f"the file part had {sent} bytes, not the {self.file_size} announced"

@@ -379,7 +379,7 @@ class SendFile(_MessageBuilder[SentFile]):
     def on_progress(self, callback: Callable[[int], None]) -> Self:
         """Call ``callback(n)`` as each chunk of ``n`` file bytes is sent.
 
-        A negative ``n`` takes back the bytes of an attempt that broke off (and is retried).
+        A negative ``n`` takes back the bytes of an attempt that is retried.
         """
         self._on_bytes = callback
         return self

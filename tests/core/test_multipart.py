@@ -303,11 +303,6 @@ async def test_async_iterable_mismatches(pieces: list[Any], size: int, message: 
         await read_all(source)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: UploadSource._spool writes items unchecked, so a non-bytes item of an "
-    "unsized async iterable raises TypeError, not ValidationError",
-)
 async def test_unsized_async_iterable_of_non_bytes_is_a_validation_error() -> None:
     with pytest.raises(ValidationError, match="must yield bytes"):
         await UploadSource.open(agen([b"x", "text"]))

@@ -631,11 +631,6 @@ async def test_an_encrypted_retry_is_rebuilt_with_a_fresh_iv() -> None:
     assert CryptoModule(KEY).decrypt(first) == CryptoModule(KEY).decrypt(second) == b"z" * 70_000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a body sent in full and answered with a retryable status is not taken back "
-    "from on_progress, so a retried upload reports its bytes twice",
-)
 @respx.mock
 async def test_progress_stays_true_across_a_retried_upload() -> None:
     Routes(upload=[httpx.Response(500), httpx.Response(204)])
