@@ -181,11 +181,11 @@ class BaseClient:
         return Envelope(result, status)
 
     @contextlib.asynccontextmanager
-    async def _open(self, builder: Builder[Any]) -> AsyncIterator[httpx.Response]:
-        """Send the builder's request; yield the successful response unread, then close it."""
-        response, _ = await self._send(builder)
+    async def _open(self, builder: Builder[Any]) -> AsyncIterator[tuple[httpx.Response, int]]:
+        """Send the builder's request; yield (the successful response unread, attempts); close."""
+        response, attempts = await self._send(builder)
         try:
-            yield response
+            yield response, attempts
         finally:
             await close_response(response)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import os
 import time
@@ -549,8 +550,29 @@ class DownloadFile(_FileBuilder[bytes]):
         crypto = self._client._crypto(self._cipher_key)
         return crypto.decryptor() if crypto else None
 
-    def _open_content(self, *, decrypt: bool = True) -> _Content:
-        return _Content(self, decrypt)
+    @contextlib.asynccontextmanager
+    async def _open_content(
+        self, *, decrypt: bool = True
+    ) -> AsyncIterator[tuple[AsyncIterator[bytes], Status]]:
+        """Get the URL, open the download; yield (content chunks, status); close it after."""
+        client = self._client
+        get_url = GetFileUrl(client)
+        get_url._options = self._options
+        get_url._channel, get_url._file_id = self._channel, self._file_id
+        get_url._file_name = self._file_name
+        decryptor = self._decryptor() if decrypt else None
+        url_env = await get_url.future()
+        download = _Download(client, url_env.result)
+        download._options = attrs.evolve(self._options, headers={}, query=[])
+        async with client._open(download) as (response, attempts):
+            status = Status(
+                status_code=response.status_code,
+                headers=response.headers,
+                request_id=client._request_id(response),
+                attempts=url_env.status.attempts + attempts,
+                elapsed=0.0,
+            )
+            yield _chunks(response, decryptor), status
 
 
 def _write(file: Any, pieces: list[bytes], decryptor: Decryptor | None, last: bool) -> None:
@@ -570,40 +592,6 @@ class _Download(Builder[None]):
 
     def _build(self) -> RequestSpec:
         return RequestSpec(method="GET", path=self._url, stream=True)
-
-
-class _Content:
-    """``async with`` it: (chunks, status) of the download; the response is closed after."""
-
-    def __init__(self, builder: DownloadFile, decrypt: bool) -> None:
-        self._builder = builder
-        self._decrypt = decrypt
-        self._context: Any = None
-
-    async def __aenter__(self) -> tuple[AsyncIterator[bytes], Status]:
-        builder = self._builder
-        client = builder._client
-        get_url = GetFileUrl(client)
-        get_url._options = builder._options
-        get_url._channel, get_url._file_id = builder._channel, builder._file_id
-        get_url._file_name = builder._file_name
-        decryptor = builder._decryptor() if self._decrypt else None
-        url_env = await get_url.future()
-        download = _Download(client, url_env.result)
-        download._options = attrs.evolve(builder._options, headers={}, query=[])
-        self._context = client._open(download)
-        response = await self._context.__aenter__()
-        status = Status(
-            status_code=response.status_code,
-            headers=response.headers,
-            request_id=client._request_id(response),
-            attempts=url_env.status.attempts + 1,
-            elapsed=0.0,
-        )
-        return _chunks(response, decryptor), status
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self._context.__aexit__(*exc_info)
 
 
 async def _chunks(response: httpx.Response, decryptor: Decryptor | None) -> AsyncIterator[bytes]:
