@@ -327,3 +327,14 @@ async def test_cancelled_upload_leaves_no_connection(emulator: Emulator, backend
                 == b"ok"
             )
     assert [s.key.rsplit("/", 1)[-1] for s in emulator.storage.list("")] == ["t.bin"]
+
+
+async def test_download_envelope_counts_every_attempt(pn: PubNub, emulator: Emulator) -> None:
+    sent = await pn.send_file(channel=CHANNEL, file_name="e.bin", file_object=b"e" * 1000)
+    emulator.faults.add(Fault(method="GET", path="/_storage/*", status=503, times=1))
+    envelope = await pn.download_file(
+        channel=CHANNEL, file_id=sent.file_id, file_name="e.bin"
+    ).future()
+    assert envelope.result == b"e" * 1000
+    assert envelope.status.status_code == 200
+    assert envelope.status.attempts == 3  # the URL, then storage twice
