@@ -43,7 +43,7 @@ from aiospaces.core.threads import run_blocking
 from aiospaces.pubnub.models import FileInfo, FilePage, PublishedFile, SentFile, converter
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Sequence
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 
     import httpx
 
@@ -501,8 +501,12 @@ class DownloadFile(_FileBuilder[bytes]):
         envelope_status = attrs.evolve(status, elapsed=time.perf_counter() - started)
         return Envelope(b"".join(parts), envelope_status)
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        """Yield the (decrypted) content in chunks; break out early to stop the download.
+    async def stream(self) -> AsyncGenerator[bytes, None]:
+        """Yield the (decrypted) content in chunks.
+
+        To stop early and give the connection back at once, wrap it in
+        ``contextlib.aclosing``: ``async with aclosing(download.stream()) as chunks:``
+        (a generator left behind is only closed when it is garbage-collected).
 
         Raises:
             DecryptionError: The content cannot be decrypted with the key.

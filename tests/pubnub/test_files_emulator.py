@@ -338,3 +338,19 @@ async def test_download_envelope_counts_every_attempt(pn: PubNub, emulator: Emul
     assert envelope.result == b"e" * 1000
     assert envelope.status.status_code == 200
     assert envelope.status.attempts == 3  # the URL, then storage twice
+
+
+async def test_stopping_a_stream_early_returns_the_connection(emulator: Emulator) -> None:
+    with emulator.serve() as url:
+        async with aiospaces.Session() as session:
+            pn = session.pubnub(**KEYS, **emulator.settings(url)["pubnub"])
+            sent = await pn.send_file(
+                channel=CHANNEL, file_name="s.bin", file_object=os.urandom(10**6)
+            )
+            download = pn.download_file(channel=CHANNEL, file_id=sent.file_id, file_name="s.bin")
+            async with contextlib.aclosing(download.stream()) as chunks:
+                async for _ in chunks:
+                    break
+            stats = session.pool_stats()
+            assert isinstance(stats, PoolStats)
+            assert stats.in_flight == 0
