@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "SECRET_PARAMS",
+    "SECRET_PATH_PARENTS",
     "Backend",
     "PoolStats",
     "Transport",
@@ -47,6 +48,11 @@ SECRET_PARAMS = frozenset(
     {"auth", "signature", "token", "secret", "secret_key", "password", "x-amz-signature"}
 )
 """Query parameters whose values never appear in logs or reprs."""
+SECRET_PATH_PARENTS = frozenset({"tokens"})
+"""Path segments whose next segment is masked in logs unless it is a number (an id).
+
+NeuroIO addresses a token by id *or key*: ``/v1/tokens/{id_or_key}/``.
+"""
 
 
 def build_client(
@@ -172,8 +178,22 @@ async def close_response(response: httpx.Response) -> None:
 
 
 def redact_url(url: httpx.URL | str) -> str:
-    """Return the URL with secret query values (auth, signature, token, ...) masked."""
+    """Return the URL with secret query values (auth, signature, token, ...) masked.
+
+    A path segment after one of ``SECRET_PATH_PARENTS`` (a token key in the path) is masked
+    too, unless it is a plain number.
+    """
     url = httpx.URL(url)
+    path = url.raw_path.decode("ascii").partition("?")[0]
+    segments = path.split("/")
+    for i in range(1, len(segments)):
+        secret = segments[i - 1].lower() in SECRET_PATH_PARENTS
+        if secret and segments[i] and not segments[i].isdigit():
+            segments[i] = "***"
+    masked = "/".join(segments)
+    if masked != path:
+        query = b"?" + url.query if url.query else b""
+        url = url.copy_with(raw_path=masked.encode("ascii") + query)
     if not url.query:
         return str(url)
     pairs = parse_qsl(url.query.decode("ascii"), keep_blank_values=True)

@@ -85,7 +85,7 @@ class _OneToken(NeuroIOBuilder[Token]):
     _ref: int | str | None = None
 
     def token_id_or_key(self, token: int | str) -> Self:
-        """Set the token by id (int) or key (str; prefer ids: paths may end up in logs)."""
+        """Set the token by id (int) or key (str; aiospaces masks a key in logged URLs)."""
         self._ref = token
         return self
 

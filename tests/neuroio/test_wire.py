@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -9,6 +10,8 @@ import pytest
 import respx
 
 import aiospaces
+from aiospaces.core import retry
+from aiospaces.core.transport import redact_url
 from aiospaces.neuroio import Login, NeuroIO, Page, Space, Token, User, Whoami
 
 IAM = "https://iam.example"
@@ -365,3 +368,36 @@ async def test_session_factory_shares_the_pool_and_per_client_timeout() -> None:
         assert not session.closed
     timeouts = [c.request.extensions["timeout"]["read"] for c in route.calls]
     assert timeouts == [1.5, 3]
+
+
+def test_redact_url_masks_token_keys_in_paths_but_not_ids() -> None:
+    assert redact_url(f"{IAM}/v1/tokens/{KEY}/") == f"{IAM}/v1/tokens/***/"
+    assert redact_url(f"{IAM}/v1/tokens/a%2Fb/?token=t&limit=5") == (
+        f"{IAM}/v1/tokens/***/?token=***&limit=5"
+    )
+    for kept in ("/v1/tokens/7/", "/v1/tokens/", "/v1/spaces/3/tokens/", "/v1/spaces/x/"):
+        assert redact_url(IAM + kept) == IAM + kept
+
+
+@respx.mock
+async def test_token_keys_in_paths_stay_out_of_logs_and_errors(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(retry, "sleep", no_sleep)
+    respx.get(f"{IAM}/v1/tokens/{KEY}/").mock(
+        side_effect=[httpx.Response(503), httpx.ReadError("x"), httpx.Response(200, json=TOKEN)]
+    )
+    respx.delete(f"{IAM}/v1/tokens/{KEY}/").mock(side_effect=httpx.ConnectError("refused"))
+    caplog.set_level(logging.INFO, logger="aiospaces")
+    async with client() as nio:
+        assert (await nio.tokens.get(KEY)).id == 7
+        with pytest.raises(aiospaces.TransportError) as caught:
+            await nio.tokens.delete(KEY, max_retries=0)
+    assert len(caplog.records) == 2
+    assert "/v1/tokens/***/" in caplog.text
+    assert KEY not in caplog.text
+    assert "/v1/tokens/***/" in str(caught.value)
+    assert KEY not in str(caught.value)
