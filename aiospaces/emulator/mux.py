@@ -25,6 +25,7 @@ from aiospaces.emulator.mux_state import (
     MuxError,
     invalid,
     new_id,
+    not_found,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ LIVE_STREAM_FIELDS = frozenset(
 )
 LATENCY_MODES = ("low", "reduced", "standard")
 PLAYBACK_POLICIES = ("public", "signed", "drm")
+LIVE_STREAM_STATUSES = ("active", "idle", "disabled")
 
 
 @attrs.define
@@ -170,7 +172,10 @@ class MuxEmulation:
             Route(path, self._endpoint(handler), methods=[method])
             for path, method, handler in table
         ]
-        return [*routes, *control_routes(self)]
+        # anything else under /video/v1 (no PATCH on spaces, unknown paths): Mux's JSON 404
+        anything = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+        fallback = Route("/video/v1/{rest:path}", self._endpoint(_no_route), methods=anything)
+        return [*routes, fallback, *control_routes(self)]
 
     # -- common request handling ----------------------------------------------------------------
 
@@ -299,6 +304,8 @@ class MuxEmulation:
         streams = list(reversed(env.live_streams.values()))
         status = request.query_params.get("status")
         if status is not None:
+            if status not in LIVE_STREAM_STATUSES:
+                raise invalid(f"status must be one of {', '.join(LIVE_STREAM_STATUSES)}")
             streams = [s for s in streams if s.status == status]
         key = request.query_params.get("stream_key")
         if key is not None:
@@ -330,6 +337,10 @@ class MuxEmulation:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+async def _no_route(request: Request, env: Environment) -> Response:
+    raise not_found()
 
 
 def _data(data: Any, status: int = 200) -> JSONResponse:

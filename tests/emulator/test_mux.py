@@ -108,6 +108,65 @@ async def test_latency_flags_and_paging_parameters(http: httpx.AsyncClient) -> N
     assert len((await api(http, "GET", "/live-streams?page=2&limit=1")).json()["data"]) == 1
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/video/v1/nothing"),
+        ("PATCH", "/video/v1/spaces/x"),  # Mux has no update endpoint
+        ("PUT", "/video/v1/spaces"),
+        ("GET", "/video/v1/spaces/x/broadcasts"),
+    ],
+)
+async def test_unknown_routes_answer_muxs_404_after_auth(
+    http: httpx.AsyncClient, method: str, path: str
+) -> None:
+    response = await http.request(method, path, headers=basic())
+    assert response.status_code == 404
+    assert response.json()["error"]["type"] == "not_found"
+    assert response.headers["x-request-id"]
+    anonymous = await http.request(method, path)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["type"] == "unauthorized"
+
+
+async def test_live_stream_status_filter_is_checked(http: httpx.AsyncClient) -> None:
+    response = await api(http, "GET", "/live-streams?status=gone")
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_parameters"
+    assert (await api(http, "GET", "/live-streams?status=disabled")).json() == {"data": []}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"rule_status": "x"},
+        {"rule_status": 200},
+        {"rule_status": 429},
+        {"rule_status": True},
+        {"max_broadcasts": 0},
+        {"rate_limit": "2"},
+        {"rate_limit": 0},
+        {"rate_window": 0},
+        {"rate_window": None},
+    ],
+)
+async def test_config_refuses_values_that_would_break_the_emulator(
+    http: httpx.AsyncClient, options: dict[str, Any]
+) -> None:
+    response = await http.post("/_emulator/mux/config", json=options)
+    assert response.status_code == 400
+    assert next(iter(options)) in response.json()["error"]
+    # the emulation still answers normally
+    assert (await api(http, "GET", "/spaces")).status_code == 200
+    assert (await http.get("/_emulator/mux/config")).json()["rule_status"] == 400
+
+
+async def test_config_accepts_valid_values(http: httpx.AsyncClient) -> None:
+    changed = {"rule_status": 403, "max_broadcasts": 2, "rate_limit": None, "rate_window": 0.5}
+    response = await http.post("/_emulator/mux/config", json=changed)
+    assert response.json() == changed
+
+
 async def test_control_api_errors(http: httpx.AsyncClient) -> None:
     assert (await http.post("/_emulator/mux/spaces/nope/participants")).status_code == 404
     space = (await api(http, "POST", "/spaces", json={})).json()["data"]
