@@ -52,6 +52,8 @@ EVENTS = (
 )
 """The documented handler events."""
 ON_REST = "js-on-rest"
+NO_CHANNELS = frozenset({ON_REST, "js-on-interval"})
+"""Events whose handlers listen on no channel (every other event needs ``channels``)."""
 
 
 def _event(value: Any) -> str:
@@ -133,10 +135,13 @@ class _HandlerFields(AdminBuilder[EventHandler]):
         if "block_id" in self._fields:
             _id(self._fields["block_id"], "block_id")
         event = self._fields.get("event")
-        if event == ON_REST and "path" not in self._fields and isinstance(self, CreateEventHandler):
+        creating = isinstance(self, CreateEventHandler)
+        if event == ON_REST and "path" not in self._fields and creating:
             raise ValidationError("a js-on-rest handler needs a path")
         if "path" in self._fields and event is not None and event != ON_REST:
             raise ValidationError(f"path is only for js-on-rest handlers, not {event}")
+        if creating and event not in NO_CHANNELS and "channels" not in self._fields:
+            raise ValidationError(f"a {event} handler needs channels")
 
     async def _parse(self, response: httpx.Response) -> EventHandler:
         return converter.structure(_payload(response), EventHandler)
@@ -268,9 +273,6 @@ async def deploy_event_handler(
         existing = next(
             (h for h in block.event_handlers if h.event == ON_REST and h.path == path), None
         )
-    restarted = "running" in (block.state, block.intended_state)
-    if restarted:
-        await client.stop_block(key_id=key_id, block_id=block_id).wait(timeout)
     save: _HandlerFields
     if existing is None:
         save = client.create_event_handler(key_id=key_id, block_id=block_id, name=wanted)
@@ -284,6 +286,10 @@ async def deploy_event_handler(
         save.channels(channels)
     if path is not None:
         save.path(path)
+    save._build()  # validate before the block is stopped, not after
+    restarted = "running" in (block.state, block.intended_state)
+    if restarted:
+        await client.stop_block(key_id=key_id, block_id=block_id).wait(timeout)
     handler = await save
     running = await client.start_block(key_id=key_id, block_id=block_id).wait(timeout)
     return Deployment(block=running, handler=handler, created=existing is None, restarted=restarted)

@@ -145,6 +145,32 @@ async def test_deploy_creates_then_updates_and_restarts(
         await adm.deploy_event_handler(key_id=key, block_id=block.id, event="js-on-rest")
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"event": "js-after-publish", "path": "echo"}, "only for js-on-rest"),
+        ({"event": "js-on-rest", "name": "other"}, "needs a path"),
+        ({"event": "js-after-publish", "name": "new"}, "needs channels"),
+    ],
+)
+async def test_deploy_checks_the_handler_before_stopping_a_running_block(
+    adm: PubNubAdmin, admin: AdminEmulation, recorder: Recorder, kwargs: dict[str, Any], match: str
+) -> None:
+    admin.state_delay = 0
+    key = await key_id(adm)
+    block = await adm.create_block(key_id=key, name="api")
+    await adm.deploy_event_handler(
+        key_id=key, block_id=block.id, event="js-on-rest", path="echo", code=HELLO
+    )
+    stop = f"/api/v1/blocks/key/{key}/block/{block.id}/stop"
+    with pytest.raises(aiospaces.ValidationError, match=match):
+        await adm.deploy_event_handler(key_id=key, block_id=block.id, code=HELLO_2, **kwargs)
+    assert recorder.count("POST", stop) == 0
+    after = await adm.get_block(key_id=key, block_id=block.id)
+    assert after.state == "running"
+    assert [h.code for h in after.event_handlers] == [HELLO]
+
+
 async def test_a_handler_that_does_not_compile_fails_the_start(adm: PubNubAdmin) -> None:
     """The emulator's stand-in for a JS error: a handler without ``export default``."""
     key = await key_id(adm)

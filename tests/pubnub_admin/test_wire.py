@@ -566,6 +566,7 @@ async def test_update_and_delete_event_handler_requests(mock: respx.Router) -> N
             "only",
         ),
         ({"block_id": 5, "name": "n", "event": "js-after-publish"}, "code is required"),
+        ({"block_id": 5, "name": "n", "event": "js-after-publish", "code": "c"}, "needs channels"),
         ({"block_id": "5", "name": "n", "event": "js-after-publish", "code": "c"}, "block_id"),
     ],
 )
