@@ -60,6 +60,24 @@ def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str | None
         raise ValidationError(f"{attribute.name} must be a non-empty string, not {value!r}")
 
 
+def _http_url(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    _non_empty(instance, attribute, value)
+    if not value.startswith(("https://", "http://")):
+        raise ValidationError(f"base_url must start with https:// or http://, not {value!r}")
+
+
+def _timeout(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and (
+        not isinstance(value, int | float) or isinstance(value, bool) or value <= 0
+    ):
+        raise ValidationError(f"timeout must be a positive number of seconds, not {value!r}")
+
+
+def _retries(instance: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise ValidationError(f"max_retries must be an int >= 0, not {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class MuxConfig:
     """Everything a Mux client needs; secrets never appear in its repr.
@@ -75,10 +93,10 @@ class MuxConfig:
 
     token_id: str = attrs.field(validator=_non_empty)
     token_secret: str = attrs.field(repr=False, validator=_non_empty)
-    base_url: str = attrs.field(default=DEFAULT_BASE_URL, validator=_non_empty)
+    base_url: str = attrs.field(default=DEFAULT_BASE_URL, validator=_http_url)
     webhook_secret: str | None = attrs.field(default=None, repr=False, validator=_non_empty)
-    timeout: float | None = None
-    max_retries: int | None = None
+    timeout: float | None = attrs.field(default=None, validator=_timeout)
+    max_retries: int | None = attrs.field(default=None, validator=_retries)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> MuxConfig:

@@ -415,6 +415,17 @@ def test_missing_or_bad_settings_raise_validation_errors() -> None:
         Mux(token_id="i", token_secret="s", base_url="")
     with pytest.raises(aiospaces.ValidationError):
         Mux(token_id="i", token_secret="s", nonsense=1)
+    for bad in (
+        {"base_url": "api.mux.com"},
+        {"timeout": "3"},
+        {"timeout": 0},
+        {"timeout": True},
+        {"max_retries": -1},
+        {"max_retries": "2"},
+        {"max_retries": 1.5},
+    ):
+        with pytest.raises(aiospaces.ValidationError, match=next(iter(bad))):
+            Mux(token_id="i", token_secret="s", **bad)
     with pytest.raises(TypeError):
         Mux(config=MuxConfig(token_id="i", token_secret="s"), token_id="i")
 
