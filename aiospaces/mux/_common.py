@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import quote
 
 from aiospaces.core.builder import Builder, RequestSpec, require
 from aiospaces.core.errors import ValidationError
+from aiospaces.core.pagination import PageNumberPagination
 from aiospaces.mux.models import converter
 
 if TYPE_CHECKING:
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 E = TypeVar("E", bound=enum.Enum)
+PageT = TypeVar("PageT")
+ItemT = TypeVar("ItemT")
 
 MAX_TEXT = 255
 """Longest id or passthrough Mux accepts (characters)."""
@@ -88,3 +91,33 @@ def post(path: str, payload: dict[str, Any] | None) -> RequestSpec:
     if payload is None:
         return RequestSpec(method="POST", path=path, headers=ACCEPT)
     return RequestSpec(method="POST", path=path, headers=JSON_HEADERS, body=json_body(payload))
+
+
+class MuxList(MuxBuilder[PageT], PageNumberPagination[PageT, ItemT]):
+    """A Mux list: ``limit``/``page`` (1-based) query parameters and no totals."""
+
+    _limit: int | None = None
+    _page_given = False
+
+    def limit(self, limit: int) -> Self:
+        """Return at most ``limit`` items per page (1 to 100; Mux's default is 25)."""
+        self._limit = positive(limit, "limit", MAX_LIMIT)
+        return self
+
+    def page(self, page: int) -> Self:
+        """Start at page ``page`` (1-based)."""
+        self._set_page_number(positive(page, "page"))
+        return self
+
+    def _set_page_number(self, number: int) -> None:
+        super()._set_page_number(number)
+        self._page_given = True
+
+    def _paging(self) -> list[tuple[str, str]]:
+        """Return the ``limit`` and ``page`` query parameters that were set."""
+        query: list[tuple[str, str]] = []
+        if self._limit is not None:
+            query.append(("limit", str(self._limit)))
+        if self._page_given:
+            query.append(("page", str(self._page_number)))
+        return query

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from aiospaces.core.builder import RequestSpec
 from aiospaces.core.errors import ValidationError
-from aiospaces.core.pagination import PageNumberPagination
 from aiospaces.mux._common import (
     ACCEPT,
     LIVE_STREAMS,
-    MAX_LIMIT,
     MuxBuilder,
+    MuxList,
     choice,
     path_id,
     positive,
@@ -163,23 +162,11 @@ class CompleteLiveStream(_LiveStreamTarget[None]):
         return None
 
 
-class ListLiveStreams(MuxBuilder[LiveStreamPage], PageNumberPagination[LiveStreamPage, LiveStream]):
+class ListLiveStreams(MuxList[LiveStreamPage, LiveStream]):
     """``GET /video/v1/live-streams``: one page when awaited, every stream with ``async for``."""
 
-    _limit: int | None = None
-    _page_given = False
     _status: LiveStreamStatus | None = None
     _stream_key: str | None = None
-
-    def limit(self, limit: int) -> Self:
-        """Return at most ``limit`` live streams per page (1 to 100)."""
-        self._limit = positive(limit, "limit", MAX_LIMIT)
-        return self
-
-    def page(self, page: int) -> Self:
-        """Start at page ``page`` (1-based)."""
-        self._set_page_number(positive(page, "page"))
-        return self
 
     def status(self, status: LiveStreamStatus | str) -> Self:
         """Keep live streams in this state."""
@@ -191,16 +178,8 @@ class ListLiveStreams(MuxBuilder[LiveStreamPage], PageNumberPagination[LiveStrea
         self._stream_key = text(stream_key, "stream_key")
         return self
 
-    def _set_page_number(self, number: int) -> None:
-        super()._set_page_number(number)
-        self._page_given = True
-
     def _build(self) -> RequestSpec:
-        query: list[tuple[str, str]] = []
-        if self._limit is not None:
-            query.append(("limit", str(self._limit)))
-        if self._page_given:
-            query.append(("page", str(self._page_number)))
+        query = self._paging()
         if self._stream_key is not None:
             query.append(("stream_key", self._stream_key))
         if self._status is not None:

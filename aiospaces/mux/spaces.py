@@ -15,15 +15,13 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from aiospaces.core.builder import RequestSpec
 from aiospaces.core.errors import ValidationError
-from aiospaces.core.pagination import PageNumberPagination
 from aiospaces.mux._common import (
     ACCEPT,
-    MAX_LIMIT,
     SPACES,
     MuxBuilder,
+    MuxList,
     choice,
     path_id,
-    positive,
     post,
     text,
 )
@@ -134,33 +132,11 @@ class DeleteSpace(_SpaceTarget[None]):
         return None
 
 
-class ListSpaces(MuxBuilder[SpacePage], PageNumberPagination[SpacePage, Space]):
+class ListSpaces(MuxList[SpacePage, Space]):
     """``GET /video/v1/spaces``: one page when awaited, every space with ``async for``."""
 
-    _limit: int | None = None
-    _page_given = False
-
-    def limit(self, limit: int) -> Self:
-        """Return at most ``limit`` spaces per page (1 to 100; Mux's default is 25)."""
-        self._limit = positive(limit, "limit", MAX_LIMIT)
-        return self
-
-    def page(self, page: int) -> Self:
-        """Start at page ``page`` (1-based)."""
-        self._set_page_number(positive(page, "page"))
-        return self
-
-    def _set_page_number(self, number: int) -> None:
-        super()._set_page_number(number)
-        self._page_given = True
-
     def _build(self) -> RequestSpec:
-        query: list[tuple[str, str]] = []
-        if self._limit is not None:
-            query.append(("limit", str(self._limit)))
-        if self._page_given:
-            query.append(("page", str(self._page_number)))
-        return RequestSpec(method="GET", path=SPACES, query=query, headers=ACCEPT)
+        return RequestSpec(method="GET", path=SPACES, query=self._paging(), headers=ACCEPT)
 
     async def _parse(self, response: httpx.Response) -> SpacePage:
         data = converter.structure(self._data(response), list[Space])
