@@ -1,6 +1,7 @@
 """Mux emulation: HTTP Basic auth, Spaces, space broadcasts, live streams, rate limits.
 
-State and rules live in [mux_state][aiospaces.emulator.mux_state]; the control routes
+State and rules live in [mux_state][aiospaces.emulator.mux_state], live-stream request
+parsing in [mux_live_streams][aiospaces.emulator.mux_live_streams], the control routes
 (participants, webhooks, options) in [mux_control][aiospaces.emulator.mux_control]. Errors
 come in Mux's two shapes: ``{"error": {"type", "messages"}}`` and, for 429,
 ``{"errors": [...]}``. Lists take ``page``/``limit`` and carry no totals.
@@ -19,8 +20,8 @@ import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from aiospaces.emulator.mux_live_streams import LIVE_STREAM_STATUSES, new_live_stream
 from aiospaces.emulator.mux_state import (
-    EmuLiveStream,
     Environment,
     MuxError,
     invalid,
@@ -40,30 +41,6 @@ DEFAULT_TOKEN_ID = "emulator-token-id"  # noqa: S105 - a sandbox token id, docum
 DEFAULT_TOKEN_SECRET = "emulator-token-secret"  # noqa: S105 - a sandbox credential, documented
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
-LIVE_STREAM_FIELDS = frozenset(
-    {
-        "playback_policy",
-        "playback_policies",
-        "new_asset_settings",
-        "passthrough",
-        "latency_mode",
-        "reduced_latency",
-        "low_latency",
-        "reconnect_window",
-        "max_continuous_duration",
-        "test",
-        "audio_only",
-        "use_slate_for_standard_latency",
-        "reconnect_slate_url",
-        "simulcast_targets",
-        "embedded_subtitles",
-        "generated_subtitles",
-        "advanced_playback_policies",
-    }
-)
-LATENCY_MODES = ("low", "reduced", "standard")
-PLAYBACK_POLICIES = ("public", "signed", "drm")
-LIVE_STREAM_STATUSES = ("active", "idle", "disabled")
 
 
 @attrs.define
@@ -314,7 +291,7 @@ class MuxEmulation:
 
     async def create_live_stream(self, request: Request, env: Environment) -> Response:
         """``POST /video/v1/live-streams`` → 201."""
-        stream = _new_live_stream(await _json_object(request))
+        stream = new_live_stream(await _json_object(request))
         env.live_streams[stream.id] = stream
         env.emit("video.live_stream.created", "live_stream", stream.wire())
         return _data(stream.wire(), 201)
@@ -372,48 +349,3 @@ def _page(request: Request, items: list[Any]) -> list[Any]:
     limit = _int_param(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
     page = _int_param(request, "page", 1, None)
     return items[(page - 1) * limit : page * limit]
-
-
-def _new_live_stream(payload: dict[str, Any]) -> EmuLiveStream:
-    extra = sorted(set(payload) - LIVE_STREAM_FIELDS)
-    if extra:
-        raise invalid(*(f"{key} is not a valid live stream parameter" for key in extra))
-    policies = payload.get("playback_policy") or payload.get("playback_policies") or []
-    if isinstance(policies, str):
-        policies = [policies]
-    if not isinstance(policies, list) or any(p not in PLAYBACK_POLICIES for p in policies):
-        raise invalid(f"playback_policy must be a list of {', '.join(PLAYBACK_POLICIES)}")
-    latency = payload.get("latency_mode") or (
-        "low"
-        if payload.get("low_latency")
-        else "reduced"
-        if payload.get("reduced_latency")
-        else "standard"
-    )
-    if latency not in LATENCY_MODES:
-        raise invalid(f"latency_mode must be one of {', '.join(LATENCY_MODES)}")
-    window = payload.get("reconnect_window", 60.0)
-    if not isinstance(window, int | float) or isinstance(window, bool) or not 0 <= window <= 1800:
-        raise invalid("reconnect_window must be a number from 0 to 1800")
-    duration = payload.get("max_continuous_duration", 43200)
-    if not isinstance(duration, int) or isinstance(duration, bool) or not 60 <= duration <= 43200:
-        raise invalid("max_continuous_duration must be an integer from 60 to 43200")
-    passthrough = payload.get("passthrough")
-    if passthrough is not None and (not isinstance(passthrough, str) or len(passthrough) > 255):
-        raise invalid("passthrough must be a string of at most 255 characters")
-    settings = payload.get("new_asset_settings")
-    if settings is not None and not isinstance(settings, dict):
-        raise invalid("new_asset_settings must be an object")
-    return EmuLiveStream(
-        id=new_id(),
-        created_at=str(int(time.time())),
-        stream_key=secrets.token_hex(16),
-        playback_ids=[{"id": new_id(), "policy": p} for p in policies],
-        passthrough=passthrough,
-        latency_mode=latency,
-        reconnect_window=float(window),
-        max_continuous_duration=duration,
-        new_asset_settings=settings,
-        test=payload.get("test"),
-        audio_only=payload.get("audio_only"),
-    )
