@@ -36,6 +36,25 @@ import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from aiospaces.emulator.admin_state import (
+    EVENTS,
+    HANDLER_FIELDS,
+    LOCKED_FIELDS,
+    AdminError,
+    BlockRecord,
+    Handler,
+    PortalApp,
+    PortalKeyset,
+    PortalUser,
+    apply_fields,
+    bad,
+    check_handler,
+    conflict,
+    ensure_stopped,
+    read_json,
+    same_id,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -50,158 +69,6 @@ SESSION_LIFETIME = 30 * 24 * 3600
 """Seconds a session token lives (the portal's example: 30 days)."""
 STATE_DELAY = 0.05
 """Default seconds before a block's ``state`` follows its ``intended_state``."""
-EVENTS = frozenset(
-    {
-        "js-before-publish",
-        "js-after-publish",
-        "js-after-presence",
-        "js-on-rest",
-        "js-before-signal",
-        "js-after-signal",
-        "js-on-interval",
-    }
-)
-"""Handler events the emulator accepts."""
-NO_CHANNELS = frozenset({"js-on-rest", "js-on-interval"})
-HANDLER_FIELDS = frozenset(
-    {"key_id", "block_id", "name", "event", "channels", "code", "path", "type", "output"}
-    | {"log_level"}
-)
-LOCKED_FIELDS = ("code", "event", "channels", "path")
-"""Handler fields that cannot change while the block runs."""
-
-
-class AdminError(Exception):
-    """An error answer with the portal's body (``{"error"}``, ``{"message"}``, ...)."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(json.dumps(body))
-        self.status = status
-        self.body = body
-
-    def response(self) -> Response:
-        """Return the error as an HTTP response."""
-        return JSONResponse(self.body, status_code=self.status)
-
-
-def _conflict(text: str, stack: str = "") -> AdminError:
-    return AdminError(409, {"message": {"text": text, "stack": stack}})
-
-
-def _bad(text: str) -> AdminError:
-    return AdminError(400, {"message": text})
-
-
-@attrs.define
-class PortalUser:
-    """A portal user with its own account."""
-
-    id: int
-    email: str
-    password: str = attrs.field(repr=False)
-    account_id: int
-    created: int
-
-
-@attrs.define
-class PortalKeyset:
-    """A keyset; ``id`` is the blocks API's ``key_id``."""
-
-    id: int
-    app_id: int
-    name: str
-    subscribe_key: str
-    publish_key: str
-    secret_key: str = attrs.field(repr=False)
-    created: int
-
-    def wire(self) -> dict[str, Any]:
-        """Return the keyset as the portal lists it."""
-        return {
-            "id": self.id,
-            "app_id": self.app_id,
-            "publish_key": self.publish_key,
-            "subscribe_key": self.subscribe_key,
-            "secret_key": self.secret_key,
-            "status": 1,
-            "type": 0,
-            "created": self.created,
-            "modified": self.created,
-            "properties": {"name": self.name, "realtime_analytics_channel": f"ra-{self.id}"},
-        }
-
-
-@attrs.define
-class PortalApp:
-    """An app of an account."""
-
-    id: int
-    name: str
-    owner_id: int
-    created: int
-    keys: list[PortalKeyset] = attrs.field(factory=list)
-
-    def wire(self, *, keys: bool = True) -> dict[str, Any]:
-        """Return the app as the portal lists it."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "owner_id": self.owner_id,
-            "created": self.created,
-            "modified": self.created,
-            "status": 1,
-            "properties": {},
-            "keys": [k.wire() for k in self.keys] if keys else [],
-        }
-
-
-@attrs.define
-class Handler:
-    """An event handler of a block."""
-
-    id: int
-    key_id: int
-    block_id: int
-    name: str
-    event: str
-    code: str
-    channels: str | None = None
-    path: str | None = None
-    type: str = "js"
-    output: str = ""
-    log_level: str = "debug"
-
-    def wire(self) -> dict[str, Any]:
-        """Return the handler as the portal sends it."""
-        return attrs.asdict(self)
-
-
-@attrs.define
-class BlockRecord:
-    """A block: its state machine and its handlers."""
-
-    id: int
-    key_id: int
-    name: str
-    description: str
-    state: str = "stopped"
-    intended_state: str = "stopped"
-    changed_at: float = 0.0
-    handlers: dict[int, Handler] = attrs.field(factory=dict)
-
-    def wire(self, keyset: PortalKeyset) -> dict[str, Any]:
-        """Return the block as the portal sends it."""
-        return {
-            "id": self.id,
-            "key_id": self.key_id,
-            "name": self.name,
-            "description": self.description,
-            "state": self.state,
-            "intended_state": self.intended_state,
-            "pub_key": keyset.publish_key,
-            "sub_key": keyset.subscribe_key,
-            "event_handlers": [h.wire() for h in self.handlers.values()],
-        }
 
 
 class AdminEmulation:
@@ -358,19 +225,6 @@ class AdminEmulation:
     def _wire(self, block: BlockRecord) -> dict[str, Any]:
         return self._settle(block).wire(self.keysets[block.key_id])
 
-    @staticmethod
-    async def _body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
-        try:
-            payload = json.loads(await request.body() or b"null")
-        except ValueError as exc:
-            raise _bad("Request body must be JSON.") from exc
-        if not isinstance(payload, dict):
-            raise _bad("Request body must be a JSON object.")
-        unknown = sorted(set(payload) - allowed)
-        if unknown:
-            raise _bad(f"Unknown fields: {', '.join(unknown)}.")
-        return payload
-
     # -- portal ---------------------------------------------------------------------------------
 
     async def login(self, request: Request) -> Response:
@@ -459,13 +313,13 @@ class AdminEmulation:
     async def create_block(self, request: Request) -> Response:
         """``POST …/block``: ``{key_id, name, description}`` → the new, stopped block."""
         keyset = self._keyset(request)
-        body = await self._body(request, frozenset({"key_id", "name", "description"}))
-        _same_id(body, "key_id", keyset.id)
+        body = await read_json(request, frozenset({"key_id", "name", "description"}))
+        same_id(body, "key_id", keyset.id)
         name, description = body.get("name"), body.get("description", "")
         if not isinstance(name, str) or not name:
-            raise _bad("Block name is required.")
+            raise bad("Block name is required.")
         if not isinstance(description, str):
-            raise _bad("Block description must be a string.")
+            raise bad("Block description must be a string.")
         block = BlockRecord(next(self._ids), keyset.id, name, description)
         self.blocks[block.id] = block
         return JSONResponse({"payload": self._wire(block)})
@@ -475,14 +329,14 @@ class AdminEmulation:
         keyset = self._keyset(request)
         block = self._block(request, keyset)
         allowed = frozenset({"key_id", "block_id", "id", "name", "description"})
-        body = await self._body(request, allowed)
-        _same_id(body, "key_id", keyset.id)
-        _same_id(body, "block_id", block.id)
-        _same_id(body, "id", block.id)
+        body = await read_json(request, allowed)
+        same_id(body, "key_id", keyset.id)
+        same_id(body, "block_id", block.id)
+        same_id(body, "id", block.id)
         for field in ("name", "description"):
             if field in body:
                 if not isinstance(body[field], str) or (field == "name" and not body[field]):
-                    raise _bad(f"Block {field} must be a {'non-empty ' * (field == 'name')}string.")
+                    raise bad(f"Block {field} must be a {'non-empty ' * (field == 'name')}string.")
                 setattr(block, field, body[field])
         return JSONResponse({"payload": self._wire(block)})
 
@@ -490,7 +344,7 @@ class AdminEmulation:
         """``DELETE …/block/{id}``: only a stopped block."""
         keyset = self._keyset(request)
         block = self._block(request, keyset)
-        _stopped(block, "delete it")
+        ensure_stopped(block, "delete it")
         del self.blocks[block.id]
         return JSONResponse({"payload": {"id": block.id}})
 
@@ -499,12 +353,12 @@ class AdminEmulation:
         keyset = self._keyset(request)
         block = self._block(request, keyset)
         if not block.handlers:
-            raise _bad(f"Block {block.id} has no event handlers to start.")
+            raise bad(f"Block {block.id} has no event handlers to start.")
         if block.intended_state == "stopped" and block.state == "running":
-            raise _conflict(f"Block {block.id} is stopping; start it once it has stopped.")
+            raise conflict(f"Block {block.id} is stopping; start it once it has stopped.")
         for handler in block.handlers.values():
             if "export default" not in handler.code:
-                raise _conflict(
+                raise conflict(
                     f"Block {block.id} failed to start: event handler {handler.name!r} has no "
                     "default export.",
                     f"SyntaxError: the module has no default export\n"
@@ -520,7 +374,7 @@ class AdminEmulation:
             message = f"Block {block.id} has no event handlers to stop."
             raise AdminError(400, {"error_code": "STOP_BLOCK_EMPTY", "message": message})
         if block.intended_state == "running" and block.state == "stopped":
-            raise _conflict(f"Block {block.id} is starting; stop it once it runs.")
+            raise conflict(f"Block {block.id} is starting; stop it once it runs.")
         return JSONResponse({"payload": self._wire(self._change(block, "stopped"))})
 
     def _change(self, block: BlockRecord, intended: str) -> BlockRecord:
@@ -534,16 +388,16 @@ class AdminEmulation:
     async def create_handler(self, request: Request) -> Response:
         """``POST …/event_handler``: add a handler to a stopped block."""
         keyset = self._keyset(request)
-        body = await self._body(request, HANDLER_FIELDS)
-        _same_id(body, "key_id", keyset.id)
+        body = await read_json(request, HANDLER_FIELDS)
+        same_id(body, "key_id", keyset.id)
         block_id = body.get("block_id")
         block = self.blocks.get(block_id) if isinstance(block_id, int) else None
         if block is None or block.key_id != keyset.id:
             raise AdminError(404, {"message": "Block not found."})
-        _stopped(self._settle(block), "add event handlers")
+        ensure_stopped(self._settle(block), "add event handlers")
         for field in ("name", "event", "code"):
             if not isinstance(body.get(field), str) or not body[field]:
-                raise _bad(f"Event handler {field} is required.")
+                raise bad(f"Event handler {field} is required.")
         handler = Handler(
             id=next(self._ids),
             key_id=keyset.id,
@@ -553,8 +407,8 @@ class AdminEmulation:
             code=body["code"],
             output=f"{body['name']}-debug-console",
         )
-        self._apply(handler, body)
-        self._check(handler, keyset)
+        apply_fields(handler, body)
+        check_handler(handler, self.blocks.values())
         block.handlers[handler.id] = handler
         return JSONResponse({"payload": handler.wire()})
 
@@ -562,16 +416,16 @@ class AdminEmulation:
         """``PUT …/event_handler/{id}``: code, event, channels and path only while stopped."""
         keyset = self._keyset(request)
         block, handler = self._handler(request, keyset)
-        body = await self._body(request, HANDLER_FIELDS | {"id"})
-        _same_id(body, "key_id", keyset.id)
-        _same_id(body, "block_id", block.id)
-        _same_id(body, "id", handler.id)
+        body = await read_json(request, HANDLER_FIELDS | {"id"})
+        same_id(body, "key_id", keyset.id)
+        same_id(body, "block_id", block.id)
+        same_id(body, "id", handler.id)
         changed = [f for f in LOCKED_FIELDS if f in body and body[f] != getattr(handler, f)]
         if changed:
-            _stopped(self._settle(block), f"change its handlers' {', '.join(changed)}")
+            ensure_stopped(self._settle(block), f"change its handlers' {', '.join(changed)}")
         updated = attrs.evolve(handler)
-        self._apply(updated, body)
-        self._check(updated, keyset)
+        apply_fields(updated, body)
+        check_handler(updated, self.blocks.values())
         block.handlers[handler.id] = updated
         return JSONResponse({"payload": updated.wire()})
 
@@ -579,7 +433,7 @@ class AdminEmulation:
         """``DELETE …/event_handler/{id}``: only from a stopped block."""
         keyset = self._keyset(request)
         block, handler = self._handler(request, keyset)
-        _stopped(self._settle(block), "delete its event handlers")
+        ensure_stopped(self._settle(block), "delete its event handlers")
         del block.handlers[handler.id]
         return JSONResponse({"payload": {"id": handler.id}})
 
@@ -589,45 +443,3 @@ class AdminEmulation:
             if block.key_id == keyset.id and handler_id in block.handlers:
                 return block, block.handlers[handler_id]
         raise AdminError(404, {"message": "Event handler not found."})
-
-    @staticmethod
-    def _apply(handler: Handler, body: dict[str, Any]) -> None:
-        for field in ("name", "event", "code", "channels", "path", "type", "output", "log_level"):
-            if field in body:
-                value = body[field]
-                if value is not None and not isinstance(value, str):
-                    raise _bad(f"Event handler {field} must be a string.")
-                setattr(handler, field, value)
-
-    def _check(self, handler: Handler, keyset: PortalKeyset) -> None:
-        if handler.event not in EVENTS:
-            raise _bad(f"Unknown event {handler.event!r}; expected one of {sorted(EVENTS)}.")
-        if not handler.name or not handler.code:
-            raise _bad("Event handler name and code must not be empty.")
-        if handler.event == "js-on-rest":
-            if not handler.path:
-                raise _bad("A js-on-rest event handler needs a path.")
-        elif handler.path:
-            raise _bad("Only js-on-rest event handlers have a path.")
-        if handler.event not in NO_CHANNELS and not handler.channels:
-            raise _bad(f"A {handler.event} event handler needs channels.")
-        for block in self.blocks.values():
-            if block.key_id != keyset.id:
-                continue
-            for other in block.handlers.values():
-                if other.id == handler.id:
-                    continue
-                if block.id == handler.block_id and other.name == handler.name:
-                    raise _conflict(f"An event handler named {handler.name!r} already exists.")
-                if handler.path and other.path == handler.path:
-                    raise _conflict(f"Path {handler.path!r} is already used by handler {other.id}.")
-
-
-def _same_id(body: dict[str, Any], field: str, expected: int) -> None:
-    if field in body and body[field] != expected:
-        raise _bad(f"{field} {body[field]!r} does not match the URL ({expected}).")
-
-
-def _stopped(block: BlockRecord, action: str) -> None:
-    if "running" in (block.state, block.intended_state):
-        raise _conflict(f"Block {block.id} is running: stop it before you {action}.")

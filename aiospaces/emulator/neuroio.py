@@ -18,15 +18,30 @@ credentials) is documented upstream; the others (``ERROR_CODES``) are the emulat
 from __future__ import annotations
 
 import itertools
-import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import parse_qsl
 
-import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from aiospaces.emulator.neuroio_state import (
+    DEFAULT_SPACE,
+    ERROR_CODES,
+    MAX_PERMANENT_TOKENS,
+    TEMPORARY_TTL,
+    Account,
+    Caller,
+    NeuroIOError,
+    SpaceRecord,
+    TokenRecord,
+    invalid,
+    page,
+    parse_flag,
+    parse_name,
+    parse_permanent,
+    read_body,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -46,109 +61,6 @@ __all__ = [
     "SpaceRecord",
     "TokenRecord",
 ]
-
-DEFAULT_SPACE = "default"
-"""Name of the space every account has and account tokens act in."""
-MAX_PERMANENT_TOKENS = 5
-"""Permanent tokens allowed per account and per space."""
-TEMPORARY_TTL = timedelta(hours=24)
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-MAX_NAME_LENGTH = 255
-
-ERROR_CODES = {
-    "validation": 600,
-    "authentication": 601,
-    "credentials": 602,
-    "permission": 603,
-    "not_found": 604,
-    "permanent_limit": 605,
-}
-"""Error codes the emulator sends; only 602 (wrong username or password) is documented."""
-
-
-class NeuroIOError(Exception):
-    """An error answer: ``{"error_codes", "message", "fields"}`` with an HTTP status."""
-
-    def __init__(
-        self, status: int, kind: str, message: str, fields: list[dict[str, Any]] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.kind = kind
-        self.message = message
-        self.fields = fields or []
-
-    def response(self) -> Response:
-        """Return the error as an HTTP response."""
-        body = {"error_codes": [ERROR_CODES[self.kind]], "message": self.message}
-        headers = {"WWW-Authenticate": "Token"} if self.status == 401 else None
-        return JSONResponse({**body, "fields": self.fields}, self.status, headers=headers)
-
-
-def _invalid(field: str, message: str) -> NeuroIOError:
-    entry = {"name": field, "message": message, "error_code": ERROR_CODES["validation"]}
-    return NeuroIOError(400, "validation", "Validation error.", [entry])
-
-
-@attrs.define
-class Account:
-    """A user with a password and a default space."""
-
-    username: str
-    password: str | None = attrs.field(default=None, repr=False)
-    default_space: int = 0
-
-
-@attrs.define
-class SpaceRecord:
-    """A stored space."""
-
-    id: int
-    name: str
-    owner: str
-
-    def wire(self) -> dict[str, Any]:
-        """Return the space as the API sends it."""
-        return {"id": self.id, "name": self.name}
-
-
-@attrs.define
-class TokenRecord:
-    """A stored token: an account token (``space`` None) or a space token."""
-
-    id: int
-    key: str = attrs.field(repr=False)
-    owner: str
-    space: int | None
-    permanent: bool
-    created: datetime
-    expires: datetime | None
-    is_active: bool = True
-
-    def wire(self) -> dict[str, Any]:
-        """Return the token as the API sends it."""
-        return {
-            "id": self.id,
-            "key": self.key,
-            "is_active": self.is_active,
-            "created": self.created.isoformat(),
-            "expires": self.expires.isoformat() if self.expires else None,
-        }
-
-
-@attrs.frozen
-class _Caller:
-    account: Account
-    token: TokenRecord
-
-    def sees_space(self, space: SpaceRecord) -> bool:
-        if self.token.space is not None:
-            return space.id == self.token.space
-        return space.owner == self.account.username
-
-    def manages(self, token: TokenRecord) -> bool:
-        return token.owner == self.account.username and token.space == self.token.space
 
 
 class NeuroIOEmulation:
@@ -273,7 +185,7 @@ class NeuroIOEmulation:
         del self.tokens[key]
         self._retired.add(key)
 
-    def _issue(self, caller: _Caller, space: int | None, permanent: bool) -> TokenRecord:
+    def _issue(self, caller: Caller, space: int | None, permanent: bool) -> TokenRecord:
         if permanent:
             held = sum(
                 1
@@ -303,7 +215,7 @@ class NeuroIOEmulation:
 
         return endpoint
 
-    def _caller(self, request: Request) -> _Caller:
+    def _caller(self, request: Request) -> Caller:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "token" or not key.strip():
             raise NeuroIOError(
@@ -320,21 +232,21 @@ class NeuroIOEmulation:
             or (token.expires and token.expires <= self.clock())
         ):
             raise NeuroIOError(401, "authentication", "Invalid token.")
-        return _Caller(self.accounts[token.owner], token)
+        return Caller(self.accounts[token.owner], token)
 
-    def _account_only(self, caller: _Caller) -> None:
+    def _account_only(self, caller: Caller) -> None:
         if caller.token.space is not None:
             raise NeuroIOError(
                 403, "permission", "You do not have permission to perform this action."
             )
 
-    def _space(self, caller: _Caller, space_id: int) -> SpaceRecord:
+    def _space(self, caller: Caller, space_id: int) -> SpaceRecord:
         space = self.spaces.get(space_id)
         if space is None or not caller.sees_space(space):
             raise NeuroIOError(404, "not_found", "Not found.")
         return space
 
-    def _token(self, caller: _Caller, ref: str) -> TokenRecord:
+    def _token(self, caller: Caller, ref: str) -> TokenRecord:
         found = self.tokens.get(ref)
         if found is None and ref.isdigit():
             found = next((t for t in self.tokens.values() if t.id == int(ref)), None)
@@ -346,7 +258,7 @@ class NeuroIOEmulation:
 
     async def login(self, request: Request) -> Response:
         """``POST /v1/auth/token/`` ``{username, password}``: a temporary account token."""
-        body = await _body(request)
+        body = await read_body(request)
         missing = [
             f for f in ("username", "password") if not isinstance(body.get(f), str) or not body[f]
         ]
@@ -377,25 +289,25 @@ class NeuroIOEmulation:
     async def list_tokens(self, request: Request) -> Response:
         """``GET /v1/tokens/?limit&offset[&permanent]``: the caller's scope's tokens."""
         caller = self._caller(request)
-        permanent = _flag(request.query_params.get("permanent"))
+        permanent = parse_flag(request.query_params.get("permanent"))
         tokens = [
             t.wire()
             for t in sorted(self.tokens.values(), key=lambda t: t.id)
             if caller.manages(t) and (permanent is None or t.permanent == permanent)
         ]
-        return _page(request, tokens)
+        return page(request, tokens)
 
     async def create_token(self, request: Request) -> Response:
         """``POST /v1/tokens/`` ``{permanent}``: a token in the caller's scope."""
         caller = self._caller(request)
-        permanent = _permanent(await _body(request))
+        permanent = parse_permanent(await read_body(request))
         token = self._issue(caller, caller.token.space, permanent)
         return JSONResponse(token.wire(), 201)
 
     async def delete_tokens(self, request: Request) -> Response:
         """``DELETE /v1/tokens/[?permanent=]``: every matching token but the caller's own."""
         caller = self._caller(request)
-        permanent = _flag(request.query_params.get("permanent"))
+        permanent = parse_flag(request.query_params.get("permanent"))
         for key, token in list(self.tokens.items()):
             if (
                 caller.manages(token)
@@ -410,12 +322,12 @@ class NeuroIOEmulation:
         caller = self._caller(request)
         token = self._token(caller, request.path_params["ref"])
         if request.method == "PATCH":
-            body = await _body(request)
+            body = await read_body(request)
             if "is_active" in body:
                 active = body["is_active"]
-                active = active if isinstance(active, bool) else _flag(str(active))
+                active = active if isinstance(active, bool) else parse_flag(str(active))
                 if active is None:
-                    raise _invalid("is_active", "Must be a valid boolean.")
+                    raise invalid("is_active", "Must be a valid boolean.")
                 token.is_active = active
         return JSONResponse(token.wire())
 
@@ -437,21 +349,21 @@ class NeuroIOEmulation:
             for s in self._visible(caller)
             if not needle or needle in s.name.casefold()
         ]  # fmt: skip
-        return _page(request, found)
+        return page(request, found)
 
     async def all_spaces(self, request: Request) -> Response:
         """``GET /v1/lists/spaces/``: every space in scope, as a bare array."""
         caller = self._caller(request)
         return JSONResponse([s.wire() for s in self._visible(caller)])
 
-    def _visible(self, caller: _Caller) -> Iterable[SpaceRecord]:
+    def _visible(self, caller: Caller) -> Iterable[SpaceRecord]:
         return (s for s in sorted(self.spaces.values(), key=lambda s: s.id) if caller.sees_space(s))
 
     async def create_space(self, request: Request) -> Response:
         """``POST /v1/spaces/`` ``{name}`` → 201 (account tokens only)."""
         caller = self._caller(request)
         self._account_only(caller)
-        name = _name(await _body(request), required=True)
+        name = parse_name(await read_body(request), required=True)
         assert name is not None  # noqa: S101 - required=True
         return JSONResponse(self._new_space(caller.account, name).wire(), 201)
 
@@ -465,7 +377,7 @@ class NeuroIOEmulation:
         caller = self._caller(request)
         space = self._space(caller, request.path_params["space_id"])
         self._account_only(caller)
-        name = _name(await _body(request), required=request.method == "PUT")
+        name = parse_name(await read_body(request), required=request.method == "PUT")
         if name is not None:
             if space.id == caller.account.default_space:
                 raise NeuroIOError(400, "validation", "The default space cannot be renamed.")
@@ -488,86 +400,5 @@ class NeuroIOEmulation:
         """``POST /v1/spaces/{id}/tokens/`` ``{permanent}``: a token scoped to that space."""
         caller = self._caller(request)
         space = self._space(caller, request.path_params["space_id"])
-        permanent = _permanent(await _body(request))
+        permanent = parse_permanent(await read_body(request))
         return JSONResponse(self._issue(caller, space.id, permanent).wire(), 201)
-
-
-# -- request parsing --------------------------------------------------------------------------
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise NeuroIOError(400, "validation", "JSON parse error.") from exc
-    if not isinstance(body, dict):
-        raise NeuroIOError(400, "validation", "Expected a JSON object.")
-    return body
-
-
-def _flag(raw: str | None) -> bool | None:
-    """Parse a DRF boolean (``true``/``false``, ``1``/``0``, any case); None if absent/invalid."""
-    if raw is None:
-        return None
-    return {"true": True, "1": True, "false": False, "0": False}.get(raw.lower())
-
-
-def _permanent(body: dict[str, Any]) -> bool:
-    value = body.get("permanent", False)
-    parsed = value if isinstance(value, bool) else _flag(str(value))
-    if parsed is None:
-        raise _invalid("permanent", "Must be a valid boolean.")
-    return parsed
-
-
-def _name(body: dict[str, Any], *, required: bool) -> str | None:
-    if "name" not in body:
-        if required:
-            raise _invalid("name", "This field is required.")
-        return None
-    name = body["name"]
-    if not isinstance(name, str) or not name.strip():
-        raise _invalid("name", "This field may not be blank.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise _invalid("name", f"Ensure this field has no more than {MAX_NAME_LENGTH} characters.")
-    return name
-
-
-def _int_param(raw: str | None, default: int, cap: int | None = None) -> int:
-    """DRF's ``_positive_int``: a bad or missing value falls back to the default."""
-    if raw is None or not raw.isdigit():
-        return default
-    value = int(raw)
-    return min(value, cap) if cap is not None else value
-
-
-def _page(request: Request, items: list[dict[str, Any]]) -> Response:
-    """Return a DRF ``LimitOffsetPagination`` page with absolute next/previous links."""
-    limit = _int_param(request.query_params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT) or DEFAULT_LIMIT
-    offset = _int_param(request.query_params.get("offset"), 0)
-    count = len(items)
-    url = request.url
-    following = (
-        str(url.include_query_params(limit=limit, offset=offset + limit))
-        if offset + limit < count
-        else None
-    )
-    if offset <= 0:
-        previous = None
-    elif offset - limit <= 0:
-        previous = str(url.include_query_params(limit=limit).remove_query_params("offset"))
-    else:
-        previous = str(url.include_query_params(limit=limit, offset=offset - limit))
-    return JSONResponse(
-        {
-            "count": count,
-            "next": following,
-            "previous": previous,
-            "results": items[offset : offset + limit],
-        }
-    )
