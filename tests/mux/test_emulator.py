@@ -179,6 +179,11 @@ async def test_wait_until_active_polls_until_someone_joins(mux: Mux) -> None:
     assert active.status is SpaceStatus.ACTIVE
 
 
+async def test_wait_until_a_missing_space_fails_at_once(mux: Mux) -> None:
+    with pytest.raises(aiospaces.NotFoundError):
+        await mux.wait_until_active("no-such-space", timeout=5)
+
+
 async def test_wait_until_times_out_with_a_typed_error(mux: Mux) -> None:
     space = await mux.create_space()
     with pytest.raises(aiospaces.TimeoutError, match="not active"):

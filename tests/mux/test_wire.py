@@ -400,10 +400,14 @@ def test_env_vars_and_explicit_arguments(monkeypatch: pytest.MonkeyPatch) -> Non
         "http://127.0.0.1:9",
     )
     assert MuxConfig.from_env(token_id="arg-id", base_url=None).token_id == "arg-id"
-    text = repr(Mux(token_secret="other"))
+    mux = Mux(token_secret="other-pw")
+    text = repr(mux)
     assert "env-id" in text
-    assert "secret" not in text.replace("token_secret", "")
+    assert "other-pw" not in text
+    assert "env-secret" not in text
     assert "whsec" not in text
+    assert "whsec" not in repr(mux.webhooks)
+    assert "other-pw" not in repr(mux.config)
 
 
 def test_missing_or_bad_settings_raise_validation_errors() -> None:
