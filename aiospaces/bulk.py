@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
 
     from aiospaces.pubnub.client import PubNub
+    from aiospaces.pubnub.files import SendFile
 
 __all__ = [
     "BulkUpload",
@@ -221,6 +222,10 @@ class BulkUpload:
                     borrower = object()  # the slot is taken here and given back by the task
                     await limiter.acquire_on_behalf_of(borrower)
                     tg.start_soon(self._one, item, limiter, borrower)
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) == 1:  # e.g. the caller's on_progress raised
+                raise group.exceptions[0] from None
+            raise
         finally:
             self.report.elapsed = time.perf_counter() - started
         return self.report
@@ -228,57 +233,83 @@ class BulkUpload:
     async def _one(
         self, item: UploadItem, limiter: anyio.CapacityLimiter, borrower: object
     ) -> None:
+        state = _FileState()
         try:
             self.report.not_started.remove(item)
             self._emit(item, "started")
-            await self._upload(item)
+            await self._upload(item, state)
         except anyio.get_cancelled_exc_class():
-            self.report.cancelled.append(item)
+            stored = state.builder.uploaded if state.builder is not None else None
+            if stored is None:
+                self.report.cancelled.append(item)
+            else:  # stored but not announced: say so, with what resuming needs
+                error = FileUploadError(
+                    "cancelled before the file message was published",
+                    step="publish",
+                    file_id=stored[0],
+                    file_name=stored[1],
+                )
+                self.report.failed.append(
+                    UploadFailure(item, error, "publish", state.attempts, stored[0])
+                )
             raise
+        except _CallbackError as wrapped:  # the caller's on_progress broke: stop the job
+            if not state.done:
+                self.report.failed.append(
+                    UploadFailure(item, wrapped.error, "upload", state.attempts)
+                )
+            raise wrapped.error from None
+        except Exception as exc:  # any other failure (OSError, a bug) fails this file only
+            try:
+                self._fail(item, state, exc, "upload")
+            except _CallbackError as wrapped:
+                raise wrapped.error from None
         finally:
             limiter.release_on_behalf_of(borrower)
 
-    async def _upload(self, item: UploadItem) -> None:
-        attempts = 0
-        counted = 0
-
+    async def _upload(self, item: UploadItem, state: _FileState) -> None:
         def on_bytes(n: int) -> None:
-            nonlocal counted
-            counted += n
+            state.counted += n
             self.report.bytes_sent += n
             self._emit(item, "bytes")
 
         pending_publish: FileUploadError | None = None
         while True:
-            attempts += 1
+            state.attempts += 1
             try:
                 if pending_publish is not None:
                     sent = await self._resume(item, pending_publish)
                 else:
-                    sent = await self._send(item, on_bytes)
+                    sent = await self._send(item, on_bytes, state)
             except FileUploadError as exc:
                 pending_publish = exc
-                if attempts <= self._retries:
+                if state.attempts <= self._retries:
                     continue
-                self._fail(item, exc, "publish", attempts, exc.file_id)
+                self._fail(item, state, exc, "publish", exc.file_id)
                 return
             except ValidationError as exc:
-                self._fail(item, exc, "prepare", attempts)
+                self._fail(item, state, exc, "prepare")
                 return
             except _TRANSIENT as exc:
-                if attempts <= self._retries and _replayable(item):
+                if state.attempts <= self._retries and _replayable(item):
+                    self.report.bytes_sent -= state.counted  # sent again from the start
+                    state.counted = 0
                     continue
-                self._fail(item, exc, "upload", attempts)
+                self._fail(item, state, exc, "upload")
                 return
             except AiospacesError as exc:
-                self._fail(item, exc, "upload", attempts)
+                self._fail(item, state, exc, "upload")
                 return
-            self.report.succeeded.append(UploadSuccess(item, sent, attempts))
+            self.report.succeeded.append(UploadSuccess(item, sent, state.attempts))
+            state.done = True
             self._emit(item, "succeeded")
             return
 
-    async def _send(self, item: UploadItem, on_bytes: Callable[[int], None]) -> SentFile:
+    async def _send(
+        self, item: UploadItem, on_bytes: Callable[[int], None], state: _FileState
+    ) -> SentFile:
         builder = self._client.send_file(**self._send_options)
+        state.builder = builder
         builder.channel(self._channel).file_name(item.name).file_object(item.source)
         if item.message is not None:
             builder.message(item.message)
@@ -304,12 +335,13 @@ class BulkUpload:
     def _fail(
         self,
         item: UploadItem,
+        state: _FileState,
         error: Exception,
         step: str,
-        attempts: int,
         file_id: str | None = None,
     ) -> None:
-        self.report.failed.append(UploadFailure(item, error, step, attempts, file_id))
+        self.report.failed.append(UploadFailure(item, error, step, state.attempts, file_id))
+        state.done = True
         self._emit(item, "failed")
 
     def _expected_bytes(self) -> int:
@@ -336,16 +368,36 @@ class BulkUpload:
         if self._on_progress is None:
             return
         report = self.report
-        self._on_progress(
-            UploadProgress(
-                files_done=len(report.succeeded) + len(report.failed),
-                files_total=len(self._items),
-                bytes_sent=report.bytes_sent,
-                bytes_total=self._bytes_total,
-                item=item,
-                event=event,
-            )
+        progress = UploadProgress(
+            files_done=len(report.succeeded) + len(report.failed),
+            files_total=len(self._items),
+            bytes_sent=report.bytes_sent,
+            bytes_total=self._bytes_total,
+            item=item,
+            event=event,
         )
+        try:
+            self._on_progress(progress)
+        except Exception as exc:
+            raise _CallbackError(exc) from exc
+
+
+@attrs.define
+class _FileState:
+    """One file's progress through its attempts."""
+
+    attempts: int = 0
+    counted: int = 0  # bytes this file added to the report's total
+    builder: SendFile | None = None
+    done: bool = False  # recorded as succeeded or failed
+
+
+class _CallbackError(Exception):
+    """Carries an exception raised by the caller's ``on_progress``."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _replayable(item: UploadItem) -> bool:

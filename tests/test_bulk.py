@@ -5,16 +5,20 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
+import httpx
 import pytest
+import respx
 
 import aiospaces
-from aiospaces.bulk import UploadItem, UploadProgress
+from aiospaces.bulk import UploadItem, UploadProgress, UploadReport
 from aiospaces.core import retry
 from aiospaces.emulator.app import Emulator
 from aiospaces.emulator.faults import Fault
 from aiospaces.pubnub.client import PubNub
+from tests.pubnub import test_files_wire as wire
 
 KEYS = {"subscribe_key": "sub-c-bulk", "publish_key": "pub-c-bulk", "user_id": "bulk"}
 
@@ -164,15 +168,109 @@ async def test_unannounced_files_are_reported_with_their_id(
 async def test_cancelling_reports_what_finished(
     pn: PubNub, emulator: Emulator, files: list[Path]
 ) -> None:
-    emulator.faults.add(Fault(method="POST", path="/_storage/*", delay=30, probability=1.0))
-    job = pn.upload_files("bulk", files, concurrency=2)
-    with anyio.move_on_after(0.2):
-        await job
+    emulator.faults.add(Fault(method="POST", path="/_storage/*", delay=30))
+    started = anyio.Event()
+
+    def on_progress(event: UploadProgress) -> None:
+        if event.event == "started" and len(job.report.not_started) == 10:
+            started.set()
+
+    job = pn.upload_files("bulk", files, concurrency=2, on_progress=on_progress)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(job.run)
+        await started.wait()
+        await anyio.wait_all_tasks_blocked()  # both uploads are held by the slow storage
+        tg.cancel_scope.cancel()
     report = job.report
     assert report.succeeded == []
     assert len(report.cancelled) == 2
     assert len(report.not_started) == 10
     assert not report.ok
+    assert_accounted(job.report, files)
+
+
+def assert_accounted(report: UploadReport, sources: list[Any]) -> None:
+    """Every item is in exactly one of the report's lists."""
+    seen = [
+        *(s.item.source for s in report.succeeded),
+        *(f.item.source for f in report.failed),
+        *(i.source for i in report.cancelled),
+        *(i.source for i in report.not_started),
+    ]
+    assert sorted(map(id, seen)) == sorted(map(id, sources))
+
+
+async def test_cancelling_during_publish_reports_the_stored_file(
+    pn: PubNub, emulator: Emulator, files: list[Path]
+) -> None:
+    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", delay=30))
+    sent_all = anyio.Event()
+
+    def on_progress(event: UploadProgress) -> None:
+        if event.bytes_total and event.bytes_sent == event.bytes_total:
+            sent_all.set()
+
+    job = pn.upload_files("bulk", files[:1], on_progress=on_progress)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(job.run)
+        await sent_all.wait()
+        await anyio.wait_all_tasks_blocked()  # the publish is held by the slow server
+        tg.cancel_scope.cancel()
+    (failure,) = job.report.failed
+    assert failure.step == "publish"
+    assert isinstance(failure.error, aiospaces.FileUploadError)
+    assert failure.file_id == failure.error.file_id
+    assert failure.file_id is not None
+    assert failure.file_id in emulator.storage.list("")[0].key
+    assert job.report.cancelled == []
+
+
+async def test_unexpected_errors_fail_only_their_file(pn: PubNub, files: list[Path]) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"abc"
+        raise OSError("disk on fire")
+
+    items = [UploadItem(broken(), file_name="broken.bin", size=10), files[0], files[1]]
+    report = await pn.upload_files("bulk", items, concurrency=1)
+    assert len(report.succeeded) == 2
+    (failure,) = report.failed
+    assert failure.step == "upload"
+    assert isinstance(failure.error, OSError)
+    assert_accounted(
+        report, [item.source if isinstance(item, UploadItem) else item for item in items]
+    )
+
+
+async def test_a_failing_progress_callback_stops_the_job(pn: PubNub, files: list[Path]) -> None:
+    def on_progress(event: UploadProgress) -> None:
+        if event.event == "succeeded":
+            raise KeyError("my bug")
+
+    job = pn.upload_files("bulk", files[:4], concurrency=1, on_progress=on_progress)
+    with pytest.raises(KeyError, match="my bug"):
+        await job
+    assert len(job.report.succeeded) == 1  # it did upload; the callback broke afterwards
+    assert len(job.report.succeeded) + len(job.report.failed) == 1
+    assert_accounted(job.report, files[:4])  # the rest: cancelled or not started
+
+
+@respx.mock
+async def test_bytes_of_a_file_sent_again_are_not_counted_twice() -> None:
+    pn = wire.client()
+    storage_errors = [httpx.Response(500)] * 3
+    routes = wire.Routes(generate=wire.ticket(), upload=[*storage_errors, httpx.Response(204)])
+    events: list[UploadProgress] = []
+    report = await pn.upload_files(
+        wire.CHANNEL,
+        [UploadItem(b"x" * 100_000, file_name="a b.txt")],
+        retries=1,
+        on_progress=events.append,
+    )
+    assert report.ok
+    assert routes.upload.call_count == 4  # 3 by the first send_file, 1 by the bulk retry
+    assert report.bytes_sent == 100_000
+    assert events[-1].bytes_sent == events[-1].bytes_total == 100_000
+    await pn.aclose()
 
 
 def test_arguments_are_validated(pn: PubNub) -> None:

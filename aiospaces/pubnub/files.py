@@ -354,6 +354,10 @@ class SendFile(_MessageBuilder[SentFile]):
     [SentFile][aiospaces.pubnub.models.SentFile].
     """
 
+    uploaded: tuple[str, str] | None = None
+    """``(file_id, file_name)`` once the file is stored (step 2 done), else None: a call
+    cancelled after that point left a file that ``publish_file_message`` can announce."""
+
     _file_object: Any = None
     _size: int | None = None
     _content_type: str | None = None
@@ -430,6 +434,7 @@ class SendFile(_MessageBuilder[SentFile]):
             if not body.replayable:
                 upload.max_retries(0)
             upload_env = await upload.future()
+            self.uploaded = (ticket.file_id, ticket.name)
         finally:
             await source.aclose()
         publish = self._publisher(ticket)
