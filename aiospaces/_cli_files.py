@@ -22,7 +22,7 @@ from aiospaces.core.errors import ValidationError
 from aiospaces.core.session import Session
 
 if TYPE_CHECKING:
-    from aiospaces.bulk import UploadProgress, UploadReport
+    from aiospaces.bulk import BulkUpload, UploadProgress, UploadReport
 
 __all__ = ["files_app"]
 
@@ -60,10 +60,15 @@ def upload(
         if value is not None:
             settings[name] = value
     console = Console(stderr=True)
+    jobs: list[BulkUpload] = []
     try:
-        report = anyio.run(_upload, paths, channel, concurrency, retries, settings, console)
+        report = anyio.run(_upload, paths, channel, concurrency, retries, settings, console, jobs)
     except ValidationError as error:
         raise typer.BadParameter(str(error)) from error
+    except KeyboardInterrupt:  # Ctrl-C: still say what finished, what did not, and what ran
+        if jobs:
+            _print_report(jobs[0].report, Console())
+        raise typer.Exit(code=130) from None
     _print_report(report, Console())
     if not report.ok:
         raise typer.Exit(code=1)
@@ -76,6 +81,7 @@ async def _upload(
     retries: int,
     settings: dict[str, object],
     console: Console,
+    jobs: list[BulkUpload],
 ) -> UploadReport:
     async with Session() as session:
         pn = session.pubnub(**settings)
@@ -98,6 +104,7 @@ async def _upload(
             job = pn.upload_files(
                 channel, paths, concurrency=concurrency, retries=retries, on_progress=on_progress
             )
+            jobs.append(job)
             return await job
 
 
@@ -111,6 +118,10 @@ def _print_report(report: UploadReport, console: Console) -> None:
     for failure in report.failed:
         result = f"failed in {failure.step}: {failure.error}"
         table.add_row(str(failure.item.source), result, failure.file_id or "")
+    for item in report.cancelled:
+        table.add_row(str(item.source), "interrupted while uploading", "")
+    for item in report.not_started:
+        table.add_row(str(item.source), "not started", "")
     console.print(table)
     console.print(
         f"{report.bytes_sent / 2**20:.1f} MiB sent in {report.elapsed:.2f} s"

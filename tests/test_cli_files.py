@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from aiospaces.cli import app
 from aiospaces.core.crypto import CryptoModule
 from aiospaces.emulator.app import Emulator
+from aiospaces.emulator.faults import Fault
 
 runner = CliRunner()
 
@@ -70,3 +71,26 @@ def test_missing_keys_are_a_usage_error(files: list[Path], monkeypatch: pytest.M
     result = runner.invoke(app, ["files", "upload", str(files[0]), "--channel", "docs"])
     assert result.exit_code == 2
     assert "subscribe_key" in result.output
+
+
+def test_ctrl_c_prints_what_finished(
+    emulator: Emulator, emulator_url: str, files: list[Path]
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rule = Fault(method="POST", path="/_storage/*", delay=30)
+    emulator.faults.add(rule)
+    command = [sys.executable, "-m", "aiospaces.cli", "files", "upload", *map(str, files),
+               "--channel", "docs", "--concurrency", "2", *_args(emulator_url)]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # noqa: S603
+        deadline = time.monotonic() + 30
+        while rule.fired < 2 and time.monotonic() < deadline:  # both uploads are under way
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, output
+    assert output.count("interrupted while uploading") == 2
+    assert output.count("not started") == 3

@@ -9,6 +9,7 @@ env = await pn.fetch_space().space_id("room").future()          # -> Envelope(re
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import AsyncIterable, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -112,7 +113,12 @@ class Builder(Generic[T]):
         self._options = CallOptions()
         for name, value in kwargs.items():
             setter = None if name.startswith("_") else getattr(self, name, None)
-            if not callable(setter) or name in _NOT_SETTERS:
+            if (
+                not callable(setter)
+                or name in _NOT_SETTERS
+                or inspect.iscoroutinefunction(setter)  # to_path(), wait(): actions, not setters
+                or inspect.isasyncgenfunction(setter)  # stream(), pages()
+            ):
                 raise TypeError(f"{type(self).__name__}() got an unexpected argument {name!r}")
             setter(value)
 

@@ -34,7 +34,7 @@ from stat import S_ISREG
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from aiospaces.core.errors import ValidationError
-from aiospaces.core.threads import run_blocking
+from aiospaces.core.threads import run_blocking, run_waiting
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
@@ -114,7 +114,8 @@ class UploadSource:
                 or an async iterable of ``bytes``.
             size: The number of bytes a non-seekable file or an async iterable will yield.
                 Without it such a stream is first spooled to a temporary file (on disk, never
-                in memory), which also makes it replayable.
+                in memory), which also makes it replayable. With it, exactly ``size`` bytes are
+                read (a shorter stream is an error; what follows them is left unread).
 
         Raises:
             ValidationError: The object is of no supported kind, the path is not a readable
@@ -249,8 +250,10 @@ class UploadSource:
         try:
             if remaining == 0 and transform is not None:
                 yield transform.finalize()
+            # a pipe may wait on its writer: keep it off the small pool of run_blocking
+            run = run_blocking if self._path is not None or file.seekable() else run_waiting
             while remaining > 0:
-                piece = await run_blocking(read)
+                piece = await run(read)
                 yield piece
                 del piece
         finally:
@@ -315,7 +318,7 @@ async def _async_pieces(
 
 
 async def _iter_file(file: IO[bytes]) -> AsyncIterator[bytes]:
-    while chunk := await run_blocking(file.read, READ_SIZE):
+    while chunk := await run_waiting(file.read, READ_SIZE):
         yield chunk
 
 

@@ -20,7 +20,7 @@ import anyio.to_thread
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["BLOCKING_THREADS", "run_blocking"]
+__all__ = ["BLOCKING_THREADS", "run_blocking", "run_waiting"]
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -41,3 +41,13 @@ async def run_blocking(func: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
         limiter = anyio.CapacityLimiter(BLOCKING_THREADS)
         _limiter.set(limiter)
     return await anyio.to_thread.run_sync(func, *args, limiter=limiter)
+
+
+async def run_waiting(func: Callable[[*Ts], T], *args: *Ts) -> T:
+    """Run ``func(*args)`` that may wait on someone else (a pipe, a socket) in a worker thread.
+
+    Such reads can stall for as long as their producer does, so they do not take one of the
+    few ``run_blocking`` threads (stalled pipes would starve every file operation); they use
+    anyio's default pool, and a cancelled caller does not wait for the read to return.
+    """
+    return await anyio.to_thread.run_sync(func, *args, abandon_on_cancel=True)

@@ -22,13 +22,15 @@ import binascii
 import contextlib
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, TypeVar
-from urllib.parse import quote
+from typing import IO, TYPE_CHECKING, Any, Self, TypeVar
+from urllib.parse import quote, urljoin
 
 import anyio
 import attrs
+import httpx
 
 from aiospaces.core.builder import Builder, Envelope, RequestSpec, Status, require
 from aiospaces.core.errors import (
@@ -39,13 +41,12 @@ from aiospaces.core.errors import (
 )
 from aiospaces.core.multipart import CHUNK_SIZE, READ_SIZE, MultipartUpload, UploadSource
 from aiospaces.core.pagination import CursorPagination
+from aiospaces.core.retry import wrap_transport_error
 from aiospaces.core.threads import run_blocking
 from aiospaces.pubnub.models import FileInfo, FilePage, PublishedFile, SentFile, converter
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
-
-    import httpx
 
     from aiospaces.core.crypto import Decryptor
     from aiospaces.pubnub.client import PubNub
@@ -63,6 +64,9 @@ __all__ = [
 DEFAULT_PUBLISH_RETRIES = 5
 """Retries of the publish step of ``send_file`` (PubNub's JS SDK uses 5 too)."""
 MAX_FILE_LIMIT = 100
+MAX_REDIRECTS = 5
+"""Redirects followed when fetching a file from storage."""
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 T = TypeVar("T")
 
@@ -118,7 +122,7 @@ class GetFileUrl(_FileBuilder[str]):
 
     async def _parse(self, response: httpx.Response) -> str:
         location = response.headers.get("Location")
-        if response.status_code not in (301, 302, 303, 307, 308) or not location:
+        if response.status_code not in _REDIRECTS or not location:
             raise APIError(
                 "expected a redirect with a Location header",
                 status_code=response.status_code,
@@ -410,7 +414,10 @@ class SendFile(_MessageBuilder[SentFile]):
         started = time.perf_counter()
         source = await UploadSource.open(self._file_object, size=self._size)
         try:
-            ticket_env = await self._step(_GenerateUploadUrl(client, channel, name)).future()
+            generate = self._step(_GenerateUploadUrl(client, channel, name))
+            generate._options.headers.update(self._options.headers)  # PubNub's own origin
+            generate._options.query.extend(self._options.query)
+            ticket_env = await generate.future()
             ticket = ticket_env.result
             body = MultipartUpload(
                 ticket.fields,
@@ -460,7 +467,10 @@ class SendFile(_MessageBuilder[SentFile]):
         return Envelope(result, status)
 
     def _step(self, builder: Builder[Any]) -> Builder[Any]:
-        """Give a step this call's timeout and retries."""
+        """Give a step this call's timeout and retries.
+
+        Extra headers and query parameters go to PubNub's two steps, never to storage.
+        """
         options = self._options
         if options.timeout is not None:
             builder.timeout(options.timeout)
@@ -529,9 +539,9 @@ class DownloadFile(_FileBuilder[bytes]):
         Raises:
             DecryptionError: The content cannot be decrypted with the key.
         """
+        self._file_path()  # validate before touching the disk
         target = Path(path)
-        partial = target.with_name(f".{target.name}.part")
-        file = await run_blocking(partial.open, "wb")
+        file, partial = await run_blocking(_partial_file, target)
         try:
             async with self._open_content(decrypt=False) as (chunks, _):
                 decryptor = self._decryptor()
@@ -571,17 +581,36 @@ class DownloadFile(_FileBuilder[bytes]):
         get_url._file_name = self._file_name
         decryptor = self._decryptor() if decrypt else None
         url_env = await get_url.future()
-        download = _Download(client, url_env.result)
-        download._options = attrs.evolve(self._options, headers={}, query=[])
-        async with client._open(download) as (response, attempts):
-            status = Status(
-                status_code=response.status_code,
-                headers=response.headers,
-                request_id=client._request_id(response),
-                attempts=url_env.status.attempts + attempts,
-                elapsed=0.0,
-            )
-            yield _chunks(response, decryptor), status
+        url, total = url_env.result, url_env.status.attempts
+        for _ in range(MAX_REDIRECTS + 1):  # storage may redirect; follow it like a browser
+            download = _Download(client, url)
+            download._options = attrs.evolve(self._options, headers={}, query=[])
+            async with client._open(download) as (response, attempts):
+                total += attempts
+                location = response.headers.get("Location")
+                if response.status_code in _REDIRECTS and location:
+                    url = urljoin(str(response.url), location)
+                    continue
+                status = Status(
+                    status_code=response.status_code,
+                    headers=response.headers,
+                    request_id=client._request_id(response),
+                    attempts=total,
+                    elapsed=0.0,
+                )
+                yield _chunks(response, decryptor), status
+                return
+        raise APIError(
+            f"the download was redirected more than {MAX_REDIRECTS} times",
+            status_code=response.status_code,
+            vendor="pubnub",
+        )
+
+
+def _partial_file(target: Path) -> tuple[IO[bytes], Path]:
+    """Open a fresh, uniquely named ``.{name}.*.part`` file beside ``target``."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    return os.fdopen(fd, "wb"), Path(name)
 
 
 def _write(file: Any, pieces: list[bytes], decryptor: Decryptor | None, last: bool) -> None:
@@ -604,6 +633,14 @@ class _Download(Builder[None]):
 
 
 async def _chunks(response: httpx.Response, decryptor: Decryptor | None) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in _decrypted(response, decryptor):
+            yield chunk
+    except httpx.TransportError as exc:  # the body broke off mid-way
+        raise wrap_transport_error(exc, response.request) from exc
+
+
+async def _decrypted(response: httpx.Response, decryptor: Decryptor | None) -> AsyncIterator[bytes]:
     async for chunk in response.aiter_bytes():
         if decryptor is None:
             yield chunk

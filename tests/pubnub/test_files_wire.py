@@ -839,3 +839,112 @@ async def test_delete_file_request() -> None:
         ).encode()
     )
     assert request.content == b""
+
+
+# -- review follow-ups ----------------------------------------------------------------------------
+
+
+class _BreaksOff(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"x" * 100
+        raise httpx.ReadError("connection reset mid-body")
+
+
+@respx.mock
+async def test_a_download_breaking_off_is_a_transport_error(tmp_path: Path) -> None:
+    respx.get(f"{FILES}/files/fid-1/a%20b.txt").mock(return_value=REDIRECT)
+    respx.get(url__startswith=f"{STORAGE}/").mock(
+        return_value=httpx.Response(200, stream=_BreaksOff())
+    )
+    async with client() as pn:
+        download = pn.download_file(channel=CHANNEL, file_id="fid-1", file_name="a b.txt")
+        with pytest.raises(aiospaces.TransportError, match="mid-body"):
+            await download
+        with pytest.raises(aiospaces.TransportError):
+            await download.to_path(tmp_path / "out.bin")
+
+        async def drain() -> None:
+            async with contextlib.aclosing(download.stream()) as chunks:
+                async for _ in chunks:
+                    pass
+
+        with pytest.raises(aiospaces.TransportError):
+            await drain()
+    assert list(tmp_path.iterdir()) == []
+
+
+@respx.mock
+async def test_a_storage_redirect_is_followed() -> None:
+    respx.get(f"{FILES}/files/fid-1/a%20b.txt").mock(return_value=REDIRECT)
+    respx.get(url__startswith=LOCATION.split("?")[0]).mock(
+        return_value=httpx.Response(302, headers={"Location": "/moved/a.txt"})
+    )
+    moved = respx.get(f"{STORAGE}/moved/a.txt").mock(
+        return_value=httpx.Response(200, content=b"the file")
+    )
+    async with client() as pn:
+        envelope = await pn.download_file(
+            channel=CHANNEL, file_id="fid-1", file_name="a b.txt"
+        ).future()
+    assert envelope.result == b"the file"
+    assert envelope.status.attempts == 3
+    assert moved.called
+
+
+@respx.mock
+async def test_endless_redirects_are_an_error() -> None:
+    respx.get(f"{FILES}/files/fid-1/a%20b.txt").mock(return_value=REDIRECT)
+    loop = respx.get(url__startswith=f"{STORAGE}/").mock(
+        return_value=httpx.Response(302, headers={"Location": "/again"})
+    )
+    async with client() as pn:
+        with pytest.raises(aiospaces.APIError, match="redirected more than 5 times"):
+            await pn.download_file(channel=CHANNEL, file_id="fid-1", file_name="a b.txt")
+    assert loop.call_count == 6
+
+
+@respx.mock
+async def test_concurrent_downloads_to_one_path_dont_mix(tmp_path: Path) -> None:
+    respx.get(f"{FILES}/files/fid-1/a%20b.txt").mock(return_value=REDIRECT)
+    respx.get(url__startswith=f"{STORAGE}/").mock(
+        return_value=httpx.Response(200, content=b"same content" * 50_000)
+    )
+    target = tmp_path / "out.bin"
+    async with client() as pn, anyio.create_task_group() as tg:
+        for _ in range(4):
+            download = pn.download_file(channel=CHANNEL, file_id="fid-1", file_name="a b.txt")
+            tg.start_soon(download.to_path, target)
+    assert target.read_bytes() == b"same content" * 50_000
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+async def test_to_path_validates_before_touching_the_disk(tmp_path: Path) -> None:
+    async with client() as pn:
+        with pytest.raises(aiospaces.ValidationError, match="file_id"):
+            await pn.download_file(channel=CHANNEL, file_name="a").to_path(tmp_path / "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+@respx.mock
+async def test_extra_headers_and_query_go_to_pubnub_not_storage() -> None:
+    routes = Routes()
+    async with client() as pn:
+        await (
+            pn.send_file(channel=CHANNEL, file_name="a b.txt", file_object=b"x")
+            .extra_headers({"X-Trace": "t1"})
+            .extra_query({"requestid": "r1"})
+        )
+    for route in (routes.generate, routes.publish):
+        request = route.calls.last.request
+        assert request.headers["X-Trace"] == "t1"
+        assert request.url.params["requestid"] == "r1"
+    storage = routes.upload.calls.last.request
+    assert "x-trace" not in storage.headers
+    assert not storage.url.query
+
+
+def test_actions_are_not_keyword_setters() -> None:
+    pn = client()
+    for action in ("to_path", "stream", "future", "result"):
+        with pytest.raises(TypeError, match=action):
+            pn.download_file(channel=CHANNEL, **{action: "x"})
