@@ -27,6 +27,7 @@ __all__ = [
     "SECRET_PATH_PARENTS",
     "Backend",
     "PoolStats",
+    "RedactHttpxLogs",
     "Transport",
     "build_client",
     "close_response",
@@ -55,6 +56,27 @@ NeuroIO addresses a token by id *or key*: ``/v1/tokens/{id_or_key}/``.
 """
 
 
+class RedactHttpxLogs(logging.Filter):
+    """Mask secrets in the URLs httpx logs at INFO level ("HTTP Request: GET https://...").
+
+    httpx logs each request's full URL, which carries PubNub's ``auth`` and ``signature``
+    parameters and NeuroIO token keys in paths; the session installs this filter on the
+    ``httpx`` logger so turning on INFO logging never prints them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102 - see the class
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 2 and isinstance(args[1], httpx.URL):
+            record.args = (args[0], redact_url(args[1]), *args[2:])
+        return True
+
+
+def _redact_httpx_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactHttpxLogs) for f in logger.filters):
+        logger.addFilter(RedactHttpxLogs())
+
+
 def build_client(
     *,
     backend: Backend = "httpx",
@@ -64,6 +86,9 @@ def build_client(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """Return a new ``httpx.AsyncClient`` configured for the chosen backend.
+
+    Also makes sure httpx's own request log masks secrets (see
+    [RedactHttpxLogs][aiospaces.core.transport.RedactHttpxLogs]).
 
     Args:
         backend: ``"httpx"`` (httpcore's pool) or ``"aiohttp"`` (aiohttp's pool under the
@@ -93,6 +118,7 @@ def build_client(
         transport = AiohttpTransport(limits=limits)
     elif backend not in ("httpx", "aiohttp"):
         raise ValidationError(f"backend must be 'httpx' or 'aiohttp', not {backend!r}")
+    _redact_httpx_logs()
     return httpx.AsyncClient(
         limits=limits,
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,

@@ -57,3 +57,15 @@ async def test_a_streamed_body_breaking_off_raises_transport_error() -> None:
         with pytest.raises(aiospaces.TransportError, match="ReadError") as caught:
             await toy.download()
     assert isinstance(caught.value.__cause__, httpx.ReadError)
+
+
+async def test_httpx_request_logs_mask_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="httpx")
+    mock = httpx.MockTransport(lambda request: httpx.Response(200))
+    async with aiospaces.Session(transport=mock) as session:
+        url = "https://ps.example/v1/tokens/tok-secret/?uuid=me&auth=ak-secret&signature=v2.sig"
+        await session.http_client.get(url)
+    assert "HTTP Request" in caplog.text
+    assert "uuid=me" in caplog.text
+    for secret in ("tok-secret", "ak-secret", "v2.sig"):
+        assert secret not in caplog.text
