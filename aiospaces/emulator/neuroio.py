@@ -55,12 +55,16 @@ __all__ = [
     "DEFAULT_SPACE",
     "ERROR_CODES",
     "MAX_PERMANENT_TOKENS",
+    "SANDBOX_TOKEN",
     "Account",
     "NeuroIOEmulation",
     "NeuroIOError",
     "SpaceRecord",
     "TokenRecord",
 ]
+
+SANDBOX_TOKEN = "emulator-neuroio-token"  # noqa: S105 - a documented sandbox credential
+"""The token ``settings()`` hands out in sandbox mode (any token works there)."""
 
 
 class NeuroIOEmulation:
@@ -85,6 +89,7 @@ class NeuroIOEmulation:
         self._token_ids = itertools.count(1)
         self._sandbox_users = itertools.count(1)
         self._retired: set[str] = set()  # deleted keys stay refused, even in sandbox mode
+        self._seeded_keys: list[str] = []
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision an account: ``{"username", "password", "tokens": [keys], "spaces": [names]}``.
@@ -101,6 +106,7 @@ class NeuroIOEmulation:
             if not isinstance(key, str) or not key or key in self.tokens:
                 raise ValueError(f"token keys must be new non-empty strings: {key!r}")
             self._new_token(account, None, permanent=True, key=key)
+            self._seeded_keys.append(key)
         made = [self._new_space(account, str(name)) for name in payload.get("spaces") or ()]
         return {
             "username": username,
@@ -129,8 +135,18 @@ class NeuroIOEmulation:
         }
 
     def settings(self, base_url: str) -> dict[str, Any]:
-        """Return ``iam_url``/``api_url`` (both this origin) for ``session.neuroio(**settings)``."""
-        return {"iam_url": base_url, "api_url": base_url}
+        """Return ``iam_url``/``api_url`` (both this origin) and an ``api_token``.
+
+        The token is the first seeded one that still works, else (sandbox mode only)
+        ``SANDBOX_TOKEN``, which provisions an account on first use.
+        """
+        settings: dict[str, Any] = {"iam_url": base_url, "api_url": base_url}
+        live = [key for key in self._seeded_keys if key in self.tokens]
+        if live:
+            settings["api_token"] = live[0]
+        elif not self.emulator.strict and SANDBOX_TOKEN not in self._retired:
+            settings["api_token"] = SANDBOX_TOKEN
+        return settings
 
     def routes(self) -> list[BaseRoute]:
         """Return the IAM routes (every path under ``/v1/`` with a trailing slash)."""

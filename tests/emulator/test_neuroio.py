@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+import aiospaces
 from aiospaces.emulator import Emulator
-from aiospaces.emulator.neuroio import ERROR_CODES, MAX_PERMANENT_TOKENS
+from aiospaces.emulator.neuroio import ERROR_CODES, MAX_PERMANENT_TOKENS, SANDBOX_TOKEN
 
 AUTH = {"Authorization": "Token t0"}
 
@@ -198,4 +199,19 @@ async def test_reset_and_settings(client: httpx.AsyncClient, emulator: Emulator)
     assert emulator.settings("http://h:1")["neuroio"] == {
         "iam_url": "http://h:1",
         "api_url": "http://h:1",
+        "api_token": SANDBOX_TOKEN,
     }
+
+
+async def test_settings_hand_out_a_working_token() -> None:
+    sandbox = Emulator()
+    async with aiospaces.Session(transport=sandbox.transport()) as session:
+        nio = session.neuroio(**sandbox.settings("http://emu")["neuroio"])
+        assert (await nio.spaces.create(name="from settings")).name == "from settings"
+    strict = Emulator(strict=True)
+    assert "api_token" not in strict.settings("http://emu")["neuroio"]  # nothing seeded yet
+    strict.vendors["neuroio"].seed({"username": "ann", "tokens": ["ann-token"]})
+    assert strict.settings("http://emu")["neuroio"]["api_token"] == "ann-token"
+    async with aiospaces.Session(transport=strict.transport()) as session:
+        nio = session.neuroio(**strict.settings("http://emu")["neuroio"])
+        assert (await nio.whoami()) is not None

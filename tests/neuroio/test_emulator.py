@@ -14,7 +14,9 @@ from aiospaces.neuroio import NeuroIO, Space
 
 
 def settings(emulator: Emulator) -> dict[str, str]:
-    return emulator.settings("http://emu")["neuroio"]  # type: ignore[no-any-return]
+    """The URLs only: each test picks its own token (or none)."""
+    found: dict[str, str] = emulator.settings("http://emu")["neuroio"]
+    return {name: value for name, value in found.items() if name != "api_token"}
 
 
 @pytest.fixture
