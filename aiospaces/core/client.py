@@ -171,14 +171,17 @@ class BaseClient:
                 raise wrap_transport_error(exc, response.request) from exc
         finally:
             await close_response(response)
-        status = Status(
+        return Envelope(result, self._status(response, attempts, time.perf_counter() - started))
+
+    def _status(self, response: httpx.Response, attempts: int, elapsed: float) -> Status:
+        """Describe a finished exchange (for an Envelope)."""
+        return Status(
             status_code=response.status_code,
             headers=response.headers,
             request_id=self._request_id(response),
             attempts=attempts,
-            elapsed=time.perf_counter() - started,
+            elapsed=elapsed,
         )
-        return Envelope(result, status)
 
     @contextlib.asynccontextmanager
     async def _open(self, builder: Builder[Any]) -> AsyncIterator[tuple[httpx.Response, int]]:

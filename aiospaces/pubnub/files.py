@@ -237,26 +237,30 @@ class _MessageBuilder(_ChannelFile[T]):
         self._cipher_key = require(key, "cipher_key")
         return self
 
-    def _publish_spec(self, file_id: str | None) -> RequestSpec:
-        """Validate the message settings and describe the publish request."""
-        config = self._client.config
+    def _validate_message(self) -> tuple[str, str, str, str]:
+        """Check the settings; return (channel, file name, publish key, meta as JSON)."""
         channel = require(self._channel, "channel")
-        payload = {
-            "message": self._message,
-            "file": {"id": file_id or "", "name": require(self._file_name, "file_name")},
-        }
-        publish_key = require(config.publish_key, "publish_key (in the client's config)")
+        name = require(self._file_name, "file_name")
+        publish_key = require(
+            self._client.config.publish_key, "publish_key (in the client's config)"
+        )
         try:
-            text = json.dumps(payload)
+            json.dumps(self._message)
             meta = json.dumps(self._meta)
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"message and meta must be JSON-serialisable: {exc}") from exc
+        return channel, name, publish_key, meta
+
+    def _publish_spec(self, file_id: str) -> RequestSpec:
+        """Describe the publish request (the payload encrypted when a key is set)."""
+        channel, name, publish_key, meta = self._validate_message()
+        payload = {"message": self._message, "file": {"id": file_id, "name": name}}
         crypto = self._client._crypto(self._cipher_key)
-        if crypto is not None:
-            text = json.dumps(crypto.encrypt_message(payload))
+        text = json.dumps(crypto.encrypt_message(payload) if crypto else payload)
         path = (
             f"/v1/files/publish-file/{_url_encode(publish_key)}/"
-            f"{_url_encode(config.subscribe_key)}/0/{_url_encode(channel)}/0/{_url_encode(text)}"
+            f"{_url_encode(self._client.config.subscribe_key)}/0/{_url_encode(channel)}/0/"
+            f"{_url_encode(text)}"
         )
         query = [
             ("meta", meta),
@@ -410,7 +414,7 @@ class SendFile(_MessageBuilder[SentFile]):
         if self._file_object is None:
             raise ValidationError("file_object is required (bytes, a path, a file or a stream)")
         crypto = client._crypto(self._cipher_key)
-        self._publish_spec(None)  # validate the publish step before any I/O
+        self._validate_message()  # the publish step's input is checked before any I/O
         started = time.perf_counter()
         source = await UploadSource.open(self._file_object, size=self._size)
         try:
@@ -455,13 +459,9 @@ class SendFile(_MessageBuilder[SentFile]):
                 file_id=ticket.file_id,
                 file_name=ticket.name,
             ) from exc
-        last = publish_env.status
-        status = Status(
-            status_code=last.status_code,
-            headers=last.headers,
-            request_id=last.request_id,
-            attempts=(ticket_env.status.attempts + upload_env.status.attempts + last.attempts),
-            elapsed=time.perf_counter() - started,
+        attempts = sum(e.status.attempts for e in (ticket_env, upload_env, publish_env))
+        status = attrs.evolve(
+            publish_env.status, attempts=attempts, elapsed=time.perf_counter() - started
         )
         result = SentFile(ticket.name, ticket.file_id, publish_env.result.timestamp)
         return Envelope(result, status)
@@ -591,14 +591,7 @@ class DownloadFile(_FileBuilder[bytes]):
                 if response.status_code in _REDIRECTS and location:
                     url = urljoin(str(response.url), location)
                     continue
-                status = Status(
-                    status_code=response.status_code,
-                    headers=response.headers,
-                    request_id=client._request_id(response),
-                    attempts=total,
-                    elapsed=0.0,
-                )
-                yield _chunks(response, decryptor), status
+                yield _chunks(response, decryptor), client._status(response, total, 0.0)
                 return
         raise APIError(
             f"the download was redirected more than {MAX_REDIRECTS} times",
