@@ -72,8 +72,7 @@ class UploadSource:
     """File content to upload: its size, whether it can be read twice, and how to read it.
 
     Make one with [open][aiospaces.core.multipart.UploadSource.open]; close it with
-    [aclose][aiospaces.core.multipart.UploadSource.aclose] (only spooled copies hold
-    anything).
+    [aclose][aiospaces.core.multipart.UploadSource.aclose] (files it opened, a spooled copy).
     """
 
     def __init__(
@@ -283,12 +282,7 @@ class UploadSource:
 async def _memory_pieces(data: memoryview, transform: Transform | None) -> AsyncIterator[bytes]:
     for offset in range(0, len(data), READ_SIZE):
         block = bytes(data[offset : offset + READ_SIZE])
-        if transform is None:
-            yield block
-        elif len(block) >= CHUNK_SIZE:  # worth a thread hop
-            yield await run_blocking(transform.update, block)
-        else:
-            yield transform.update(block)
+        yield block if transform is None else await _apply(transform, block)
         del block
     if transform is not None:
         yield transform.finalize()
@@ -305,16 +299,18 @@ async def _async_pieces(
         if seen > size:
             raise ValidationError(f"the stream yielded more than the declared size={size} bytes")
         data = bytes(chunk)
-        if transform is None:
-            yield data
-        elif len(data) >= CHUNK_SIZE:  # worth a thread hop
-            yield await run_blocking(transform.update, data)
-        else:
-            yield transform.update(data)
+        yield data if transform is None else await _apply(transform, data)
     if seen != size:
         raise ValidationError(f"the stream yielded {seen} bytes but size={size} was declared")
     if transform is not None:
         yield transform.finalize()
+
+
+async def _apply(transform: Transform, data: bytes) -> bytes:
+    """Transform ``data``, in a worker thread when it is large enough to be worth the hop."""
+    if len(data) >= CHUNK_SIZE:
+        return await run_blocking(transform.update, data)
+    return transform.update(data)
 
 
 async def _iter_file(file: IO[bytes]) -> AsyncIterator[bytes]:
