@@ -15,6 +15,8 @@ from aiospaces.mux.models import converter
 if TYPE_CHECKING:
     import httpx
 
+    from aiospaces.core.client import BaseClient
+
 T = TypeVar("T")
 R = TypeVar("R")
 E = TypeVar("E", bound=enum.Enum)
@@ -30,10 +32,7 @@ LIVE_STREAMS = "/video/v1/live-streams"
 
 def path_id(value: str | None, name: str) -> str:
     """Return ``value`` percent-encoded for a path, or raise a ValidationError naming it."""
-    value = require(value, name)
-    if len(value) > MAX_TEXT:
-        raise ValidationError(f"{name} is longer than {MAX_TEXT} characters")
-    return quote(value, safe="")
+    return quote(text(require(value, name), name), safe="")
 
 
 def text(value: Any, name: str) -> str:
@@ -84,6 +83,18 @@ class MuxBuilder(Builder[T]):
 
     def _structure(self, response: httpx.Response, cls: type[R]) -> R:
         return converter.structure(self._data(response), cls)
+
+
+class MuxCreate(MuxBuilder[T]):
+    """A Mux create call: setters collect the JSON body's fields."""
+
+    def __init__(self, client: BaseClient, **kwargs: Any) -> None:
+        self._fields: dict[str, Any] = {}
+        super().__init__(client, **kwargs)
+
+    def _set(self, key: str, value: Any) -> Self:
+        self._fields = {**self._fields, key: value}
+        return self
 
 
 def post(path: str, payload: dict[str, Any] | None) -> RequestSpec:

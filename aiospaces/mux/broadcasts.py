@@ -14,15 +14,14 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import attrs
 
-from aiospaces.core.builder import RequestSpec
+from aiospaces.core.builder import RequestSpec, require
 from aiospaces.core.errors import ValidationError
-from aiospaces.mux._common import ACCEPT, SPACES, MuxBuilder, choice, path_id, post, text
+from aiospaces.mux._common import ACCEPT, SPACES, MuxBuilder, MuxCreate, choice, path_id, post, text
 from aiospaces.mux.models import Broadcast, BroadcastLayout, BroadcastResolution
 
 if TYPE_CHECKING:
     import httpx
 
-    from aiospaces.core.client import BaseClient
 
 T = TypeVar("T")
 
@@ -53,11 +52,7 @@ def _resolution(value: Any) -> BroadcastResolution | None:
 
 
 def _live_stream_id(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(
-            f"live_stream_id is required and must be a non-empty string, not {value!r}"
-        )
-    return text(value, "live_stream_id")
+    return text(require(value, "live_stream_id"), "live_stream_id")
 
 
 @attrs.frozen(kw_only=True)
@@ -130,14 +125,10 @@ class _BroadcastTarget(MuxBuilder[T]):
         return f"{SPACES}/{space}/broadcasts/{broadcast}{suffix}"
 
 
-class CreateSpaceBroadcast(MuxBuilder[Broadcast]):
+class CreateSpaceBroadcast(MuxCreate[Broadcast]):
     """``POST /video/v1/spaces/{SPACE_ID}/broadcasts``: add a broadcast to a space (201)."""
 
     _space_id: str | None = None
-
-    def __init__(self, client: BaseClient, **kwargs: Any) -> None:
-        self._fields: dict[str, Any] = {}
-        super().__init__(client, **kwargs)
 
     def space_id(self, space_id: str) -> Self:
         """Set the space."""
@@ -146,29 +137,24 @@ class CreateSpaceBroadcast(MuxBuilder[Broadcast]):
 
     def live_stream_id(self, live_stream_id: str) -> Self:
         """Set the live stream to send to (required)."""
-        self._fields = {**self._fields, "live_stream_id": live_stream_id}
-        return self
+        return self._set("live_stream_id", live_stream_id)
 
     def passthrough(self, passthrough: str) -> Self:
         """Set your own data (at most 255 characters)."""
-        self._fields = {**self._fields, "passthrough": text(passthrough, "passthrough")}
-        return self
+        return self._set("passthrough", text(passthrough, "passthrough"))
 
     def layout(self, layout: BroadcastLayout | str) -> Self:
         """Set the layout: ``gallery``, ``active-speaker`` or ``crop``."""
-        self._fields = {**self._fields, "layout": choice(BroadcastLayout, layout, "layout")}
-        return self
+        return self._set("layout", choice(BroadcastLayout, layout, "layout"))
 
     def resolution(self, resolution: BroadcastResolution | str) -> Self:
         """Set the output resolution, e.g. ``1280x720``."""
         value = choice(BroadcastResolution, resolution, "resolution")
-        self._fields = {**self._fields, "resolution": value}
-        return self
+        return self._set("resolution", value)
 
     def background(self, url: str) -> Self:
         """Set the URL of a background image."""
-        self._fields = {**self._fields, "background": text(url, "background")}
-        return self
+        return self._set("background", text(url, "background"))
 
     def _build(self) -> RequestSpec:
         path = f"{SPACES}/{path_id(self._space_id, 'space_id')}/broadcasts"

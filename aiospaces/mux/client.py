@@ -305,7 +305,7 @@ class Mux(BaseClient):
         try:
             with anyio.fail_after(deadline):
                 while True:
-                    space = await self.get_space(space_id)
+                    space = await builder
                     if space.status == status:
                         return space
                     await anyio.sleep(delay)

@@ -17,6 +17,7 @@ from aiospaces.mux._common import (
     ACCEPT,
     LIVE_STREAMS,
     MuxBuilder,
+    MuxCreate,
     MuxList,
     choice,
     path_id,
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from aiospaces.core.client import BaseClient
     from aiospaces.mux.client import Mux
 
 __all__ = [
@@ -49,16 +49,8 @@ PLAYBACK_POLICIES = ("public", "signed", "drm")
 LATENCY_MODES = ("low", "reduced", "standard")
 
 
-class CreateLiveStream(MuxBuilder[LiveStream]):
+class CreateLiveStream(MuxCreate[LiveStream]):
     """``POST /video/v1/live-streams`` (201)."""
-
-    def __init__(self, client: BaseClient, **kwargs: Any) -> None:
-        self._fields: dict[str, Any] = {}
-        super().__init__(client, **kwargs)
-
-    def _set(self, key: str, value: Any) -> Self:
-        self._fields = {**self._fields, key: value}
-        return self
 
     def playback_policy(self, *policies: str | Iterable[str]) -> Self:
         """Give the stream playback ids with these policies (``public``, ``signed``, ``drm``)."""
