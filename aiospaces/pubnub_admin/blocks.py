@@ -102,8 +102,12 @@ def _text(value: Any, name: str, *, empty: bool = True) -> str:
     return value
 
 
-def _json(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+def _json_request(method: str, path: str, body: dict[str, Any]) -> RequestSpec:
+    """Return a request with a compact JSON body (non-ASCII sent as UTF-8)."""
+    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return RequestSpec(
+        method=method, path=path, headers={"Content-Type": "application/json"}, body=raw
+    )
 
 
 def _payload(response: httpx.Response) -> Any:
@@ -125,9 +129,6 @@ class AdminBuilder(Builder[T]):
 
     async def _load(self) -> None:
         """Do the I/O the request needs before it is built (reading files); default: none."""
-
-    async def _nothing(self, response: httpx.Response) -> None:
-        return None
 
 
 class _BlockBuilder(AdminBuilder[T]):
@@ -190,8 +191,7 @@ class CreateBlock(AdminBuilder[Block]):
             "name": _text(self._name, "name", empty=False),
             "description": _text(self._description, "description"),
         }
-        headers = {"Content-Type": "application/json"}
-        return RequestSpec(method="POST", path=path, headers=headers, body=_json(body))
+        return _json_request("POST", path, body)
 
     async def _parse(self, response: httpx.Response) -> Block:
         return converter.structure(_payload(response), Block)
@@ -217,12 +217,8 @@ class UpdateBlock(_BlockBuilder[None]):
         return self
 
     def _build(self) -> RequestSpec:
-        path = self._block_path()
         body = {"key_id": self._key_id, "block_id": self._block_id, "id": self._block_id}
-        headers = {"Content-Type": "application/json"}
-        return RequestSpec(
-            method="PUT", path=path, headers=headers, body=_json({**body, **self._fields})
-        )
+        return _json_request("PUT", self._block_path(), {**body, **self._fields})
 
     async def _parse(self, response: httpx.Response) -> None:
         return None

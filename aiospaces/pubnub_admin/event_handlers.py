@@ -15,14 +15,14 @@ non-ASCII) arrives exactly as written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 import anyio
 import attrs
 
 from aiospaces.core.builder import RequestSpec
 from aiospaces.core.errors import ValidationError
-from aiospaces.pubnub_admin.blocks import AdminBuilder, _id, _json, _payload, _text
+from aiospaces.pubnub_admin.blocks import AdminBuilder, _id, _json_request, _payload, _text
 from aiospaces.pubnub_admin.models import Block, EventHandler, converter
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ async def _read_code(path: Path) -> str:
 class _HandlerFields(AdminBuilder[EventHandler]):
     """Setters shared by create and update; only the fields you set are sent."""
 
+    _creating: ClassVar[bool] = False
     _fields: dict[str, Any]
     _code_file: Path | None = None
 
@@ -131,11 +132,15 @@ class _HandlerFields(AdminBuilder[EventHandler]):
             code = await _read_code(self._code_file)
             self._set("code", _text(code, "code", empty=False))
 
+    def _check_code_read(self) -> None:
+        if self._code_file is not None and "code" not in self._fields:
+            raise ValidationError("the code file has not been read (await the builder)")
+
     def _check(self) -> None:
         if "block_id" in self._fields:
             _id(self._fields["block_id"], "block_id")
         event = self._fields.get("event")
-        creating = isinstance(self, CreateEventHandler)
+        creating = self._creating
         if event == ON_REST and "path" not in self._fields and creating:
             raise ValidationError("a js-on-rest handler needs a path")
         if "path" in self._fields and event is not None and event != ON_REST:
@@ -154,17 +159,18 @@ class CreateEventHandler(_HandlerFields):
     channel events, ``path`` for ``js-on-rest``. ``type`` defaults to ``"js"``.
     """
 
+    _creating: ClassVar[bool] = True
+
     def _build(self) -> RequestSpec:
         path = f"{self._key_path()}/event_handler"
-        if self._code_file is not None and "code" not in self._fields:
-            raise ValidationError("the code file has not been read (await the builder)")
+        self._check_code_read()
         for required in ("block_id", "name", "event", "code"):
             if required not in self._fields:
                 raise ValidationError(f"{required} is required to create an event handler")
         self._check()
         body = {"key_id": self._key_id, **self._fields}
         body.setdefault("type", "js")
-        return _request(path, "POST", body)
+        return _json_request("POST", path, body)
 
 
 class UpdateEventHandler(_HandlerFields):
@@ -185,16 +191,10 @@ class UpdateEventHandler(_HandlerFields):
     def _build(self) -> RequestSpec:
         handler_id = _id(self._handler_id, "handler_id")
         path = f"{self._key_path()}/event_handler/{handler_id}"
-        if self._code_file is not None and "code" not in self._fields:
-            raise ValidationError("the code file has not been read (await the builder)")
+        self._check_code_read()
         self._check()
         body = {"id": handler_id, "key_id": self._key_id, **self._fields}
-        return _request(path, "PUT", body)
-
-
-def _request(path: str, method: str, body: dict[str, Any]) -> RequestSpec:
-    headers = {"Content-Type": "application/json"}
-    return RequestSpec(method=method, path=path, headers=headers, body=_json(body))
+        return _json_request("PUT", path, body)
 
 
 class DeleteEventHandler(AdminBuilder[None]):
