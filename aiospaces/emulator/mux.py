@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,6 +24,7 @@ from aiospaces.emulator.mux_state import (
     Environment,
     MuxError,
     invalid,
+    json_object,
     new_id,
     not_found,
 )
@@ -228,7 +228,7 @@ class MuxEmulation:
 
     async def create_space(self, request: Request, env: Environment) -> Response:
         """``POST /video/v1/spaces`` → 201."""
-        payload = await _json_object(request)
+        payload = await json_object(request)
         space = env.create_space(payload, self.options.max_broadcasts)
         return _data(space.wire(), 201)
 
@@ -245,7 +245,7 @@ class MuxEmulation:
 
     async def create_broadcast(self, request: Request, env: Environment) -> Response:
         """``POST .../broadcasts`` → 201."""
-        payload = await _json_object(request)
+        payload = await json_object(request)
         space_id = request.path_params["space_id"]
         broadcast = env.create_broadcast(space_id, payload, self.options.max_broadcasts)
         return _data(broadcast.wire(), 201)
@@ -291,7 +291,7 @@ class MuxEmulation:
 
     async def create_live_stream(self, request: Request, env: Environment) -> Response:
         """``POST /video/v1/live-streams`` → 201."""
-        stream = new_live_stream(await _json_object(request))
+        stream = new_live_stream(await json_object(request))
         env.live_streams[stream.id] = stream
         env.emit("video.live_stream.created", "live_stream", stream.wire())
         return _data(stream.wire(), 201)
@@ -322,17 +322,6 @@ async def _no_route(request: Request, env: Environment) -> Response:
 
 def _data(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse({"data": data}, status_code=status)
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        payload = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise invalid("The request body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise invalid("The request body must be a JSON object")
-    return payload
 
 
 def _int_param(request: Request, name: str, default: int, maximum: int | None) -> int:

@@ -20,7 +20,6 @@ import hmac
 import json
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -29,7 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from aiospaces.core.transport import build_client
-from aiospaces.emulator.mux_state import MuxError
+from aiospaces.emulator.mux_state import MuxError, json_object, now_rfc3339
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,16 +52,6 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _payload(request: Request) -> dict[str, Any]:
-    try:
-        payload = json.loads(await request.body() or b"{}")
-    except ValueError:
-        raise MuxError(400, "invalid_parameters", "body must be JSON") from None
-    if not isinstance(payload, dict):
-        raise MuxError(400, "invalid_parameters", "body must be a JSON object")
-    return payload
-
-
 def control_routes(mux: MuxEmulation) -> list[Route]:
     """Return the ``/_emulator/mux`` routes bound to the Mux emulation."""
 
@@ -78,7 +67,7 @@ def control_routes(mux: MuxEmulation) -> list[Route]:
 
     async def join(request: Request) -> JSONResponse:
         space_id = request.path_params["space_id"]
-        payload = await _payload(request)
+        payload = await json_object(request)
         participant = payload.get("participant_id") or str(uuid.uuid4())
         if not isinstance(participant, str):
             return _error(400, "participant_id must be a string")
@@ -96,7 +85,7 @@ def control_routes(mux: MuxEmulation) -> list[Route]:
         return JSONResponse([e for env in _environments(mux, wanted) for e in env.events])
 
     async def send(request: Request) -> JSONResponse:
-        payload = await _payload(request)
+        payload = await json_object(request)
         url = payload.get("url")
         if not isinstance(url, str) or "://" not in url:
             return _error(400, "url must be an http(s) URL")
@@ -116,7 +105,7 @@ def control_routes(mux: MuxEmulation) -> list[Route]:
 
     async def config(request: Request) -> JSONResponse:
         if request.method == "POST":
-            payload = await _payload(request)
+            payload = await json_object(request)
             unknown = set(payload) - _OPTION_CHECKS.keys()
             if unknown:
                 return _error(400, f"unknown options: {sorted(unknown)}")
@@ -187,7 +176,7 @@ async def _deliver(
         {
             "id": str(uuid.uuid4()),
             "address": url,
-            "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "created_at": now_rfc3339(),
             "response_status_code": status,
             "max_attempts": 30,
         }

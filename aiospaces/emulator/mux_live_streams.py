@@ -8,10 +8,16 @@ documented ranges are checked: every failure is a 400 ``invalid_parameters``.
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Any
 
-from aiospaces.emulator.mux_state import EmuLiveStream, invalid, new_id
+from aiospaces.emulator.mux_state import (
+    EmuLiveStream,
+    invalid,
+    new_id,
+    now_seconds,
+    refuse_unknown,
+    text_param,
+)
 
 __all__ = [
     "LATENCY_MODES",
@@ -49,9 +55,7 @@ LIVE_STREAM_STATUSES = ("active", "idle", "disabled")
 
 def new_live_stream(payload: dict[str, Any]) -> EmuLiveStream:
     """Return a new idle live stream from a ``CreateLiveStreamRequest``, or raise 400."""
-    extra = sorted(set(payload) - LIVE_STREAM_FIELDS)
-    if extra:
-        raise invalid(*(f"{key} is not a valid live stream parameter" for key in extra))
+    refuse_unknown(payload, LIVE_STREAM_FIELDS, "live stream")
     policies = payload.get("playback_policy") or payload.get("playback_policies") or []
     if isinstance(policies, str):
         policies = [policies]
@@ -72,15 +76,13 @@ def new_live_stream(payload: dict[str, Any]) -> EmuLiveStream:
     duration = payload.get("max_continuous_duration", 43200)
     if not isinstance(duration, int) or isinstance(duration, bool) or not 60 <= duration <= 43200:
         raise invalid("max_continuous_duration must be an integer from 60 to 43200")
-    passthrough = payload.get("passthrough")
-    if passthrough is not None and (not isinstance(passthrough, str) or len(passthrough) > 255):
-        raise invalid("passthrough must be a string of at most 255 characters")
+    passthrough = text_param(payload, "passthrough")
     settings = payload.get("new_asset_settings")
     if settings is not None and not isinstance(settings, dict):
         raise invalid("new_asset_settings must be an object")
     return EmuLiveStream(
         id=new_id(),
-        created_at=str(int(time.time())),
+        created_at=now_seconds(),
         stream_key=secrets.token_hex(16),
         playback_ids=[{"id": new_id(), "policy": p} for p in policies],
         passthrough=passthrough,

@@ -8,15 +8,19 @@ a webhook event.
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from starlette.responses import JSONResponse
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 __all__ = [
     "BROADCAST_FIELDS",
@@ -26,7 +30,14 @@ __all__ = [
     "EmuSpace",
     "Environment",
     "MuxError",
+    "invalid",
+    "json_object",
     "new_id",
+    "not_found",
+    "now_rfc3339",
+    "now_seconds",
+    "refuse_unknown",
+    "text_param",
 ]
 
 SPACE_FIELDS = frozenset({"type", "passthrough", "broadcasts"})
@@ -45,8 +56,14 @@ def new_id(length: int = 32) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
-def _now_seconds() -> str:
+def now_seconds() -> str:
+    """Return the time as Mux's resources carry it: Unix seconds as a string."""
     return str(int(time.time()))
+
+
+def now_rfc3339() -> str:
+    """Return the time as Mux's webhook events carry it (microseconds, ``Z``)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class MuxError(Exception):
@@ -74,6 +91,18 @@ class MuxError(Exception):
         return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
+async def json_object(request: Request) -> dict[str, Any]:
+    """Return a request's JSON object body (an empty body is ``{}``), or raise 400."""
+    raw = await request.body()
+    try:
+        payload = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise invalid("The request body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise invalid("The request body must be a JSON object")
+    return payload
+
+
 def invalid(*messages: str) -> MuxError:
     """Return a 400 ``invalid_parameters`` error."""
     return MuxError(400, "invalid_parameters", *messages)
@@ -84,7 +113,8 @@ def not_found() -> MuxError:
     return MuxError(404, "not_found", NOT_FOUND)
 
 
-def _text(payload: dict[str, Any], key: str) -> str | None:
+def text_param(payload: dict[str, Any], key: str) -> str | None:
+    """Return an optional string of at most 255 characters from a request body, or raise 400."""
     value = payload.get(key)
     if value is None:
         return None
@@ -100,7 +130,8 @@ def _choice(payload: dict[str, Any], key: str, allowed: tuple[str, ...], default
     return str(value)
 
 
-def _unknown(payload: dict[str, Any], allowed: frozenset[str], what: str) -> None:
+def refuse_unknown(payload: dict[str, Any], allowed: frozenset[str], what: str) -> None:
+    """Raise a 400 naming every key of a request body that is not ``allowed``."""
     extra = sorted(set(payload) - allowed)
     if extra:
         raise invalid(*(f"{key} is not a valid {what} parameter" for key in extra))
@@ -197,7 +228,6 @@ class Environment:
 
     def emit(self, kind: str, object_type: str, data: dict[str, Any]) -> None:
         """Record a webhook event."""
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self.events.append(
             {
                 "type": kind,
@@ -205,7 +235,7 @@ class Environment:
                 "id": str(uuid.uuid4()),
                 "environment": {"name": self.name, "id": self.id},
                 "data": data,
-                "created_at": stamp,
+                "created_at": now_rfc3339(),
                 "attempts": [],
                 "accessor_source": None,
                 "accessor": None,
@@ -224,9 +254,9 @@ class Environment:
 
     def create_space(self, payload: dict[str, Any], max_broadcasts: int) -> EmuSpace:
         """Create an idle space (and its broadcasts) from a ``CreateSpaceRequest``."""
-        _unknown(payload, SPACE_FIELDS, "space")
+        refuse_unknown(payload, SPACE_FIELDS, "space")
         _choice(payload, "type", ("server",), "server")
-        passthrough = _text(payload, "passthrough")
+        passthrough = text_param(payload, "passthrough")
         requests = payload.get("broadcasts")
         requests = [] if requests is None else requests
         if not isinstance(requests, list):
@@ -234,7 +264,7 @@ class Environment:
         if len(requests) > max_broadcasts:
             raise invalid(f"A space can have at most {max_broadcasts} broadcast(s)")
         broadcasts = [self._new_broadcast(r) for r in requests]
-        space = EmuSpace(id=new_id(), created_at=_now_seconds(), passthrough=passthrough)
+        space = EmuSpace(id=new_id(), created_at=now_seconds(), passthrough=passthrough)
         space.broadcasts = {b.id: b for b in broadcasts}
         self.spaces[space.id] = space
         self.emit("video.space.created", "space", space.wire())
@@ -284,8 +314,8 @@ class Environment:
     def _new_broadcast(self, payload: Any) -> EmuBroadcast:
         if not isinstance(payload, dict):
             raise invalid("a broadcast must be an object")
-        _unknown(payload, BROADCAST_FIELDS, "broadcast")
-        live_stream_id = _text(payload, "live_stream_id")
+        refuse_unknown(payload, BROADCAST_FIELDS, "broadcast")
+        live_stream_id = text_param(payload, "live_stream_id")
         if not live_stream_id:
             raise invalid("live_stream_id is required")
         if live_stream_id not in self.live_streams:
@@ -295,8 +325,8 @@ class Environment:
             live_stream_id=live_stream_id,
             layout=_choice(payload, "layout", LAYOUTS, "gallery"),
             resolution=_choice(payload, "resolution", RESOLUTIONS, "1920x1080"),
-            passthrough=_text(payload, "passthrough"),
-            background=_text(payload, "background"),
+            passthrough=text_param(payload, "passthrough"),
+            background=text_param(payload, "background"),
         )
 
     def broadcast(self, space_id: str, broadcast_id: str) -> tuple[EmuSpace, EmuBroadcast]:
