@@ -12,11 +12,17 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
 from aiospaces.core.errors import BadRequestError, NotFoundError
 from aiospaces.emulator.app import serve_asgi
 from aiospaces.mux.models import BroadcastStatus, LiveStreamStatus, SpaceStatus
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from aiospaces.core.session import Session
     from aiospaces.mux.client import Mux
 
@@ -138,19 +144,11 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     return rows
 
 
-def _receiver(received: list[tuple[bytes, str]]) -> Any:
+def _receiver(received: list[tuple[bytes, str]]) -> Starlette:
     """Return an ASGI app that records each webhook's raw body and Mux-Signature."""
 
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        headers = dict(scope["headers"])
-        received.append((body, headers.get(b"mux-signature", b"").decode()))
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+    async def record(request: Request) -> Response:
+        received.append((await request.body(), request.headers.get("mux-signature", "")))
+        return Response()
 
-    return app
+    return Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])

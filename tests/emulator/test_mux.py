@@ -9,6 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from aiospaces.emulator import Emulator
 from aiospaces.emulator.app import serve_asgi
@@ -242,18 +246,11 @@ async def test_webhooks_are_recorded_and_delivered_signed(http: httpx.AsyncClien
 
     received: list[tuple[bytes, str]] = []
 
-    async def receiver(scope: Any, receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        signature = dict(scope["headers"])[b"mux-signature"].decode()
-        received.append((body, signature))
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
+    async def record(request: Request) -> Response:
+        received.append((await request.body(), request.headers["mux-signature"]))
+        return Response(b"ok")
 
+    receiver = Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
     with serve_asgi(receiver) as url:
         sent = await http.post("/_emulator/mux/webhooks/send", json={"url": url})
         assert [d["status_code"] for d in sent.json()["delivered"]] == [200, 200, 200]
