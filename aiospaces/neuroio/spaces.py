@@ -12,7 +12,7 @@ token = await nio.spaces.token(space.id, permanent=True)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from aiospaces.core.builder import RequestSpec
 from aiospaces.core.errors import ValidationError
@@ -48,6 +48,8 @@ MAX_NAME_LENGTH = 255
 
 SPACES = "/v1/spaces/"
 
+T = TypeVar("T")
+
 
 def _name(value: str | None) -> str:
     if not isinstance(value, str) or not value.strip():
@@ -57,7 +59,9 @@ def _name(value: str | None) -> str:
     return value
 
 
-class _OneSpace(NeuroIOBuilder[Space]):
+class _SpaceById(NeuroIOBuilder[T]):
+    """A call on one space, ``/v1/spaces/{id}/``."""
+
     _id: int | None = None
 
     def id(self, space_id: int) -> Self:
@@ -68,6 +72,8 @@ class _OneSpace(NeuroIOBuilder[Space]):
     def _path(self) -> str:
         return f"{SPACES}{object_id(self._id, 'id')}/"
 
+
+class _OneSpace(_SpaceById[Space]):
     async def _parse(self, response: httpx.Response) -> Space:
         return self._json(response, Space)
 
@@ -117,33 +123,20 @@ class ReplaceSpace(UpdateSpace):
     _method: ClassVar[str] = "PUT"
 
 
-class DeleteSpace(NeuroIOBuilder[None]):
+class DeleteSpace(_SpaceById[None]):
     """``DELETE /v1/spaces/{id}/``: remove a space (any 2xx is success)."""
 
-    _id: int | None = None
-
-    def id(self, space_id: int) -> Self:
-        """Set the space to delete."""
-        self._id = space_id
-        return self
-
     def _request(self) -> RequestSpec:
-        return RequestSpec(method="DELETE", path=f"{SPACES}{object_id(self._id, 'id')}/")
+        return RequestSpec(method="DELETE", path=self._path())
 
     async def _parse(self, response: httpx.Response) -> None:
         return None
 
 
-class SpaceToken(NeuroIOBuilder[Token]):
+class SpaceToken(_SpaceById[Token]):
     """``POST /v1/spaces/{id}/tokens/``: a token restricted to one space."""
 
-    _id: int | None = None
     _permanent = False
-
-    def id(self, space_id: int) -> Self:
-        """Set the space the token is for."""
-        self._id = space_id
-        return self
 
     def permanent(self, permanent: bool = True) -> Self:
         """Make a permanent token (at most 5 per space) instead of a 24-hour one."""
@@ -151,8 +144,7 @@ class SpaceToken(NeuroIOBuilder[Token]):
         return self
 
     def _request(self) -> RequestSpec:
-        path = f"{SPACES}{object_id(self._id, 'id')}/tokens/"
-        return json_spec("POST", path, {"permanent": self._permanent})
+        return json_spec("POST", f"{self._path()}tokens/", {"permanent": self._permanent})
 
     async def _parse(self, response: httpx.Response) -> Token:
         return self._json(response, Token)

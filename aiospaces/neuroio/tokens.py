@@ -15,7 +15,7 @@ await nio.tokens.delete(token.id)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from aiospaces.core.builder import RequestSpec
 from aiospaces.neuroio._base import (
@@ -45,6 +45,8 @@ __all__ = [
 
 TOKENS = "/v1/tokens/"
 
+T = TypeVar("T")
+
 
 class CreateToken(NeuroIOBuilder[Token]):
     """``POST /v1/tokens/``: a new token in the caller's scope."""
@@ -63,25 +65,32 @@ class CreateToken(NeuroIOBuilder[Token]):
         return self._json(response, Token)
 
 
-class ListTokens(ListBuilder[Token]):
-    """``GET /v1/tokens/?limit&offset[&permanent]``: a page of tokens; ``async for`` for all."""
+class _PermanentFilter:
+    """The ``permanent`` query filter of the token list and of the bulk delete."""
 
-    _item: ClassVar[type] = Token
     _permanent: bool | None = None
 
     def permanent(self, permanent: bool | None) -> Self:
-        """Keep only permanent (True) or temporary (False) tokens; None keeps both."""
+        """Only permanent (True) or temporary (False) tokens; None: both."""
         self._permanent = None if permanent is None else check_bool(permanent, "permanent")
         return self
 
+    def _filter(self) -> list[tuple[str, str]]:
+        return [] if self._permanent is None else [("permanent", wire_bool(self._permanent))]
+
+
+class ListTokens(_PermanentFilter, ListBuilder[Token]):
+    """``GET /v1/tokens/?limit&offset[&permanent]``: a page of tokens; ``async for`` for all."""
+
+    _item: ClassVar[type] = Token
+
     def _request(self) -> RequestSpec:
-        query = self._window()
-        if self._permanent is not None:
-            query.append(("permanent", wire_bool(self._permanent)))
-        return RequestSpec(method="GET", path=TOKENS, query=query)
+        return RequestSpec(method="GET", path=TOKENS, query=[*self._window(), *self._filter()])
 
 
-class _OneToken(NeuroIOBuilder[Token]):
+class _TokenByRef(NeuroIOBuilder[T]):
+    """A call on one token, ``/v1/tokens/{id_or_key}/``."""
+
     _ref: int | str | None = None
 
     def token_id_or_key(self, token: int | str) -> Self:
@@ -92,6 +101,8 @@ class _OneToken(NeuroIOBuilder[Token]):
     def _path(self) -> str:
         return f"{TOKENS}{token_ref(self._ref)}/"
 
+
+class _OneToken(_TokenByRef[Token]):
     async def _parse(self, response: httpx.Response) -> Token:
         return self._json(response, Token)
 
@@ -123,36 +134,21 @@ class UpdateToken(_OneToken):
         )
 
 
-class DeleteToken(NeuroIOBuilder[None]):
+class DeleteToken(_TokenByRef[None]):
     """``DELETE /v1/tokens/{id_or_key}/``: remove one token."""
 
-    _ref: int | str | None = None
-
-    def token_id_or_key(self, token: int | str) -> Self:
-        """Set the token by id (int) or key (str)."""
-        self._ref = token
-        return self
-
     def _request(self) -> RequestSpec:
-        return RequestSpec(method="DELETE", path=f"{TOKENS}{token_ref(self._ref)}/")
+        return RequestSpec(method="DELETE", path=self._path())
 
     async def _parse(self, response: httpx.Response) -> None:
         return None
 
 
-class DeleteTokens(NeuroIOBuilder[None]):
+class DeleteTokens(_PermanentFilter, NeuroIOBuilder[None]):
     """``DELETE /v1/tokens/[?permanent=]``: remove many tokens of the caller's scope."""
 
-    _permanent: bool | None = None
-
-    def permanent(self, permanent: bool | None) -> Self:
-        """Delete only permanent (True) or temporary (False) tokens; None deletes both."""
-        self._permanent = None if permanent is None else check_bool(permanent, "permanent")
-        return self
-
     def _request(self) -> RequestSpec:
-        query = [] if self._permanent is None else [("permanent", wire_bool(self._permanent))]
-        return RequestSpec(method="DELETE", path=TOKENS, query=query)
+        return RequestSpec(method="DELETE", path=TOKENS, query=self._filter())
 
     async def _parse(self, response: httpx.Response) -> None:
         return None
