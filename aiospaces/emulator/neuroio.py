@@ -35,8 +35,9 @@ from aiospaces.emulator.neuroio_state import (
     NeuroIOError,
     SpaceRecord,
     TokenRecord,
-    invalid,
+    field_error,
     page,
+    parse_bool,
     parse_flag,
     parse_name,
     parse_permanent,
@@ -214,9 +215,12 @@ class NeuroIOEmulation:
                     400,
                     "permanent_limit",
                     f"At most {MAX_PERMANENT_TOKENS} permanent tokens are allowed per {where}.",
-                    [{"name": "permanent", "message": "Permanent tokens limit reached.",
-                      "error_code": ERROR_CODES["permanent_limit"]}],
-                )  # fmt: skip
+                    [
+                        field_error(
+                            "permanent", "Permanent tokens limit reached.", "permanent_limit"
+                        )
+                    ],
+                )
         return self._new_token(caller.account, space, permanent=permanent)
 
     # -- request handling -----------------------------------------------------------------------
@@ -279,11 +283,8 @@ class NeuroIOEmulation:
             f for f in ("username", "password") if not isinstance(body.get(f), str) or not body[f]
         ]
         if missing:
-            raise NeuroIOError(
-                400, "validation", "Validation error.",
-                [{"name": f, "message": "This field is required.",
-                  "error_code": ERROR_CODES["validation"]} for f in missing],
-            )  # fmt: skip
+            fields = [field_error(f, "This field is required.") for f in missing]
+            raise NeuroIOError(400, "validation", "Validation error.", fields)
         account = self.accounts.get(body["username"])
         if account is None and not self.emulator.strict:
             account = self._new_account(body["username"], body["password"])
@@ -339,12 +340,7 @@ class NeuroIOEmulation:
         token = self._token(caller, request.path_params["ref"])
         if request.method == "PATCH":
             body = await read_body(request)
-            if "is_active" in body:
-                active = body["is_active"]
-                active = active if isinstance(active, bool) else parse_flag(str(active))
-                if active is None:
-                    raise invalid("is_active", "Must be a valid boolean.")
-                token.is_active = active
+            token.is_active = parse_bool(body, "is_active", default=token.is_active)
         return JSONResponse(token.wire())
 
     async def delete_token(self, request: Request) -> Response:

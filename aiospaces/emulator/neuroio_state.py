@@ -32,8 +32,10 @@ __all__ = [
     "NeuroIOError",
     "SpaceRecord",
     "TokenRecord",
+    "field_error",
     "invalid",
     "page",
+    "parse_bool",
     "parse_flag",
     "parse_name",
     "parse_permanent",
@@ -79,10 +81,14 @@ class NeuroIOError(Exception):
         return JSONResponse({**body, "fields": self.fields}, self.status, headers=headers)
 
 
+def field_error(field: str, message: str, kind: str = "validation") -> dict[str, Any]:
+    """Return one ``fields`` entry of an error answer."""
+    return {"name": field, "message": message, "error_code": ERROR_CODES[kind]}
+
+
 def invalid(field: str, message: str) -> NeuroIOError:
     """Return a 400 ``Validation error.`` naming one bad field."""
-    entry = {"name": field, "message": message, "error_code": ERROR_CODES["validation"]}
-    return NeuroIOError(400, "validation", "Validation error.", [entry])
+    return NeuroIOError(400, "validation", "Validation error.", [field_error(field, message)])
 
 
 @attrs.define
@@ -175,13 +181,18 @@ def parse_flag(raw: str | None) -> bool | None:
     return {"true": True, "1": True, "false": False, "0": False}.get(raw.lower())
 
 
-def parse_permanent(body: dict[str, Any]) -> bool:
-    """Return the body's ``permanent`` flag (default False), else a validation error."""
-    value = body.get("permanent", False)
+def parse_bool(body: dict[str, Any], field: str, default: bool) -> bool:
+    """Return the body's boolean ``field`` (JSON bool or DRF text), else a validation error."""
+    value = body.get(field, default)
     parsed = value if isinstance(value, bool) else parse_flag(str(value))
     if parsed is None:
-        raise invalid("permanent", "Must be a valid boolean.")
+        raise invalid(field, "Must be a valid boolean.")
     return parsed
+
+
+def parse_permanent(body: dict[str, Any]) -> bool:
+    """Return the body's ``permanent`` flag (default False), else a validation error."""
+    return parse_bool(body, "permanent", default=False)
 
 
 def parse_name(body: dict[str, Any], *, required: bool) -> str | None:
