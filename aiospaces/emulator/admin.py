@@ -99,7 +99,7 @@ class AdminEmulation:
         self.apps: dict[int, PortalApp] = {}
         self.keysets: dict[int, PortalKeyset] = {}
         self.blocks: dict[int, BlockRecord] = {}
-        self.sessions: dict[str, tuple[int, int]] = {}  # token -> (user id, expires)
+        self.sessions: dict[str, tuple[PortalUser, int]] = {}  # token -> (user, expires)
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision a user: ``{"email", "password", "apps": [{"name", "keys": [names]}]}``.
@@ -135,7 +135,7 @@ class AdminEmulation:
 
     def expire_sessions(self) -> None:
         """Make every issued session token expired (clients must log in again)."""
-        self.sessions = {token: (user_id, 0) for token, (user_id, _) in self.sessions.items()}
+        self.sessions = {token: (user, 0) for token, (user, _) in self.sessions.items()}
 
     def routes(self) -> list[BaseRoute]:
         """Return the portal and blocks routes."""
@@ -195,10 +195,10 @@ class AdminEmulation:
 
     def _user(self, request: Request) -> PortalUser:
         token = request.headers.get("x-session-token", "")
-        user_id, expires = self.sessions.get(token, (0, 0))
-        if expires <= time.time():
+        user, expires = self.sessions.get(token, (None, 0))
+        if user is None or expires <= time.time():
             raise AdminError(401, {"error": "Invalid or expired session token."})
-        return next(u for u in self.users.values() if u.id == user_id)
+        return user
 
     def _keyset(self, request: Request) -> PortalKeyset:
         user = self._user(request)
@@ -250,7 +250,7 @@ class AdminEmulation:
         token = secrets.token_hex(20)
         now = int(time.time())
         expires = now + self.session_lifetime
-        self.sessions[token] = (user.id, expires)
+        self.sessions[token] = (user, expires)
         user_wire = {
             "id": user.id,
             "email": user.email,
