@@ -30,6 +30,8 @@ from aiospaces.emulator.mux_state import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
@@ -51,6 +53,20 @@ class Token:
     environment: str
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fits(test: Callable[[Any], bool], wanted: str) -> Any:
+    """Return an attrs validator raising ValueError when ``test`` refuses a value."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not test(value):
+            raise ValueError(f"{attribute.name} must be {wanted}, not {value!r}")
+
+    return check
+
+
 @attrs.define(kw_only=True)
 class MuxOptions:
     """Knobs of the Mux emulation (set through ``POST /_emulator/mux/config``).
@@ -61,12 +77,32 @@ class MuxOptions:
         rate_limit: Requests allowed per ``rate_window`` seconds per environment (None: off).
             When on, every answer carries ``X-RateLimit-Limit``/``X-RateLimit-Remaining``.
         rate_window: The rate limiter's window in seconds.
+
+    Raises:
+        ValueError: A value would break the emulation (also when set later).
     """
 
-    rule_status: int = 400
-    max_broadcasts: int = 1
-    rate_limit: int | None = None
-    rate_window: float = 1.0
+    rule_status: int = attrs.field(
+        default=400,
+        validator=_fits(
+            lambda v: _is_int(v) and 400 <= v <= 499 and v != 429,
+            "an int from 400 to 499 (not 429)",
+        ),
+    )
+    max_broadcasts: int = attrs.field(
+        default=1, validator=_fits(lambda v: _is_int(v) and v >= 1, "an int >= 1")
+    )
+    rate_limit: int | None = attrs.field(
+        default=None,
+        validator=_fits(lambda v: v is None or (_is_int(v) and v >= 1), "null or an int >= 1"),
+    )
+    rate_window: float = attrs.field(
+        default=1.0,
+        validator=_fits(
+            lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
+            "a positive number",
+        ),
+    )
 
 
 class MuxEmulation:

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from aiospaces.emulator import Emulator
 from aiospaces.emulator.app import serve_asgi
-from aiospaces.emulator.mux import DEFAULT_TOKEN_ID, DEFAULT_TOKEN_SECRET
+from aiospaces.emulator.mux import DEFAULT_TOKEN_ID, DEFAULT_TOKEN_SECRET, MuxOptions
 from aiospaces.emulator.mux_control import signature_header
 from aiospaces.mux.webhooks import construct_event, verify_signature
 
@@ -277,3 +277,11 @@ def test_signature_header_format() -> None:
     value = signature_header(b"{}", "k", 1565125718)
     assert value.startswith("t=1565125718,v1=")
     verify_signature(b"{}", value, "k", now=1565125718)
+
+
+def test_options_validate_themselves() -> None:
+    with pytest.raises(ValueError, match="rule_status"):
+        MuxOptions(rule_status=429)
+    options = MuxOptions()
+    with pytest.raises(ValueError, match="rate_window"):
+        options.rate_window = 0
