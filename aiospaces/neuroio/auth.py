@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-import attrs
-
 from aiospaces.core.builder import RequestSpec, require
 from aiospaces.neuroio._base import NeuroIOBuilder, json_spec
 from aiospaces.neuroio.models import Login, Whoami
@@ -25,12 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["Auth", "GetWhoami", "LoginToken"]
 
 
-@attrs.define(repr=False)
-class _Credentials:
-    username: str | None = None
-    password: str | None = None
-
-
 class LoginToken(NeuroIOBuilder[Login]):
     """``POST /v1/auth/token/`` with ``{username, password}``: a temporary account token.
 
@@ -38,26 +30,23 @@ class LoginToken(NeuroIOBuilder[Login]):
     """
 
     _needs_token: ClassVar[bool] = False
-    _credentials: _Credentials
-
-    def __init__(self, client: NeuroIO, **kwargs: Any) -> None:
-        self._credentials = _Credentials()
-        super().__init__(client, **kwargs)
+    _username: str | None = None
+    _password: str | None = None
 
     def username(self, username: str) -> Self:
         """Set the user to log in as."""
-        self._credentials = attrs.evolve(self._credentials, username=username)
+        self._username = username
         return self
 
     def password(self, password: str) -> Self:
         """Set the password (kept out of reprs and logs)."""
-        self._credentials = attrs.evolve(self._credentials, password=password)
+        self._password = password
         return self
 
     def _request(self) -> RequestSpec:
         body = {
-            "username": require(self._credentials.username, "username"),
-            "password": require(self._credentials.password, "password"),
+            "username": require(self._username, "username"),
+            "password": require(self._password, "password"),
         }
         return json_spec("POST", "/v1/auth/token/", body)
 

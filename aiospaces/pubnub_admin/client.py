@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import attrs
 
-from aiospaces.core.client import BaseClient, ErrorInfo, parse_error_body
+from aiospaces.core.client import BaseClient
 from aiospaces.core.errors import AuthenticationError, PermissionDeniedError, ValidationError
 from aiospaces.pubnub_admin.apps import ListAccounts, ListApps
 from aiospaces.pubnub_admin.auth import LOGIN_PATH, Login, PubNubAdminConfig, Sessions
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import httpx
 
     from aiospaces.core.builder import Builder, Envelope, RequestSpec
+    from aiospaces.core.client import ErrorInfo
     from aiospaces.core.session import Session
     from aiospaces.pubnub_admin.models import LoginSession
 
@@ -224,11 +225,11 @@ class PubNubAdmin(BaseClient):
 
         A ``{"message": {"text", "stack"}}`` body keeps its JavaScript stack in ``details``.
         """
-        found = parse_error_body(body, "")
+        info = super()._error_info(response, body)
         message = body.get("message") if isinstance(body, dict) else None
-        if found is not None and isinstance(message, dict) and message.get("stack"):
-            return ErrorInfo(found.message, found.error_type, {"stack": message["stack"]})
-        return found if found is not None else super()._error_info(response, body)
+        if isinstance(message, dict) and message.get("stack"):
+            return attrs.evolve(info, details={"stack": message["stack"]})
+        return info
 
 
 class _CachingLogin(Login):
