@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["BaseClient", "ErrorInfo", "parse_error_body"]
 
 T = TypeVar("T")
+B = TypeVar("B", bound="Builder[Any]")
 
 
 @attrs.frozen
@@ -104,7 +105,12 @@ class BaseClient:
     """Response headers that may carry the server's request id, in order of preference."""
 
     def __init__(
-        self, session: Session | None = None, *, base_url: str, max_retries: int | None = None
+        self,
+        session: Session | None = None,
+        *,
+        base_url: str,
+        max_retries: int | None = None,
+        timeout: float | None = None,
     ) -> None:
         if session is None:
             from aiospaces.core.session import Session  # noqa: PLC0415 - avoid an import cycle
@@ -116,6 +122,7 @@ class BaseClient:
         self._session = session
         self._base_url = base_url.rstrip("/")
         self._max_retries = max_retries
+        self._timeout = timeout
 
     @property
     def session(self) -> Session:
@@ -140,6 +147,13 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._base_url}>"
+
+    def _new(self, cls: type[B], kwargs: dict[str, Any]) -> B:
+        """Return a ``cls`` builder with ``kwargs`` as setters and the client's default timeout."""
+        builder = cls(self, **kwargs)
+        if self._timeout is not None and "timeout" not in kwargs:
+            builder.timeout(self._timeout)
+        return builder
 
     # -- hooks --------------------------------------------------------------------------------
 

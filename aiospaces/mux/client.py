@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import builtins
-import os
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import anyio
@@ -13,6 +12,7 @@ import attrs
 from aiospaces._version import __version__
 from aiospaces.core.client import BaseClient
 from aiospaces.core.errors import RateLimitError, TimeoutError, ValidationError
+from aiospaces.core.settings import config_from_env
 from aiospaces.mux.broadcasts import (
     CreateSpaceBroadcast,
     DeleteSpaceBroadcast,
@@ -105,19 +105,7 @@ class MuxConfig:
         Raises:
             ValidationError: A required setting is missing or invalid.
         """
-        values: dict[str, Any] = {
-            name: os.environ[var] for name, var in ENV_VARS.items() if os.environ.get(var)
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        for required in ("token_id", "token_secret"):
-            if required not in values:
-                raise ValidationError(
-                    f"{required} is required: pass it or set {ENV_VARS[required]}"
-                )
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise ValidationError(str(exc)) from exc
+        return config_from_env(cls, ENV_VARS, overrides, required=("token_id", "token_secret"))
 
     @property
     def authorization(self) -> str:
@@ -169,7 +157,10 @@ class Mux(BaseClient):
             raise TypeError("pass either config= or keyword settings, not both")
         self.config = config or MuxConfig.from_env(**settings)
         super().__init__(
-            session, base_url=self.config.base_url, max_retries=self.config.max_retries
+            session,
+            base_url=self.config.base_url,
+            max_retries=self.config.max_retries,
+            timeout=self.config.timeout,
         )
         self.spaces = Spaces(self)
         """The Spaces calls, grouped (``mux.spaces.create()``, ...)."""
@@ -322,10 +313,7 @@ class Mux(BaseClient):
         clash = prefill.keys() & kwargs.keys()
         if clash:
             raise TypeError(f"{sorted(clash)[0]} given both positionally and by keyword")
-        builder = cls(self, **prefill, **kwargs)
-        if self.config.timeout is not None and "timeout" not in kwargs:
-            builder.timeout(self.config.timeout)
-        return builder
+        return super()._new(cls, {**prefill, **kwargs})
 
     def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
         """Add HTTP Basic auth and the ``User-Agent``."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
 from aiospaces.core.client import BaseClient
 from aiospaces.core.errors import ValidationError
+from aiospaces.core.settings import config_from_env
 from aiospaces.neuroio.auth import Auth, GetWhoami
 from aiospaces.neuroio.spaces import AllSpaces, Spaces
 from aiospaces.neuroio.tokens import Tokens
@@ -69,14 +69,7 @@ class NeuroIOConfig:
         Raises:
             ValidationError: A setting is invalid.
         """
-        values: dict[str, Any] = {
-            name: os.environ[var] for name, var in ENV_VARS.items() if os.environ.get(var)
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise ValidationError(str(exc)) from exc
+        return config_from_env(cls, ENV_VARS, overrides)
 
 
 class SpaceLists:
@@ -134,7 +127,12 @@ class NeuroIO(BaseClient):
         if config is not None and settings:
             raise TypeError("pass either config= or keyword settings, not both")
         self.config = config or NeuroIOConfig.from_env(**settings)
-        super().__init__(session, base_url=self.config.iam_url, max_retries=self.config.max_retries)
+        super().__init__(
+            session,
+            base_url=self.config.iam_url,
+            max_retries=self.config.max_retries,
+            timeout=self.config.timeout,
+        )
         self.spaces = Spaces(self)
         """Spaces: create, list, get, update, replace, delete, token."""
         self.tokens = Tokens(self)
@@ -160,8 +158,4 @@ class NeuroIO(BaseClient):
 
     def _new(self, cls: type[B], kwargs: dict[str, Any], **given: Any) -> B:
         """Return ``cls`` with keyword arguments (None ones skipped) applied as setters."""
-        merged = {**{k: v for k, v in given.items() if v is not None}, **kwargs}
-        builder = cls(self, **merged)
-        if self.config.timeout is not None and "timeout" not in merged:
-            builder.timeout(self.config.timeout)
-        return builder
+        return super()._new(cls, {**{k: v for k, v in given.items() if v is not None}, **kwargs})

@@ -65,7 +65,10 @@ class PubNub(BaseClient):
             raise TypeError("pass either config= or keyword settings, not both")
         self.config = config or PubNubConfig.from_env(**settings)
         super().__init__(
-            session, base_url=self.config.base_url, max_retries=self.config.max_retries
+            session,
+            base_url=self.config.base_url,
+            max_retries=self.config.max_retries,
+            timeout=self.config.timeout,
         )
         key = self.config.cipher_key
         self.crypto: CryptoModule | None = (
@@ -173,12 +176,6 @@ class PubNub(BaseClient):
         return CryptoModule(cipher_key, default=self.config.crypto)
 
     # -- BaseClient hooks -----------------------------------------------------------------------
-
-    def _new(self, cls: type[B], kwargs: dict[str, Any]) -> B:
-        builder = cls(self, **kwargs)
-        if self.config.timeout is not None and "timeout" not in kwargs:
-            builder.timeout(self.config.timeout)
-        return builder
 
     def _encode_query(self, query: Sequence[tuple[str, str]]) -> str:
         """Percent-encode values like PubNub (``~`` kept, ``+`` as ``%2B``)."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 
 import attrs
 
 from aiospaces.core.errors import ValidationError
+from aiospaces.core.settings import config_from_env
 
 __all__ = ["ENV_VARS", "PubNubConfig"]
 
@@ -66,21 +66,7 @@ class PubNubConfig:
         Raises:
             ValidationError: A required setting is missing or invalid.
         """
-        values: dict[str, Any] = {
-            name: os.environ[var] for name, var in ENV_VARS.items() if os.environ.get(var)
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        for required in ("subscribe_key", "user_id"):
-            if required not in values:
-                raise ValidationError(
-                    f"{required} is required: pass it or set {ENV_VARS[required]}"
-                )
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise ValidationError(str(exc)) from exc
-        except ValueError as exc:  # attrs' in_ validator
-            raise ValidationError(str(exc)) from exc
+        return config_from_env(cls, ENV_VARS, overrides, required=("subscribe_key", "user_id"))
 
     @property
     def base_url(self) -> str:

@@ -10,7 +10,6 @@ print(me.user.account_id, me.expires)
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import TYPE_CHECKING, Any, Self, cast
 
@@ -24,6 +23,7 @@ from aiospaces.core.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from aiospaces.core.settings import config_from_env
 from aiospaces.pubnub_admin.models import LoginSession, converter
 
 if TYPE_CHECKING:
@@ -85,19 +85,7 @@ class PubNubAdminConfig:
         Raises:
             ValidationError: A required setting is missing or invalid.
         """
-        values: dict[str, Any] = {
-            name: os.environ[var] for name, var in ENV_VARS.items() if os.environ.get(var)
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        for required in ("email", "password"):
-            if required not in values:
-                raise ValidationError(
-                    f"{required} is required: pass it or set {ENV_VARS[required]}"
-                )
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise ValidationError(str(exc)) from exc
+        return config_from_env(cls, ENV_VARS, overrides, required=("email", "password"))
 
 
 class Login(Builder[LoginSession]):

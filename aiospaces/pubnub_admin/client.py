@@ -79,7 +79,10 @@ class PubNubAdmin(BaseClient):
             raise TypeError("pass either config= or keyword settings, not both")
         self.config = config or PubNubAdminConfig.from_env(**settings)
         super().__init__(
-            session, base_url=self.config.base_url, max_retries=self.config.max_retries
+            session,
+            base_url=self.config.base_url,
+            max_retries=self.config.max_retries,
+            timeout=self.config.timeout,
         )
         self.sessions = Sessions(self)
 
@@ -192,12 +195,6 @@ class PubNubAdmin(BaseClient):
         )
 
     # -- BaseClient hooks -----------------------------------------------------------------------
-
-    def _new(self, cls: type[B], kwargs: dict[str, Any]) -> B:
-        builder = cls(self, **kwargs)
-        if self.config.timeout is not None and "timeout" not in kwargs:
-            builder.timeout(self.config.timeout)
-        return builder
 
     async def _execute(self, builder: Builder[T]) -> Envelope[T]:
         """Log in when needed, send, and on 401/403 log in again and retry exactly once."""
