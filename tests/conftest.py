@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny ASGI app served on a real loopback port (real pools, real sockets)."""
+"""Shared fixtures: no real backoff in retries, and a tiny ASGI app served on a real loopback
+port (real pools, real sockets)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,28 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
+import anyio.lowlevel
 import pytest
 
+from aiospaces.core import retry
 from aiospaces.emulator.app import serve_asgi
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+@pytest.fixture
+def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the waits between retry attempts instead of waiting (a checkpoint stands in)."""
+    recorded: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+        await anyio.lowlevel.checkpoint()
+
+    monkeypatch.setattr(retry, "sleep", fake_sleep)
+    return recorded
 
 
 async def _reply(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> None:

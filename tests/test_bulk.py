@@ -14,7 +14,6 @@ import respx
 
 import aiospaces
 from aiospaces.bulk import UploadItem, UploadProgress, UploadReport
-from aiospaces.core import retry
 from aiospaces.emulator.app import Emulator
 from aiospaces.emulator.faults import Fault
 from aiospaces.pubnub.client import PubNub
@@ -22,13 +21,7 @@ from tests.pubnub import test_files_wire as wire
 
 KEYS = {"subscribe_key": "sub-c-bulk", "publish_key": "pub-c-bulk", "user_id": "bulk"}
 
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def fake_sleep(seconds: float) -> None:
-        await anyio.lowlevel.checkpoint()
-
-    monkeypatch.setattr(retry, "sleep", fake_sleep)
+pytestmark = pytest.mark.usefixtures("retry_waits")
 
 
 @pytest.fixture

@@ -8,19 +8,13 @@ import anyio
 import pytest
 
 import aiospaces
-from aiospaces.core import retry
 from aiospaces.core.transport import PoolStats
 from tests.core.toy import ToyClient
 
-pytestmark = pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
-
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def fake_sleep(seconds: float) -> None:
-        await anyio.lowlevel.checkpoint()
-
-    monkeypatch.setattr(retry, "sleep", fake_sleep)
+pytestmark = [
+    pytest.mark.parametrize("backend", ["httpx", "aiohttp"]),
+    pytest.mark.usefixtures("retry_waits"),
+]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 import respx
 
 import aiospaces
-from aiospaces.core import retry
 from aiospaces.core.retry import RetryPolicy
 from tests.core.toy import ToyClient, Upload
 
@@ -18,15 +17,9 @@ THING = {"data": {"id": "a", "name": "A"}}
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def sleeps(retry_waits: list[float]) -> list[float]:
     """Record the waits between attempts instead of waiting."""
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(retry, "sleep", fake_sleep)
-    return recorded
+    return retry_waits
 
 
 @pytest.fixture

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from aiospaces.core import retry
-
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the waits between retry attempts instead of waiting."""
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(retry, "sleep", fake_sleep)
-    return recorded
+def sleeps(retry_waits: list[float]) -> list[float]:
+    """Record the waits between attempts instead of waiting."""
+    return retry_waits
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ import anyio
 import pytest
 
 import aiospaces
-from aiospaces.core import retry
 from aiospaces.core.crypto import CryptoModule
 from aiospaces.core.transport import PoolStats
 from aiospaces.emulator.app import Emulator
@@ -23,13 +22,7 @@ from aiospaces.pubnub.client import PubNub
 KEYS = {"subscribe_key": "sub-c-files", "publish_key": "pub-c-files", "user_id": "tester"}
 CHANNEL = "photos 2026 ü"
 
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def fake_sleep(seconds: float) -> None:
-        await anyio.lowlevel.checkpoint()
-
-    monkeypatch.setattr(retry, "sleep", fake_sleep)
+pytestmark = pytest.mark.usefixtures("retry_waits")
 
 
 def client(session: aiospaces.Session, emulator: Emulator, **settings: object) -> PubNub:

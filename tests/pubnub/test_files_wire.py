@@ -21,7 +21,6 @@ import pytest
 import respx
 
 import aiospaces
-from aiospaces.core import retry
 from aiospaces.core.crypto import CryptoModule
 from aiospaces.pubnub import PubNub
 from aiospaces.pubnub.models import FileInfo, FilePage, PublishedFile, SentFile
@@ -51,16 +50,9 @@ ENTITY_TOO_LARGE = (
 
 
 @pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def no_waiting(retry_waits: list[float]) -> list[float]:
     """Skip the backoff between attempts (recording the waits)."""
-    waits: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await anyio.lowlevel.checkpoint()
-
-    monkeypatch.setattr(retry, "sleep", fake_sleep)
-    return waits
+    return retry_waits
 
 
 def client(**extra: object) -> PubNub:
