@@ -199,7 +199,12 @@ _NOT_SETTERS = frozenset({"future", "result", "pages"})
 
 
 def require(value: str | None, name: str) -> str:
-    """Return ``value`` if it is a non-empty string, else raise a ValidationError naming it."""
+    """Return ``value`` if it is a non-empty string, else raise a ValidationError naming it.
+
+    The message shows ``None`` or ``''`` as given, but only the *type* of any other value, so a
+    password or key passed as the wrong type never ends up in an error message or a log.
+    """
     if not isinstance(value, str) or not value:
-        raise ValidationError(f"{name} is required and must be a non-empty string, not {value!r}")
+        shown = repr(value) if value is None or isinstance(value, str) else type(value).__name__
+        raise ValidationError(f"{name} is required and must be a non-empty string, not {shown}")
     return value

@@ -120,3 +120,17 @@ async def test_unimplemented_builder_hooks() -> None:
     with pytest.raises(NotImplementedError):
         await GetThing.__mro__[1]._parse(toy.get_thing(), httpx.Response(200))  # type: ignore[attr-defined]
     await toy.aclose()
+
+
+def test_require_never_echoes_a_wrongly_typed_value() -> None:
+    from aiospaces.core.builder import require
+
+    assert require("ok", "name") == "ok"
+    with pytest.raises(aiospaces.ValidationError, match=r"not ''$"):
+        require("", "name")
+    with pytest.raises(aiospaces.ValidationError, match=r"not None$"):
+        require(None, "name")
+    with pytest.raises(aiospaces.ValidationError) as caught:
+        require(b"hunter2", "password")  # type: ignore[arg-type]
+    assert "hunter2" not in str(caught.value)
+    assert str(caught.value).endswith("not bytes")
