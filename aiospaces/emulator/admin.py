@@ -54,6 +54,7 @@ from aiospaces.emulator.admin_state import (
     read_json,
     same_id,
 )
+from aiospaces.emulator.app import answering_errors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -162,14 +163,7 @@ class AdminEmulation:
     # -- plumbing -------------------------------------------------------------------------------
 
     def _endpoint(self, handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            try:
-                response: Response = await handler(request)
-            except AdminError as error:
-                return error.response()
-            return response
-
-        return endpoint
+        return answering_errors(handler, AdminError)
 
     def _provision(self, email: str, password: str, apps: list[dict[str, Any]]) -> PortalUser:
         now = int(time.time())

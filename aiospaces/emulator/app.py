@@ -25,13 +25,22 @@ from aiospaces.emulator.control import control_routes
 from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Awaitable, Callable, Iterator
     from pathlib import Path
 
+    from starlette.requests import Request
+    from starlette.responses import Response
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp
 
-__all__ = ["DEFAULT_MAX_UPLOAD", "Emulator", "EmulatorTransport", "VendorEmulation", "serve_asgi"]
+__all__ = [
+    "DEFAULT_MAX_UPLOAD",
+    "Emulator",
+    "EmulatorTransport",
+    "VendorEmulation",
+    "answering_errors",
+    "serve_asgi",
+]
 
 DEFAULT_MAX_UPLOAD = 5 * 1024 * 1024
 """PubNub's file size limit: 5 MiB."""
@@ -61,6 +70,25 @@ class VendorEmulation(Protocol):
     def settings(self, base_url: str) -> dict[str, Any]:
         """Return what a client needs to talk to this emulation at ``base_url``."""
         ...
+
+
+def answering_errors(
+    handler: Callable[[Request], Awaitable[Response]], error_type: type[Exception]
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a route handler so a raised ``error_type`` becomes its ``response()``.
+
+    Each vendor emulation raises its own error class (with the vendor's error shape) from deep
+    inside a handler; this turns it into the HTTP answer.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except error_type as error:
+            response: Response = error.response()  # type: ignore[attr-defined]
+            return response
+
+    return endpoint
 
 
 class Emulator:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from aiospaces.emulator.app import answering_errors
 from aiospaces.emulator.neuroio_state import (
     DEFAULT_SPACE,
     ERROR_CODES,
@@ -226,14 +227,7 @@ class NeuroIOEmulation:
     # -- request handling -----------------------------------------------------------------------
 
     def _endpoint(self, handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            try:
-                response: Response = await handler(request)
-            except NeuroIOError as error:
-                return error.response()
-            return response
-
-        return endpoint
+        return answering_errors(handler, NeuroIOError)
 
     def _caller(self, request: Request) -> Caller:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")

@@ -23,6 +23,7 @@ import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from aiospaces.emulator.app import answering_errors
 from aiospaces.emulator.filters import FilterError, parse_filter
 
 if TYPE_CHECKING:
@@ -204,14 +205,7 @@ class PubNubEmulation:
     # -- common request handling ----------------------------------------------------------------
 
     def _endpoint(self, handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            try:
-                response: Response = await handler(request)
-            except PubNubError as error:
-                return error.response()
-            return response
-
-        return endpoint
+        return answering_errors(handler, PubNubError)
 
     def keyset(self, sub: str, *, publish_key: str | None = None) -> Keyset:
         """Return the keyset for ``sub``; sandbox mode provisions unknown keys on first use."""
