@@ -86,6 +86,11 @@ class RequestSpec:
     content_length: int | None = None
     stream: bool = False
 
+    @property
+    def absolute(self) -> bool:
+        """Whether ``path`` is a full URL (e.g. presigned storage), not under the base URL."""
+        return "://" in self.path
+
 
 @attrs.define
 class CallOptions:

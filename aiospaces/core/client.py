@@ -230,7 +230,7 @@ class BaseClient:
 
         def make_request(attempt: int) -> httpx.Request:
             final = self._prepare(spec, attempt)
-            url = final.path if "://" in final.path else self._base_url + final.path
+            url = final.path if final.absolute else self._base_url + final.path
             if final.query:
                 url += "?" + self._encode_query(final.query)
             headers = dict(final.headers)

@@ -183,7 +183,7 @@ class PubNub(BaseClient):
 
     def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
         """Add ``pnsdk``, ``uuid``, ``auth`` and, with a secret key, ``timestamp``/``signature``."""
-        if "://" in spec.path:  # storage URLs carry their own credentials
+        if spec.absolute:  # storage URLs carry their own credentials
             return spec
         config = self.config
         query = [*spec.query, ("pnsdk", PNSDK), ("uuid", config.user_id)]
