@@ -4,55 +4,54 @@
 space = await pn.create_space().space_id("room").name("Room")   # -> the result
 env = await pn.fetch_space().space_id("room").future()          # -> Envelope(result, status)
 ```
+
+A single-request builder implements ``_build()`` (validate and describe the request) and
+``_parse()`` (turn the response into the result); the default ``_run()`` sends it through
+[BaseClient.request][aiospaces.core.client.BaseClient.request]. A multi-step operation
+(uploading a file, downloading one) overrides ``_run()`` with plain async code over the same
+request path.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import AsyncIterable, Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from collections.abc import Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar
 
 import attrs
+import httpx
 
+from aiospaces.core import validate
 from aiospaces.core.errors import ValidationError
+from aiospaces.core.request import CallOptions, Status
 
 if TYPE_CHECKING:
-    import httpx
-
     from aiospaces.core.client import BaseClient
+    from aiospaces.core.request import RequestSpec
 
-__all__ = ["BodyFactory", "Builder", "CallOptions", "Envelope", "RequestSpec", "Status", "require"]
+__all__ = ["Builder", "CallParams", "Envelope", "prefill"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
-BodyFactory = Callable[[], AsyncIterable[bytes]]
-"""A zero-argument callable returning a fresh body stream; called once per attempt."""
 
+class CallParams(TypedDict, total=False):
+    """The per-call settings every builder factory takes as keywords (the same setters).
 
-@attrs.frozen
-class Status:
-    """What the HTTP exchange looked like.
-
-    Attributes:
-        status_code: The final response's status code.
-        headers: The final response's headers.
-        request_id: The server's request id (``x-request-id`` and friends), if it sent one.
-        attempts: How many attempts the call took (1 when no retry was needed).
-        elapsed: Seconds from the first attempt to the parsed result.
+    Each factory's own ``...Params`` extends it with the setters of its builder, so a
+    misspelt keyword is a type error and editors complete them.
     """
 
-    status_code: int
-    headers: httpx.Headers
-    request_id: str | None
-    attempts: int
-    elapsed: float
+    timeout: httpx.Timeout | float
+    max_retries: int
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, str] | Sequence[tuple[str, str]]
 
 
 @attrs.frozen
 class Envelope(Generic[T_co]):
-    """A call's result together with the [Status][aiospaces.core.builder.Status] of its exchange.
+    """A call's result together with the [Status][aiospaces.core.request.Status] of its exchange.
 
     Attributes:
         result: The parsed result.
@@ -63,60 +62,26 @@ class Envelope(Generic[T_co]):
     status: Status
 
 
-@attrs.frozen(kw_only=True)
-class RequestSpec:
-    """A vendor-neutral description of one HTTP request, built before any I/O.
-
-    Attributes:
-        method: HTTP method.
-        path: Path relative to the client's base URL (or an absolute URL).
-        query: Query parameters in wire order; values are plain (not yet encoded).
-        headers: Request headers.
-        body: Bytes, a [BodyFactory][aiospaces.core.builder.BodyFactory] (rebuilt for each
-            attempt), or None.
-        content_length: Required with a factory: the exact length of the stream.
-        stream: Hand the response to the parser unread (downloads); the parser must consume it.
-    """
-
-    method: str
-    path: str
-    query: Sequence[tuple[str, str]] = ()
-    headers: Mapping[str, str] = attrs.field(factory=dict)
-    body: bytes | BodyFactory | None = None
-    content_length: int | None = None
-    stream: bool = False
-
-    @property
-    def absolute(self) -> bool:
-        """Whether ``path`` is a full URL (e.g. presigned storage), not under the base URL."""
-        return "://" in self.path
-
-
-@attrs.define
-class CallOptions:
-    """Per-call settings shared by every builder."""
-
-    timeout: httpx.Timeout | float | None = None
-    max_retries: int | None = None
-    headers: dict[str, str] = attrs.field(factory=dict)
-    query: list[tuple[str, str]] = attrs.field(factory=list)
-
-
 class Builder(Generic[T]):
     """Base of every operation: set options, then ``await`` it.
 
     ``await builder`` (or ``await builder.result()``) returns the parsed result;
     ``await builder.future()`` returns an [Envelope][aiospaces.core.builder.Envelope].
-    Setters return the builder so calls chain; keyword arguments given to the factory call
+    Setters return the builder so calls chain; the keyword arguments a factory takes call
     the same setters. Validation runs when the builder executes, before any request.
 
-    Subclasses implement ``_build()`` (validate and describe the request) and ``_parse()``.
+    Args:
+        client: The client that sends the builder's requests.
+        settings: Setter name → value, applied in order (what factories pass on).
+
+    Raises:
+        TypeError: A setting names no setter.
     """
 
-    def __init__(self, client: BaseClient, **kwargs: Any) -> None:
+    def __init__(self, client: BaseClient, settings: Mapping[str, object] | None = None) -> None:
         self._client = client
         self._options = CallOptions()
-        for name, value in kwargs.items():
+        for name, value in (settings or {}).items():
             setter = None if name.startswith("_") else getattr(self, name, None)
             if (
                 not callable(setter)
@@ -131,27 +96,45 @@ class Builder(Generic[T]):
 
     def timeout(self, seconds: httpx.Timeout | float) -> Self:
         """Set this call's timeout (seconds for each of connect/read/write/pool, per attempt)."""
-        if isinstance(seconds, int | float) and (isinstance(seconds, bool) or seconds <= 0):
-            raise ValidationError(f"timeout must be a positive number, not {seconds!r}")
-        self._options.timeout = seconds
+        if not isinstance(seconds, httpx.Timeout):
+            validate.timeout(seconds)
+        self._options = attrs.evolve(self._options, timeout=seconds)
         return self
 
     def max_retries(self, retries: int) -> Self:
         """Set how many times this call may be retried (0 disables retries)."""
-        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-            raise ValidationError(f"max_retries must be an int >= 0, not {retries!r}")
-        self._options.max_retries = retries
+        validate.integer(retries, "max_retries", minimum=0)
+        self._options = attrs.evolve(self._options, max_retries=retries)
         return self
 
     def extra_headers(self, headers: Mapping[str, str]) -> Self:
         """Add headers to this call (they win over the SDK's own)."""
-        self._options.headers.update(headers)
+        if not isinstance(headers, Mapping):
+            raise ValidationError(f"extra_headers must be a mapping, not {type(headers).__name__}")
+        merged = {**self._options.headers}
+        for name, value in headers.items():
+            merged[validate.text(name, "header name")] = validate.text(
+                value, f"header {name}", empty=True
+            )
+        self._options = attrs.evolve(self._options, headers=merged)
         return self
 
     def extra_query(self, params: Mapping[str, str] | Sequence[tuple[str, str]]) -> Self:
         """Append query parameters to this call."""
-        items = params.items() if isinstance(params, Mapping) else params
-        self._options.query.extend((str(k), str(v)) for k, v in items)
+        given: object = params  # typed for users; checked here for everyone else
+        if isinstance(given, Mapping):
+            items: Any = given.items()
+        elif isinstance(given, list | tuple):
+            items = given
+        else:
+            raise ValidationError(
+                f"extra_query must be a mapping or a list of pairs, not {type(given).__name__}"
+            )
+        try:
+            added = [(str(k), str(v)) for k, v in items]
+        except (TypeError, ValueError):
+            raise ValidationError("extra_query must hold (name, value) pairs") from None
+        self._options = attrs.evolve(self._options, query=[*self._options.query, *added])
         return self
 
     # -- execution ----------------------------------------------------------------------------
@@ -164,7 +147,7 @@ class Builder(Generic[T]):
             APIError: The server answered with an error status (a subclass per status).
             TransportError: The request could not be completed after all retries.
         """
-        return await self._client._execute(self)
+        return await self._run()
 
     async def result(self) -> T:
         """Run the call and return its parsed result.
@@ -182,6 +165,16 @@ class Builder(Generic[T]):
 
     # -- for subclasses -----------------------------------------------------------------------
 
+    async def _run(self) -> Envelope[T]:
+        """Load, build, send and parse the call's one request (multi-step calls override it)."""
+        await self._load()
+        spec = self._build()
+        exchange = await self._client.request(spec, self._options)
+        return Envelope(await self._parse(exchange.response), exchange.status)
+
+    async def _load(self) -> None:
+        """Do the I/O the request needs before it is built (reading a file); default: none."""
+
     def _build(self) -> RequestSpec:
         """Validate the arguments and describe the request; raise ValidationError on bad input."""
         raise NotImplementedError
@@ -192,9 +185,7 @@ class Builder(Generic[T]):
 
     def _clone(self) -> Self:
         """Return an independent copy (used to fetch the next page)."""
-        clone = copy.copy(self)
-        clone._options = copy.deepcopy(self._options)
-        return clone
+        return copy.copy(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {type(self._client).__name__}>"
@@ -203,13 +194,10 @@ class Builder(Generic[T]):
 _NOT_SETTERS = frozenset({"future", "result", "pages"})
 
 
-def require(value: str | None, name: str) -> str:
-    """Return ``value`` if it is a non-empty string, else raise a ValidationError naming it.
+def prefill(params: Mapping[str, object], /, **ids: object) -> dict[str, object]:
+    """Return a builder's settings: the ids a factory took (those not None), then ``params``.
 
-    The message shows ``None`` or ``''`` as given, but only the *type* of any other value, so a
-    password or key passed as the wrong type never ends up in an error message or a log.
+    Python refuses an id given both by position and by keyword, so this is the one rule for
+    both: ``mux.get_space("sp1")`` and ``mux.get_space(space_id="sp1")`` are the same call.
     """
-    if not isinstance(value, str) or not value:
-        shown = repr(value) if value is None or isinstance(value, str) else type(value).__name__
-        raise ValidationError(f"{name} is required and must be a non-empty string, not {shown}")
-    return value
+    return {**{name: value for name, value in ids.items() if value is not None}, **params}

@@ -1,94 +1,72 @@
-"""The base of every vendor client: turns a builder into a request, sends it, maps errors.
+"""The one request path every vendor client shares: send, retry, map errors, close.
+
+[BaseClient.request][aiospaces.core.client.BaseClient.request] sends one
+[RequestSpec][aiospaces.core.request.RequestSpec] with a call's
+[CallOptions][aiospaces.core.request.CallOptions] and returns the
+[Exchange][aiospaces.core.request.Exchange] (response and status);
+[stream][aiospaces.core.client.BaseClient.stream] is the same with the body left unread.
+Builders, multi-step calls (file uploads and downloads) and polling helpers are all plain
+async code on top of these two.
 
 Vendor clients subclass [BaseClient][aiospaces.core.client.BaseClient] and override a few
-hooks: ``_encode_query`` (exact query encoding), ``_prepare`` (auth, signing; called for every
-attempt) and ``_error_info`` (the vendor's error body).
+hooks: ``_encode_query`` (exact query encoding), ``_prepare`` (auth, signing; called for
+every attempt), ``_error_info`` (the vendor's error body) and ``_error_class``.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
-import re
+import logging
 import time
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import quote
 
+import anyio
 import attrs
 import httpx
 
-from aiospaces.core.builder import Envelope, RequestSpec, Status
-from aiospaces.core.errors import APIError, RateLimitError, error_class_for_status
-from aiospaces.core.retry import send_with_retries, wrap_transport_error
-from aiospaces.core.transport import close_response
+from aiospaces.core.errors import (
+    APIError,
+    RateLimitError,
+    TimeoutError,
+    TransportError,
+    error_class_for_status,
+)
+from aiospaces.core.request import CallOptions, Exchange, RequestSpec, Status
+from aiospaces.core.session import Session
+from aiospaces.core.transport import close_response, redact_url, register_secrets
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, AsyncIterator, Sequence
+    from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
     from types import TracebackType
 
-    from aiospaces.core.builder import Builder
-    from aiospaces.core.session import Session
+    from aiospaces.core.retry import RetryPolicy
+    from aiospaces.core.transport import Transport
 
-__all__ = ["BaseClient", "ErrorInfo", "parse_error_body"]
+__all__ = ["BaseClient", "ErrorInfo"]
 
-T = TypeVar("T")
-B = TypeVar("B", bound="Builder[Any]")
+_logger = logging.getLogger("aiospaces")
+
+_RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+"""Transport failures worth another attempt (not our own protocol mistakes)."""
+_NO_OPTIONS = CallOptions()
 
 
 @attrs.frozen
 class ErrorInfo:
-    """The vendor's description of an error, pulled out of a response body."""
+    """The vendor's description of an error, pulled out of a response body.
+
+    Attributes:
+        message: The human-readable message.
+        error_type: The vendor's error type or code, if it sent one.
+        details: Structured details (field errors, a stack trace), if any.
+    """
 
     message: str
     error_type: str | None = None
     details: Any = None
-
-
-_S3_CODE = re.compile(r"<Code>([^<]*)</Code>")
-_S3_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
-
-
-def parse_error_body(body: Any, text: str) -> ErrorInfo | None:
-    """Return the error described by a body in one of the vendors' common shapes, else None.
-
-    Understands ``{"error": {"message"|"messages", "type"|"source", "details"}}`` (PubNub App
-    Context, Mux), ``{"error": "text"}``, ``{"errors": [...]}`` (Mux 429),
-    ``{"message": ..., "error_codes": [...], "fields": [...]}`` (NeuroIO),
-    ``{"message": {"text": ...}}`` and ``{"error_code": ...}`` (PubNub Admin), and S3's XML.
-    """
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            messages = error.get("messages")
-            message = error.get("message") or (
-                "; ".join(map(str, messages)) if isinstance(messages, list) else None
-            )
-            kind = error.get("type") or error.get("source")
-            return ErrorInfo(str(message or kind or "error"), _str(kind), error.get("details"))
-        message = body.get("message")
-        if isinstance(message, dict):
-            message = message.get("text")
-        if isinstance(error, str) and not message:
-            message = error
-        errors = body.get("errors")
-        if not message and isinstance(errors, list) and errors:
-            message = "; ".join(map(str, errors))
-        codes = body.get("error_codes")
-        kind = body.get("error_code") or (
-            ",".join(map(str, codes)) if isinstance(codes, list) and codes else None
-        )
-        if message or kind:
-            return ErrorInfo(str(message or kind), _str(kind), body.get("fields") or None)
-        return None
-    code = _S3_CODE.search(text)
-    if code:
-        found = _S3_MESSAGE.search(text)
-        return ErrorInfo(found.group(1) if found else code.group(1), code.group(1))
-    return None
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 class BaseClient:
@@ -97,12 +75,26 @@ class BaseClient:
     A client made from a [Session][aiospaces.core.session.Session] shares its connection pool;
     one made without a session owns a private one and should be used as an async context
     manager (or closed with [aclose][aiospaces.core.client.BaseClient.aclose]).
+
+    Args:
+        session: The Session whose pool to use (None: a private one).
+        base_url: Where relative request paths go.
+        max_retries: Retries per call (None: the session's default).
+        timeout: Per-attempt timeout in seconds (None: the session's default).
     """
 
     vendor: ClassVar[str] = ""
     """Vendor name carried by the errors this client raises."""
-    request_id_headers: ClassVar[Sequence[str]] = ("x-request-id", "request-id", "x-amz-request-id")
+    request_id_headers: ClassVar[Sequence[str]] = ("x-request-id", "request-id")
     """Response headers that may carry the server's request id, in order of preference."""
+    secret_query_params: ClassVar[frozenset[str]] = frozenset()
+    """Query parameters of this vendor whose values are masked in logs and errors."""
+    secret_path_parents: ClassVar[frozenset[str]] = frozenset()
+    """Path segments after which this vendor puts a secret (masked unless it is a number)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_secrets(query=cls.secret_query_params, path_parents=cls.secret_path_parents)
 
     def __init__(
         self,
@@ -112,14 +104,8 @@ class BaseClient:
         max_retries: int | None = None,
         timeout: float | None = None,
     ) -> None:
-        if session is None:
-            from aiospaces.core.session import Session  # noqa: PLC0415 - avoid an import cycle
-
-            session = Session()
-            self._owns_session = True
-        else:
-            self._owns_session = False
-        self._session = session
+        self._owns_session = session is None
+        self._session = Session() if session is None else session
         self._base_url = base_url.rstrip("/")
         self._max_retries = max_retries
         self._timeout = timeout
@@ -148,72 +134,53 @@ class BaseClient:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._base_url}>"
 
-    def _new(self, cls: type[B], kwargs: dict[str, Any]) -> B:
-        """Return a ``cls`` builder with ``kwargs`` as setters and the client's default timeout."""
-        builder = cls(self, **kwargs)
-        if self._timeout is not None and "timeout" not in kwargs:
-            builder.timeout(self._timeout)
-        return builder
+    # -- the request path -----------------------------------------------------------------------
 
-    # -- hooks --------------------------------------------------------------------------------
+    async def request(self, spec: RequestSpec, options: CallOptions = _NO_OPTIONS) -> Exchange:
+        """Send one request (with retries, auth and error mapping) and return its exchange.
 
-    def _encode_query(self, query: Sequence[tuple[str, str]]) -> str:
-        """Return the raw query string; the default percent-encodes all but ``A-Za-z0-9-_.~``."""
-        return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
+        The body is read within the retried attempt, so a connection dropped mid-body is
+        retried too; the returned response is closed.
 
-    def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
-        """Return the spec to send for ``attempt`` (add auth, timestamps, signatures here)."""
-        return spec
-
-    def _error_info(self, response: httpx.Response, body: Any) -> ErrorInfo:
-        """Return the vendor's error description for an error response."""
-        found = parse_error_body(body, response.text if body is None else "")
-        if found is not None:
-            return found
-        text = response.text.strip()
-        return ErrorInfo(text[:300] if text else response.reason_phrase or "error")
-
-    # -- execution ----------------------------------------------------------------------------
-
-    async def _execute(self, builder: Builder[T]) -> Envelope[T]:
+        Raises:
+            APIError: The final response had an error status (a subclass per status).
+            TransportError: The request could not be completed after all retries.
+        """
         started = time.perf_counter()
-        response, attempts = await self._send(builder)
-        try:
-            try:
-                result = await builder._parse(response)
-            except httpx.TransportError as exc:  # a streamed body broke off mid-way
-                raise wrap_transport_error(exc, response.request) from exc
-        finally:
-            await close_response(response)
-        return Envelope(result, self._status(response, attempts, time.perf_counter() - started))
-
-    def _status(self, response: httpx.Response, attempts: int, elapsed: float) -> Status:
-        """Describe a finished exchange (for an Envelope)."""
-        return Status(
-            status_code=response.status_code,
-            headers=response.headers,
-            request_id=self._request_id(response),
-            attempts=attempts,
-            elapsed=elapsed,
-        )
+        response, attempts = await self._send(spec, options, read_body=True)
+        await close_response(response)
+        return Exchange(response, self._status(response, attempts, started))
 
     @contextlib.asynccontextmanager
-    async def _open(self, builder: Builder[Any]) -> AsyncIterator[tuple[httpx.Response, int]]:
-        """Send the builder's request; yield (the successful response unread, attempts); close."""
-        response, attempts = await self._send(builder)
+    async def stream(
+        self, spec: RequestSpec, options: CallOptions = _NO_OPTIONS
+    ) -> AsyncIterator[Exchange]:
+        """Send one request and yield its exchange with the body unread; close it afterwards.
+
+        A transport failure while the body is read inside the block is raised as a
+        [TransportError][aiospaces.core.errors.TransportError].
+
+        Raises:
+            APIError: The final response had an error status (a subclass per status).
+            TransportError: The request or the reading of its body failed.
+        """
+        started = time.perf_counter()
+        response, attempts = await self._send(spec, options, read_body=False)
         try:
-            yield response, attempts
+            yield Exchange(response, self._status(response, attempts, started))
+        except httpx.TransportError as exc:  # the body broke off mid-way
+            raise _wrap_transport_error(exc, response.request) from exc
         finally:
             await close_response(response)
 
-    async def _send(self, builder: Builder[Any]) -> tuple[httpx.Response, int]:
-        """Send with retries; return a successful response (unread if streamed) and attempts.
+    async def _send(
+        self, spec: RequestSpec, options: CallOptions, *, read_body: bool
+    ) -> tuple[httpx.Response, int]:
+        """Send with retries; return a successful response (unread unless ``read_body``).
 
         Raises:
             APIError: The final response had an error status (the response is closed).
         """
-        spec = builder._build()
-        options = builder._options
         transport = self._session.transport  # raises SessionClosedError when closed
         if options.query or options.headers:
             spec = attrs.evolve(
@@ -221,9 +188,8 @@ class BaseClient:
                 query=[*spec.query, *options.query],
                 headers={**spec.headers, **options.headers},
             )
-        retries = options.max_retries
-        if retries is None:
-            retries = self._max_retries
+        timeout = self._timeout if options.timeout is None else options.timeout
+        retries = self._max_retries if options.max_retries is None else options.max_retries
         policy = self._session.retry_policy
         if retries is not None and retries != policy.max_retries:
             policy = attrs.evolve(policy, max_retries=retries)
@@ -243,11 +209,11 @@ class BaseClient:
             else:
                 content = final.body
             return transport.build_request(
-                final.method, url, headers=headers, content=content, timeout=options.timeout
+                final.method, url, headers=headers, content=content, timeout=timeout
             )
 
-        response, attempts = await send_with_retries(
-            transport, make_request, policy, read_body=not spec.stream
+        response, attempts = await _send_with_retries(
+            transport, make_request, policy, read_body, follow_redirects=spec.follow_redirects
         )
         if response.status_code >= 400:
             try:
@@ -256,6 +222,36 @@ class BaseClient:
                 await close_response(response)
             raise self._api_error(response)
         return response, attempts
+
+    def _status(self, response: httpx.Response, attempts: int, started: float) -> Status:
+        return Status(
+            status_code=response.status_code,
+            headers=response.headers,
+            request_id=self._request_id(response),
+            attempts=attempts,
+            elapsed=time.perf_counter() - started,
+        )
+
+    # -- hooks ----------------------------------------------------------------------------------
+
+    def _encode_query(self, query: Sequence[tuple[str, str]]) -> str:
+        """Return the raw query string; the default percent-encodes all but ``A-Za-z0-9-_.~``."""
+        return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
+
+    def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
+        """Return the spec to send for ``attempt`` (add auth, timestamps, signatures here)."""
+        return spec
+
+    def _error_info(self, response: httpx.Response, body: Any) -> ErrorInfo:
+        """Return the vendor's error description; the default uses the text or the reason."""
+        text = response.text.strip()
+        return ErrorInfo(text[:300] if text else response.reason_phrase or "error")
+
+    def _error_class(self, status_code: int, info: ErrorInfo) -> type[APIError]:
+        """Return the APIError subclass for an error answer (by status by default)."""
+        return error_class_for_status(status_code)
+
+    # -- errors ---------------------------------------------------------------------------------
 
     def _request_id(self, response: httpx.Response) -> str | None:
         for name in self.request_id_headers:
@@ -278,7 +274,7 @@ class BaseClient:
             "request_id": self._request_id(response),
             "body": body if body is not None else response.text,
         }
-        cls = error_class_for_status(response.status_code, info.error_type)
+        cls = self._error_class(response.status_code, info)
         if issubclass(cls, RateLimitError):
             return cls(
                 info.message,
@@ -286,3 +282,90 @@ class BaseClient:
                 **kwargs,
             )
         return cls(info.message, **kwargs)
+
+
+async def _send_with_retries(
+    transport: Transport,
+    make_request: Callable[[int], httpx.Request],
+    policy: RetryPolicy,
+    read_body: bool,
+    *,
+    follow_redirects: bool,
+) -> tuple[httpx.Response, int]:
+    """Send a request, retrying per ``policy``; return the final response and requests sent.
+
+    ``make_request(attempt)`` is called for every attempt, so bodies (streams included) and
+    signatures are rebuilt each time. Discarded responses are closed before sleeping. The
+    returned response is open: the caller must close it. With ``read_body`` the body is read
+    inside the attempt, so a connection dropped mid-body is retried too.
+    """
+    attempt = 0
+    sent = 0
+    while True:
+        request = make_request(attempt)
+        try:
+            response = await transport.send(request, follow_redirects=follow_redirects)
+            sent += 1 + len(response.history)
+            if read_body:
+                try:
+                    await response.aread()
+                except BaseException:
+                    await close_response(response)
+                    raise
+        except _RETRYABLE as exc:
+            sent += 1
+            if attempt >= policy.max_retries:
+                raise _wrap_transport_error(exc, request) from exc
+            wait = policy.delay(attempt)
+            _logger.info(
+                "retrying %s %s after %s (attempt %d, in %.2fs)",
+                request.method, redact_url(request.url), type(exc).__name__, attempt + 1, wait,
+            )  # fmt: skip
+        except httpx.TooManyRedirects as exc:
+            raise APIError(
+                f"{request.method} {redact_url(request.url)} was redirected more than "
+                f"{transport.client.max_redirects} times",
+                status_code=0,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise _wrap_transport_error(exc, request) from exc
+        else:
+            if (
+                response.status_code < 400
+                or attempt >= policy.max_retries
+                or not policy.should_retry(response)
+            ):
+                return response, sent
+            wait = policy.delay(attempt, response.headers)
+            await close_response(response)
+            _logger.info(
+                "retrying %s %s after status %d (attempt %d, in %.2fs)",
+                request.method, redact_url(request.url), response.status_code, attempt + 1, wait,
+            )  # fmt: skip
+        await _sleep(wait)
+        attempt += 1
+
+
+async def _sleep(seconds: float) -> None:
+    """Wait between attempts (a seam tests patch to skip the waiting)."""
+    await anyio.sleep(seconds)
+
+
+def _wrap_transport_error(exc: httpx.TransportError, request: httpx.Request) -> TransportError:
+    """Return the aiospaces error for an httpx transport failure (secrets redacted).
+
+    httpx-aiohttp reports every aiohttp connection failure (refused, server disconnected) as
+    ``httpx.ConnectTimeout``; only a cause that really is a timeout becomes our TimeoutError.
+    """
+    where = f"{request.method} {redact_url(request.url)}"
+    cause = exc.__cause__
+    mislabelled = (
+        cause is not None
+        and type(cause).__module__.startswith("aiohttp")
+        and not isinstance(cause, builtins.TimeoutError)
+    )
+    if mislabelled:
+        return TransportError(f"{where} failed: {type(cause).__name__}: {cause}")
+    if isinstance(exc, httpx.TimeoutException):
+        return TimeoutError(f"{where} timed out: {type(exc).__name__}")
+    return TransportError(f"{where} failed: {type(exc).__name__}: {exc}")

@@ -16,6 +16,7 @@ class Space:
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -24,7 +25,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-__all__ = ["KeyStyle", "format_datetime", "make_converter", "parse_datetime", "wire"]
+__all__ = ["KeyStyle", "Model", "format_datetime", "make_converter", "parse_datetime", "wire"]
 
 KeyStyle = Literal["snake", "camel"]
 
@@ -99,3 +100,23 @@ def make_converter(
         attrs.has, lambda cls: make_dict_unstructure_fn(cls, converter, **renames(cls))
     )
     return converter
+
+
+_plain = cattrs.Converter()
+_plain.register_unstructure_hook(datetime, format_datetime)
+
+
+class Model:
+    """Base of aiospaces' result classes (frozen attrs classes): adds ``to_dict()``."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON-ready data, for a web framework to send as it is.
+
+        Keys are the field names (``etag``, ``total_count``), times are RFC 3339 text in UTC,
+        enums are their values and nested results are dicts too. Secrets the result carries
+        (a token's key, a stream key) are included: they are what the call returned.
+        """
+        data: dict[str, Any] = json.loads(json.dumps(_plain.unstructure(self)))
+        return data

@@ -155,9 +155,28 @@ class RateLimitError(APIError):
         retry_after: Seconds the server asked us to wait, when it said so.
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        retry_after: float | None = None,
+        vendor: str = "",
+        error_type: str | None = None,
+        details: Any = None,
+        request_id: str | None = None,
+        body: Any = None,
+    ) -> None:
         self.retry_after = retry_after
-        super().__init__(message, **kwargs)
+        super().__init__(
+            message,
+            status_code=status_code,
+            vendor=vendor,
+            error_type=error_type,
+            details=details,
+            request_id=request_id,
+            body=body,
+        )
 
 
 class ServerError(APIError):
@@ -202,10 +221,8 @@ _BY_STATUS: dict[int, type[APIError]] = {
 }
 
 
-def error_class_for_status(status_code: int, error_type: str | None = None) -> type[APIError]:
-    """Return the APIError subclass that fits a status code (and S3's error code)."""
-    if error_type == "EntityTooLarge":
-        return PayloadTooLargeError
+def error_class_for_status(status_code: int) -> type[APIError]:
+    """Return the APIError subclass that fits a status code (APIError itself for others)."""
     if status_code >= 500:
         return ServerError
     return _BY_STATUS.get(status_code, APIError)

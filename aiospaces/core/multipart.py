@@ -3,9 +3,7 @@
 A presigned POST wants the server's form fields first, in the order given, and the file part
 last, with an exact ``Content-Length`` (S3 refuses chunked transfer encoding). A
 [MultipartUpload][aiospaces.core.multipart.MultipartUpload] computes that length up front and
-streams the body in pieces of ``READ_SIZE`` (256 KiB: four 64 KiB chunks), each read from disk
-and run through the (optional) encryption in one worker-thread call, so memory stays flat
-whatever the file size:
+streams the body piece by piece from an [UploadSource][aiospaces.core.sources.UploadSource]:
 
 ```python
 source = await UploadSource.open("video.mp4")          # a path, bytes, a file, an async iterable
@@ -22,300 +20,19 @@ something else.
 
 from __future__ import annotations
 
-import io
 import mimetypes
-import os
 import re
 import secrets
-import tempfile
-import threading
-from pathlib import Path
-from stat import S_ISREG
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from aiospaces.core.errors import ValidationError
-from aiospaces.core.threads import run_blocking, run_waiting
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+    from collections.abc import AsyncIterator, Callable, Sequence
 
-__all__ = [
-    "CHUNK_SIZE",
-    "READ_SIZE",
-    "MultipartUpload",
-    "Transform",
-    "UploadSource",
-    "guess_content_type",
-]
+    from aiospaces.core.sources import Transform, UploadSource
 
-CHUNK_SIZE = 64 * 1024
-"""The unit of reading; smaller pieces (an async iterable's) are transformed on the loop."""
-READ_SIZE = 4 * CHUNK_SIZE
-"""Bytes read, transformed and handed to the transport per worker-thread call. A thread hop
-costs ~0.1 ms and each write through httpx has a fixed cost too, so one 64 KiB chunk per step
-ran at half the speed of raw httpx; 256 KiB keeps memory small and reaches its speed."""
-
-
-class Transform(Protocol):
-    """A streaming byte transform (an encryptor): output sizes add up to a known total."""
-
-    def update(self, data: bytes) -> bytes:
-        """Transform a piece of input; may return fewer or more bytes than given."""
-        ...
-
-    def finalize(self) -> bytes:
-        """Return what is left (padding) once all input was given."""
-        ...
-
-
-class UploadSource:
-    """File content to upload: its size, whether it can be read twice, and how to read it.
-
-    Make one with [open][aiospaces.core.multipart.UploadSource.open]; close it with
-    [aclose][aiospaces.core.multipart.UploadSource.aclose] (files it opened, a spooled copy).
-    """
-
-    def __init__(
-        self,
-        size: int,
-        *,
-        data: memoryview | None = None,
-        path: Path | None = None,
-        file: IO[bytes] | None = None,
-        start: int = 0,
-        stream: AsyncIterable[bytes] | None = None,
-        owned: bool = False,
-    ) -> None:
-        self.size = size
-        self._data = data
-        self._path = path
-        self._file = file
-        self._start = start
-        self._aiter = stream
-        self._owned = owned
-        self._consumed = False
-        self._open_files: set[IO[bytes]] = set()
-        self._closed = False
-        self._lock = threading.Lock()  # opening happens in worker threads
-
-    @property
-    def replayable(self) -> bool:
-        """Whether the content can be read again from its start (needed to retry an upload)."""
-        return self._aiter is None and (self._file is None or self._file.seekable())
-
-    @classmethod
-    async def open(cls, obj: Any, *, size: int | None = None) -> UploadSource:
-        """Return a source for bytes, a path, a binary file object or an async iterable.
-
-        Args:
-            obj: The content: ``bytes``/``bytearray``/``memoryview``; a ``str`` or
-                ``os.PathLike`` path; a binary file object (read from its current position);
-                or an async iterable of ``bytes``.
-            size: The number of bytes a non-seekable file or an async iterable will yield.
-                Without it such a stream is first spooled to a temporary file (on disk, never
-                in memory), which also makes it replayable. With it, exactly ``size`` bytes are
-                read (a shorter stream is an error; what follows them is left unread).
-
-        Raises:
-            ValidationError: The object is of no supported kind, the path is not a readable
-                file, the file is opened in text mode, or ``size`` is negative.
-        """
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-            raise ValidationError(f"size must be an int >= 0, not {size!r}")
-        if isinstance(obj, bytes | bytearray | memoryview):
-            view = memoryview(obj).cast("B")
-            return cls(len(view), data=view)
-        if isinstance(obj, str | os.PathLike):
-            path = Path(obj)
-            try:
-                stat = await run_blocking(path.stat)
-            except OSError as exc:
-                raise ValidationError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
-            if not S_ISREG(stat.st_mode):
-                raise ValidationError(f"{str(path)!r} is not a regular file")
-            return cls(stat.st_size, path=path)
-        if isinstance(obj, io.TextIOBase):
-            raise ValidationError("file objects must be opened in binary mode ('rb')")
-        if hasattr(obj, "read"):
-            return await cls._from_file(obj, size)
-        if hasattr(obj, "__aiter__"):
-            if size is None:
-                return await cls._spool(obj.__aiter__())
-            return cls(size, stream=obj)
-        raise ValidationError(
-            "file content must be bytes, a path, a binary file object or an async iterable, "
-            f"not {type(obj).__name__}"
-        )
-
-    @classmethod
-    async def _from_file(cls, file: IO[bytes], size: int | None) -> UploadSource:
-        if file.seekable():
-
-            def measure() -> tuple[int, int]:
-                start = file.tell()
-                end = file.seek(0, os.SEEK_END)
-                file.seek(start)
-                return start, end
-
-            start, end = await run_blocking(measure)
-            if size is not None and size != end - start:
-                raise ValidationError(f"size={size} but the file has {end - start} bytes left")
-            return cls(end - start, file=file, start=start)
-        if size is None:
-            return await cls._spool(_iter_file(file))
-        return cls(size, file=file)
-
-    @classmethod
-    async def _spool(cls, chunks: AsyncIterator[bytes]) -> UploadSource:
-        spool = await run_blocking(tempfile.TemporaryFile)
-        try:
-            async for chunk in chunks:
-                if not isinstance(chunk, bytes | bytearray | memoryview):
-                    raise ValidationError(
-                        f"async iterables must yield bytes, not {type(chunk).__name__}"
-                    )
-                await run_blocking(spool.write, chunk)
-            size = await run_blocking(spool.tell)
-        except BaseException:
-            spool.close()
-            raise
-        return cls(size, file=spool, owned=True)
-
-    async def aclose(self) -> None:
-        """Release what the source holds: files opened for reading, a spooled temporary file.
-
-        A transport may abandon a request body without closing it (on an early error
-        response), so files are closed here rather than left to the body's finalisation.
-        """
-        with self._lock:
-            self._closed = True
-            while self._open_files:
-                self._open_files.pop().close()
-        if self._owned and self._file is not None:
-            self._file.close()
-
-    async def chunks(self, transform: Transform | None = None) -> AsyncIterator[bytes]:
-        """Yield the content from its start, transformed, in pieces of up to ``READ_SIZE``.
-
-        Files are read ``READ_SIZE`` bytes per worker-thread call (and encrypted in the same
-        call); async iterables pass through chunk by chunk.
-
-        Raises:
-            ValidationError: A non-replayable source is read a second time, or a stream's
-                length differs from its declared size.
-        """
-        if not self.replayable:
-            if self._consumed:
-                raise ValidationError(
-                    "this upload source is a one-shot stream and was already sent; "
-                    "pass a path, bytes or a seekable file to allow retries"
-                )
-            self._consumed = True
-        if self._data is not None:
-            pieces = _memory_pieces(self._data, transform)
-        elif self._aiter is not None:
-            pieces = _async_pieces(self._aiter, self.size, transform)
-        else:
-            pieces = self._file_pieces(transform)
-        async for piece in pieces:
-            yield piece
-            del piece  # hold no buffer while the next one is read
-
-    async def _file_pieces(self, transform: Transform | None) -> AsyncIterator[bytes]:
-        if self._path is not None:
-            file: IO[bytes] | None = await run_blocking(self._open_path, self._path)
-            if file is None:  # a body the transport kept pulling after the call ended
-                return
-        else:
-            assert self._file is not None  # noqa: S101 - one of data/path/file/aiter is set
-            file = self._file
-            if file.seekable():
-                await run_blocking(file.seek, self._start)
-        remaining = self.size
-
-        def read() -> bytes:
-            nonlocal remaining
-            data = file.read(min(READ_SIZE, remaining))
-            if not data:
-                raise ValidationError(
-                    f"the file ended {remaining} bytes early (it changed while uploading?)"
-                )
-            remaining -= len(data)
-            if transform is None:
-                return data
-            out = transform.update(data)
-            return out + transform.finalize() if remaining == 0 else out
-
-        try:
-            if remaining == 0 and transform is not None:
-                yield transform.finalize()
-            # a pipe may wait on its writer: keep it off the small pool of run_blocking
-            run = run_blocking if self._path is not None or file.seekable() else run_waiting
-            while remaining > 0:
-                piece = await run(read)
-                yield piece
-                del piece
-        finally:
-            if self._path is not None:
-                with self._lock:
-                    self._open_files.discard(file)
-                file.close()
-
-    def _open_path(self, path: Path) -> IO[bytes] | None:
-        """Open ``path`` and track the file; None once the source is closed.
-
-        Tracking it here, in the worker thread, lets ``aclose`` close it even when the reader
-        was cancelled while the thread was opening it.
-        """
-        with self._lock:
-            if self._closed:
-                return None
-            file = path.open("rb")
-            self._open_files.add(file)
-            return file
-
-    def __repr__(self) -> str:
-        kind = "bytes" if self._data is not None else "path" if self._path else "stream"
-        return f"<UploadSource {kind} size={self.size} replayable={self.replayable}>"
-
-
-async def _memory_pieces(data: memoryview, transform: Transform | None) -> AsyncIterator[bytes]:
-    for offset in range(0, len(data), READ_SIZE):
-        block = bytes(data[offset : offset + READ_SIZE])
-        yield block if transform is None else await _apply(transform, block)
-        del block
-    if transform is not None:
-        yield transform.finalize()
-
-
-async def _async_pieces(
-    chunks: AsyncIterable[bytes], size: int, transform: Transform | None
-) -> AsyncIterator[bytes]:
-    seen = 0
-    async for chunk in chunks:
-        if not isinstance(chunk, bytes | bytearray | memoryview):
-            raise ValidationError(f"async iterables must yield bytes, not {type(chunk).__name__}")
-        seen += len(chunk)
-        if seen > size:
-            raise ValidationError(f"the stream yielded more than the declared size={size} bytes")
-        data = bytes(chunk)
-        yield data if transform is None else await _apply(transform, data)
-    if seen != size:
-        raise ValidationError(f"the stream yielded {seen} bytes but size={size} was declared")
-    if transform is not None:
-        yield transform.finalize()
-
-
-async def _apply(transform: Transform, data: bytes) -> bytes:
-    """Transform ``data``, in a worker thread when it is large enough to be worth the hop."""
-    if len(data) >= CHUNK_SIZE:
-        return await run_blocking(transform.update, data)
-    return transform.update(data)
-
-
-async def _iter_file(file: IO[bytes]) -> AsyncIterator[bytes]:
-    while chunk := await run_waiting(file.read, READ_SIZE):
-        yield chunk
+__all__ = ["MultipartUpload", "guess_content_type"]
 
 
 _FORM_ESCAPES = {'"': "%22", "\\": "\\\\"} | {chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B}
@@ -341,7 +58,7 @@ class MultipartUpload:
         file_name: The ``filename`` of the file part.
         field_name: The ``name`` of the file part (``file`` for S3).
         file_content_type: The file part's ``Content-Type`` (guessed from the name if None).
-        transform: Makes a fresh [Transform][aiospaces.core.multipart.Transform] (an
+        transform: Makes a fresh [Transform][aiospaces.core.sources.Transform] (an
             encryptor) per attempt; ``transformed_size`` must then give its output size.
         transformed_size: Exact output size of a transform for a given input size.
         boundary: The multipart boundary (random if None).

@@ -1,4 +1,6 @@
-"""Retry policy and the one retry loop every call goes through.
+"""The retry policy: which failures are retried and how long to wait before the next attempt.
+
+The loop that applies it is [BaseClient.request][aiospaces.core.client.BaseClient.request]'s.
 
 What is retried: transport failures (connect/read/write errors, timeouts, a dropped
 connection) and the statuses 408, 429 and 5xx — unless the server says
@@ -10,31 +12,17 @@ at ``max_retry_after``; otherwise ``min(0.5 · 2ⁿ, 8)`` seconds minus up to 25
 
 from __future__ import annotations
 
-import builtins
 import email.utils
-import logging
 import random
 import time
 from typing import TYPE_CHECKING
 
-import anyio
 import attrs
-import httpx
-
-from aiospaces.core.errors import TimeoutError, TransportError
-from aiospaces.core.transport import close_response, redact_url
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import httpx
 
-    from aiospaces.core.transport import Transport
-
-__all__ = ["RetryPolicy", "send_with_retries", "wrap_transport_error"]
-
-logger = logging.getLogger("aiospaces")
-
-RETRYABLE_EXCEPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-"""Transport failures worth another attempt (not our own protocol mistakes)."""
+__all__ = ["RetryPolicy"]
 
 
 @attrs.frozen
@@ -102,84 +90,3 @@ class RetryPolicy:
                 return min(requested, self.max_retry_after)
         backoff = min(self.base_delay * 2.0**retry, self.max_delay)
         return backoff * (1.0 - self.jitter * random.random())  # noqa: S311 - jitter, not crypto
-
-
-async def send_with_retries(
-    transport: Transport,
-    make_request: Callable[[int], httpx.Request],
-    policy: RetryPolicy,
-    *,
-    read_body: bool = True,
-) -> tuple[httpx.Response, int]:
-    """Send a request, retrying per ``policy``; return the final response and the attempt count.
-
-    ``make_request(attempt)`` is called for every attempt, so bodies (streams included) and
-    signatures are rebuilt each time. Discarded responses are closed before sleeping. The
-    returned response is open: the caller must close it. With ``read_body`` the body is read
-    inside the attempt, so a connection dropped mid-body is retried too.
-
-    Raises:
-        TimeoutError: The last attempt timed out.
-        TransportError: The last attempt failed to connect, send or receive.
-    """
-    attempt = 0
-    while True:
-        request = make_request(attempt)
-        try:
-            response = await transport.send(request)
-            if read_body:
-                try:
-                    await response.aread()
-                except BaseException:
-                    await close_response(response)
-                    raise
-        except RETRYABLE_EXCEPTIONS as exc:
-            if attempt >= policy.max_retries:
-                raise wrap_transport_error(exc, request) from exc
-            wait = policy.delay(attempt)
-            logger.info(
-                "retrying %s %s after %s (attempt %d, in %.2fs)",
-                request.method, redact_url(request.url), type(exc).__name__, attempt + 1, wait,
-            )  # fmt: skip
-        except httpx.TransportError as exc:
-            raise wrap_transport_error(exc, request) from exc
-        else:
-            if (
-                response.status_code < 400
-                or attempt >= policy.max_retries
-                or not policy.should_retry(response)
-            ):
-                return response, attempt + 1
-            wait = policy.delay(attempt, response.headers)
-            await close_response(response)
-            logger.info(
-                "retrying %s %s after status %d (attempt %d, in %.2fs)",
-                request.method, redact_url(request.url), response.status_code, attempt + 1, wait,
-            )  # fmt: skip
-        await sleep(wait)
-        attempt += 1
-
-
-async def sleep(seconds: float) -> None:
-    """Wait between attempts (a module-level seam so tests can skip the waiting)."""
-    await anyio.sleep(seconds)
-
-
-def wrap_transport_error(exc: httpx.TransportError, request: httpx.Request) -> TransportError:
-    """Return the aiospaces error for an httpx transport failure (secrets redacted).
-
-    httpx-aiohttp reports every aiohttp connection failure (refused, server disconnected) as
-    ``httpx.ConnectTimeout``; only a cause that really is a timeout becomes our TimeoutError.
-    """
-    where = f"{request.method} {redact_url(request.url)}"
-    cause = exc.__cause__
-    mislabelled = (
-        cause is not None
-        and type(cause).__module__.startswith("aiohttp")
-        and not isinstance(cause, builtins.TimeoutError)
-    )
-    if mislabelled:
-        return TransportError(f"{where} failed: {type(cause).__name__}: {cause}")
-    if isinstance(exc, httpx.TimeoutException):
-        return TimeoutError(f"{where} timed out: {type(exc).__name__}")
-    return TransportError(f"{where} failed: {type(exc).__name__}: {exc}")

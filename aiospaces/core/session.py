@@ -1,9 +1,15 @@
-"""The Session: one connection pool shared by every vendor client made from it."""
+"""The core Session: one connection pool (one ``httpx.AsyncClient``) and the default retries.
+
+Vendor clients share the pool of the Session they are made with. The public
+[aiospaces.Session][aiospaces.session.Session] adds the vendor factories
+(``session.pubnub(...)``, ``session.mux(...)``, ...); this one knows no vendor.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
+from aiospaces.core import validate
 from aiospaces.core.errors import SessionClosedError, ValidationError
 from aiospaces.core.retry import RetryPolicy
 from aiospaces.core.transport import Backend, PoolStats, Transport, build_client
@@ -13,21 +19,14 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from aiospaces.mux.client import Mux
-    from aiospaces.neuroio.client import NeuroIO
-    from aiospaces.pubnub.client import PubNub
-    from aiospaces.pubnub_admin.client import PubNubAdmin
-
 __all__ = ["Session"]
 
 
 class Session:
-    """Own one ``httpx.AsyncClient`` (one connection pool) for every vendor client.
+    """Own one ``httpx.AsyncClient`` (one connection pool) for every client made with it.
 
-    ```python
-    async with aiospaces.Session(backend="aiohttp") as session:
-        ...  # vendor clients made from this session share its pool
-    ```
+    Use [aiospaces.Session][aiospaces.session.Session], which adds the vendor factories;
+    a vendor client made without a session owns one of these.
 
     Args:
         backend: ``"httpx"`` (default) or ``"aiohttp"`` (faster under concurrency; needs the
@@ -54,8 +53,7 @@ class Session:
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        if backend not in ("httpx", "aiohttp"):
-            raise ValidationError(f"backend must be 'httpx' or 'aiohttp', not {backend!r}")
+        validate.one_of(backend, "backend", ("httpx", "aiohttp"))
         if http_client is not None and (
             transport is not None or http2 or limits is not None or timeout is not None
         ):
@@ -63,8 +61,7 @@ class Session:
                 "http_client= is used as given: configure transport, http2, limits and timeout "
                 "on it instead"
             )
-        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-            raise ValidationError(f"retries must be an int >= 0, not {retries!r}")
+        validate.integer(retries, "retries", minimum=0)
         self._backend: Backend = backend
         self._http2 = http2
         self._limits = limits
@@ -112,30 +109,6 @@ class Session:
     def http_client(self) -> httpx.AsyncClient:
         """The one ``httpx.AsyncClient`` every client of this session sends through."""
         return self.transport.client
-
-    def pubnub(self, **settings: Any) -> PubNub:
-        """Return a PubNub client on this session's pool (settings as ``PubNubConfig``)."""
-        from aiospaces.pubnub.client import PubNub  # noqa: PLC0415 - vendors import the core
-
-        return PubNub(self, **settings)
-
-    def mux(self, **settings: Any) -> Mux:
-        """Return a Mux client on this session's pool (``token_id``, ``token_secret``, ...)."""
-        from aiospaces.mux.client import Mux  # noqa: PLC0415 - vendors import the core
-
-        return Mux(self, **settings)
-
-    def neuroio(self, **settings: Any) -> NeuroIO:
-        """Return a NeuroIO client on this session's pool (``api_token``, ``iam_url``, ...)."""
-        from aiospaces.neuroio.client import NeuroIO  # noqa: PLC0415 - vendors import the core
-
-        return NeuroIO(self, **settings)
-
-    def pubnub_admin(self, **settings: Any) -> PubNubAdmin:
-        """Return a PubNub Admin client on this session's pool (``email``, ``password``, ...)."""
-        from aiospaces.pubnub_admin.client import PubNubAdmin  # noqa: PLC0415
-
-        return PubNubAdmin(self, **settings)
 
     def pool_stats(self) -> PoolStats | None:
         """Return open and in-flight connection counts, or None if the transport has no pool."""

@@ -1,16 +1,26 @@
-"""Vendor configs from explicit settings and the vendors' environment variables."""
+"""Vendor configs from explicit settings and the vendors' environment variables.
+
+Config classes are frozen attrs classes whose fields check themselves with
+[checked][aiospaces.core.settings.checked] and the functions of
+[validate][aiospaces.core.validate]; [config_from_env][aiospaces.core.settings.config_from_env]
+fills them from the environment, explicit settings winning.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
+from aiospaces.core import validate
 from aiospaces.core.errors import ValidationError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["config_from_env"]
+__all__ = ["BaseConfig", "checked", "config_from_env", "config_or_env"]
 
 C = TypeVar("C")
 
@@ -46,3 +56,55 @@ def config_from_env(
         raise
     except (TypeError, ValueError) as exc:  # unknown names; attrs' own validators
         raise ValidationError(str(exc)) from exc
+
+
+def config_or_env(
+    config: C | None, from_env: Callable[[Mapping[str, object]], C], settings: Mapping[str, object]
+) -> C:
+    """Return ``config`` if given, else ``from_env(settings)``: what a client constructor does.
+
+    Raises:
+        TypeError: Both ``config`` and settings that are not None were given.
+    """
+    if config is None:
+        return from_env(settings)
+    if any(value is not None for value in settings.values()):
+        raise TypeError("pass either config= or the settings, not both")
+    return config
+
+
+def checked(
+    check: Callable[[Any, str], object], *, optional: bool = False
+) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """Return an attrs validator that runs ``check(value, field name)`` (None passes if optional).
+
+    ```python
+    secret_key: str | None = attrs.field(
+        default=None, repr=False, validator=checked(validate.secret, optional=True)
+    )
+    ```
+    """
+
+    def validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None or not optional:
+            check(value, attribute.name)
+
+    return validator
+
+
+@attrs.frozen(kw_only=True)
+class BaseConfig:
+    """What every vendor config has: the timeout and the retries of the client's calls.
+
+    Attributes:
+        timeout: Per-attempt timeout in seconds (None: the Session's default).
+        max_retries: Retries per call (None: the Session's default).
+    """
+
+    timeout: float | None = attrs.field(
+        default=None, validator=checked(validate.timeout, optional=True)
+    )
+    max_retries: int | None = attrs.field(
+        default=None,
+        validator=checked(functools.partial(validate.integer, minimum=0), optional=True),
+    )

@@ -1,7 +1,9 @@
-"""The SDK's only door to the network: builds the httpx client, sends requests, closes the pool.
+"""The door to the network: build the httpx client, send, close, mask secrets in logged URLs.
 
-Nothing else in aiospaces constructs an ``httpx.AsyncClient`` or a transport, so moving to
-another HTTP stack (``httpx2``, plain aiohttp) touches this module only.
+httpx's types (``httpx.Response``, ``httpx.Timeout``, transports) are part of aiospaces'
+contract; the aiohttp backend plugs in at httpx's own transport seam (``httpx-aiohttp``).
+Which query parameters and path segments are secret is not known here: each vendor client
+registers its own (see [register_secrets][aiospaces.core.transport.register_secrets]).
 """
 
 from __future__ import annotations
@@ -15,16 +17,16 @@ import anyio
 import attrs
 import httpx
 
+from aiospaces.core import validate
 from aiospaces.core.errors import ValidationError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Mapping
+    from collections.abc import AsyncIterable, Iterable, Mapping
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_REDIRECTS",
     "DEFAULT_TIMEOUT",
-    "SECRET_PARAMS",
-    "SECRET_PATH_PARENTS",
     "Backend",
     "PoolStats",
     "RedactHttpxLogs",
@@ -32,9 +34,8 @@ __all__ = [
     "build_client",
     "close_response",
     "redact_url",
+    "register_secrets",
 ]
-
-logger = logging.getLogger("aiospaces")
 
 Backend = Literal["httpx", "aiohttp"]
 
@@ -45,15 +46,24 @@ DEFAULT_LIMITS = httpx.Limits(
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 """Generous read timeout (file transfers), short connect timeout."""
 
-SECRET_PARAMS = frozenset(
-    {"auth", "signature", "token", "secret", "secret_key", "password", "x-amz-signature"}
-)
-"""Query parameters whose values never appear in logs or reprs."""
-SECRET_PATH_PARENTS = frozenset({"tokens"})
-"""Path segments whose next segment is masked in logs unless it is a number (an id).
+DEFAULT_MAX_REDIRECTS = 5
+"""Redirects a request that asks for it follows (storage downloads) on a Session's own client."""
 
-NeuroIO addresses a token by id *or key*: ``/v1/tokens/{id_or_key}/``.
-"""
+_secret_params: set[str] = {"token", "secret", "secret_key", "password"}
+_secret_path_parents: set[str] = set()
+
+
+def register_secrets(*, query: Iterable[str] = (), path_parents: Iterable[str] = ()) -> None:
+    """Mask these query parameters, and the path segment after these segments, in logged URLs.
+
+    Vendor clients call it (through ``BaseClient``'s class attributes) for their own secrets:
+    PubNub's ``auth`` and ``signature``, NeuroIO's token keys in ``/v1/tokens/{key}/``. A
+    masked path segment stays visible when it is a plain number (an id, not a key).
+    Names are compared without case; ``token``, ``secret``, ``secret_key`` and ``password``
+    are always masked.
+    """
+    _secret_params.update(name.lower() for name in query)
+    _secret_path_parents.update(name.lower() for name in path_parents)
 
 
 class RedactHttpxLogs(logging.Filter):
@@ -116,8 +126,8 @@ def build_client(
                 "backend='aiohttp' needs httpx-aiohttp: pip install 'aiospaces[aiohttp]'"
             ) from exc
         transport = AiohttpTransport(limits=limits)
-    elif backend not in ("httpx", "aiohttp"):
-        raise ValidationError(f"backend must be 'httpx' or 'aiohttp', not {backend!r}")
+    else:
+        validate.one_of(backend, "backend", ("httpx", "aiohttp"))
     _redact_httpx_logs()
     return httpx.AsyncClient(
         limits=limits,
@@ -125,6 +135,7 @@ def build_client(
         http2=http2,
         transport=transport,
         follow_redirects=False,
+        max_redirects=DEFAULT_MAX_REDIRECTS,
         trust_env=False,
     )
 
@@ -167,9 +178,11 @@ class Transport:
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
         )
 
-    async def send(self, request: httpx.Request) -> httpx.Response:
+    async def send(
+        self, request: httpx.Request, *, follow_redirects: bool = False
+    ) -> httpx.Response:
         """Send a request and return the response with its body not yet read."""
-        return await self.client.send(request, stream=True)
+        return await self.client.send(request, stream=True, follow_redirects=follow_redirects)
 
     async def aclose(self) -> None:
         """Close the pool, unless the client belongs to the user."""
@@ -206,14 +219,14 @@ async def close_response(response: httpx.Response) -> None:
 def redact_url(url: httpx.URL | str) -> str:
     """Return the URL with secret query values (auth, signature, token, ...) masked.
 
-    A path segment after one of ``SECRET_PATH_PARENTS`` (a token key in the path) is masked
+    A path segment after a registered secret parent (a token key in the path) is masked
     too, unless it is a plain number.
     """
     url = httpx.URL(url)
     path = url.raw_path.decode("ascii").partition("?")[0]
     segments = path.split("/")
     for i in range(1, len(segments)):
-        secret = segments[i - 1].lower() in SECRET_PATH_PARENTS
+        secret = segments[i - 1].lower() in _secret_path_parents
         if secret and segments[i] and not segments[i].isdigit():
             segments[i] = "***"
     masked = "/".join(segments)
@@ -223,5 +236,5 @@ def redact_url(url: httpx.URL | str) -> str:
     if not url.query:
         return str(url)
     pairs = parse_qsl(url.query.decode("ascii"), keep_blank_values=True)
-    safe = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
+    safe = [(k, "***" if k.lower() in _secret_params else v) for k, v in pairs]
     return str(url.copy_with(query=urlencode(safe, safe="*").encode("ascii")))

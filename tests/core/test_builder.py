@@ -122,15 +122,15 @@ async def test_unimplemented_builder_hooks() -> None:
     await toy.aclose()
 
 
-def test_require_never_echoes_a_wrongly_typed_value() -> None:
-    from aiospaces.core.builder import require
+def test_identifier_never_echoes_a_wrongly_typed_value() -> None:
+    from aiospaces.core.validate import identifier
 
-    assert require("ok", "name") == "ok"
+    assert identifier("ok", "name") == "ok"
     with pytest.raises(aiospaces.ValidationError, match=r"not ''$"):
-        require("", "name")
+        identifier("", "name")
     with pytest.raises(aiospaces.ValidationError, match=r"not None$"):
-        require(None, "name")
+        identifier(None, "name")
     with pytest.raises(aiospaces.ValidationError) as caught:
-        require(b"hunter2", "password")  # type: ignore[arg-type]
+        identifier(b"hunter2", "password")
     assert "hunter2" not in str(caught.value)
     assert str(caught.value).endswith("not bytes")

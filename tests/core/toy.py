@@ -8,10 +8,12 @@ from typing import Any
 import attrs
 import httpx
 
-from aiospaces.core.builder import Builder, RequestSpec, require
+from aiospaces.core import validate
+from aiospaces.core.builder import Builder, Envelope
 from aiospaces.core.client import BaseClient
 from aiospaces.core.convert import make_converter, wire
 from aiospaces.core.pagination import CursorPagination, OffsetPagination, PageNumberPagination
+from aiospaces.core.request import RequestSpec
 
 converter = make_converter(key_style="camel")
 
@@ -38,7 +40,8 @@ class GetThing(Builder[Thing]):
         return self
 
     def _build(self) -> RequestSpec:
-        return RequestSpec(method="GET", path=f"/things/{require(self._thing_id, 'thing_id')}")
+        thing_id = validate.identifier(self._thing_id, "thing_id")
+        return RequestSpec(method="GET", path=f"/things/{thing_id}")
 
     async def _parse(self, response: httpx.Response) -> Thing:
         return converter.structure(response.json()["data"], Thing)
@@ -100,13 +103,13 @@ class Call(Builder[Any]):
 
 
 class Download(Builder[bytes]):
-    """GET with a streamed response that the parser consumes chunk by chunk."""
+    """GET with a streamed response consumed chunk by chunk (the client's streaming path)."""
 
-    def _build(self) -> RequestSpec:
-        return RequestSpec(method="GET", path="/download", stream=True)
-
-    async def _parse(self, response: httpx.Response) -> bytes:
-        return b"".join([chunk async for chunk in response.aiter_bytes()])
+    async def _run(self) -> Envelope[bytes]:
+        spec = RequestSpec(method="GET", path="/download")
+        async with self._client.stream(spec, self._options) as exchange:
+            body = b"".join([chunk async for chunk in exchange.response.aiter_bytes()])
+        return Envelope(body, exchange.status)
 
 
 class ListByCursor(CursorPagination[ThingPage, Thing]):
@@ -173,19 +176,19 @@ class ToyClient(BaseClient):
     vendor = "toy"
 
     def get_thing(self, **kwargs: Any) -> GetThing:
-        return GetThing(self, **kwargs)
+        return GetThing(self, kwargs)
 
     def upload(self, **kwargs: Any) -> Upload:
-        return Upload(self, **kwargs)
+        return Upload(self, kwargs)
 
     def call(self, **kwargs: Any) -> Call:
-        return Call(self, **kwargs)
+        return Call(self, kwargs)
 
     def download(self) -> Download:
         return Download(self)
 
     def list_by_cursor(self, **kwargs: Any) -> ListByCursor:
-        return ListByCursor(self, **kwargs)
+        return ListByCursor(self, kwargs)
 
     def list_by_page(self) -> ListByPage:
         return ListByPage(self)
