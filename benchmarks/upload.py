@@ -229,7 +229,7 @@ def write_random(path: Path, size: int) -> None:
 
 def prepare_files(workdir: Path, size: int, count: int) -> None:
     """Write the warm-up file, the ``count`` big files and (for the sink) encrypted copies."""
-    from aiospaces.core.crypto import CryptoModule  # noqa: PLC0415 - parent only
+    from aiospaces.pubnub.crypto import CryptoModule  # noqa: PLC0415 - parent only
 
     write_random(workdir / "warm.bin", WARM_SIZE)
     for i in range(count):

@@ -1,42 +1,66 @@
-"""The PubNub client: common parameters, auth, signing, and the Spaces factories."""
+"""The PubNub client: common parameters, auth, signing, errors, and the call factories."""
 
 from __future__ import annotations
 
+import re
 import time
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack
 from urllib.parse import quote
 
 import attrs
 
 from aiospaces._version import __version__
-from aiospaces.bulk import BulkUpload
-from aiospaces.core.client import BaseClient
-from aiospaces.core.crypto import CryptoModule
+from aiospaces.core.client import BaseClient, ErrorInfo
+from aiospaces.core.errors import PayloadTooLargeError
+from aiospaces.core.settings import config_or_env
+from aiospaces.pubnub.bulk import BulkUpload, UploadFilesParams, UploadItem, UploadProgress
 from aiospaces.pubnub.config import PubNubConfig
+from aiospaces.pubnub.crypto import CryptoModule
+from aiospaces.pubnub.download import DownloadFile, DownloadFileParams
 from aiospaces.pubnub.files import (
     DeleteFile,
-    DownloadFile,
     GetFileUrl,
     ListFiles,
+    ListFilesParams,
     PublishFileMessage,
-    SendFile,
+    PublishFileMessageParams,
+    StoredFileParams,
 )
 from aiospaces.pubnub.signing import sign_request
-from aiospaces.pubnub.spaces import CreateSpace, FetchSpace, FetchSpaces, RemoveSpace, UpdateSpace
+from aiospaces.pubnub.spaces import (
+    CreateSpace,
+    CreateSpaceParams,
+    FetchSpace,
+    FetchSpaceParams,
+    FetchSpaces,
+    FetchSpacesParams,
+    RemoveSpace,
+    RemoveSpaceParams,
+    UpdateSpace,
+)
+from aiospaces.pubnub.upload import SendFile, SendFileParams
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
-    from aiospaces.bulk import UploadProgress
-    from aiospaces.core.builder import Builder, RequestSpec
+    import httpx
+
+    from aiospaces.core.errors import APIError
+    from aiospaces.core.request import RequestSpec
     from aiospaces.core.session import Session
+    from aiospaces.core.sources import FileSource
 
 __all__ = ["PNSDK", "PubNub"]
 
 PNSDK = f"aiospaces-Python/{__version__}"
 """What the client sends as ``pnsdk``."""
 
-B = TypeVar("B", bound="Builder[Any]")
+_S3_CODE = re.compile(r"<Code>([^<]*)</Code>")
+_S3_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 class PubNub(BaseClient):
@@ -44,26 +68,69 @@ class PubNub(BaseClient):
 
     Make it from a session (``session.pubnub(...)``) to share the connection pool, or use it
     on its own: ``async with aiospaces.PubNub(subscribe_key=..., user_id=...) as pn``.
-    Arguments not given are read from ``PUBNUB_*`` environment variables.
+    Settings not given are read from ``PUBNUB_*`` environment variables.
 
     Args:
         session: The Session whose pool to use (None: a private one).
         config: A ready [PubNubConfig][aiospaces.pubnub.config.PubNubConfig]; excludes the
-            keyword settings.
-        **settings: Fields of ``PubNubConfig`` (``subscribe_key``, ``user_id``, ...).
+            other settings.
+        subscribe_key: The keyset's subscribe key (``sub-c-…``); required.
+        user_id: Who is calling (sent as ``uuid``); required.
+        publish_key: The publish key; needed to publish and to sign requests.
+        secret_key: The secret key; when set, every request carries a v2 signature.
+        auth_key: Access Manager auth key sent as ``auth`` (a ``token`` wins over it).
+        token: Access Manager v3 token sent as ``auth``.
+        origin: Host (and port) of the PubNub edge (default ``ps.pndsn.com``).
+        ssl: Use https (default True).
+        cipher_key: Key for file and message encryption.
+        crypto: ``"aescbc"`` (default; the PNED/ACRH cryptor) or ``"legacy"``.
+        timeout: Per-attempt timeout in seconds (None: the Session's default).
+        max_retries: Retries per call (None: the Session's default).
 
     Raises:
         ValidationError: A required setting is missing or invalid.
+        TypeError: Both ``config`` and other settings were given.
     """
 
     vendor: ClassVar[str] = "pubnub"
+    request_id_headers: ClassVar[Sequence[str]] = ("x-request-id", "request-id", "x-amz-request-id")
+    secret_query_params: ClassVar[frozenset[str]] = frozenset(
+        {"auth", "signature", "x-amz-signature"}
+    )
 
     def __init__(
-        self, session: Session | None = None, *, config: PubNubConfig | None = None, **settings: Any
+        self,
+        session: Session | None = None,
+        *,
+        config: PubNubConfig | None = None,
+        subscribe_key: str | None = None,
+        user_id: str | None = None,
+        publish_key: str | None = None,
+        secret_key: str | None = None,
+        auth_key: str | None = None,
+        token: str | None = None,
+        origin: str | None = None,
+        ssl: bool | None = None,
+        cipher_key: str | None = None,
+        crypto: Literal["aescbc", "legacy"] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> None:
-        if config is not None and settings:
-            raise TypeError("pass either config= or keyword settings, not both")
-        self.config = config or PubNubConfig.from_env(**settings)
+        settings = {
+            "subscribe_key": subscribe_key,
+            "user_id": user_id,
+            "publish_key": publish_key,
+            "secret_key": secret_key,
+            "auth_key": auth_key,
+            "token": token,
+            "origin": origin,
+            "ssl": ssl,
+            "cipher_key": cipher_key,
+            "crypto": crypto,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        self.config = config_or_env(config, PubNubConfig.from_env, settings)
         super().__init__(
             session,
             base_url=self.config.base_url,
@@ -79,81 +146,89 @@ class PubNub(BaseClient):
     def __repr__(self) -> str:
         return f"<PubNub {self.config!r}>"
 
+    def crypto_for(self, cipher_key: str | None) -> CryptoModule | None:
+        """Return the crypto module for a per-call key, else the client's (None: plaintext)."""
+        if cipher_key is None:
+            return self.crypto
+        return CryptoModule(cipher_key, default=self.config.crypto)
+
     # -- Spaces ---------------------------------------------------------------------------------
 
-    def fetch_spaces(self, **kwargs: Any) -> FetchSpaces:
+    def fetch_spaces(self, **params: Unpack[FetchSpacesParams]) -> FetchSpaces:
         """Return a builder listing spaces (awaitable for one page, async-iterable for all)."""
-        return self._new(FetchSpaces, kwargs)
+        return FetchSpaces(self, params)
 
-    def fetch_space(self, **kwargs: Any) -> FetchSpace:
+    def fetch_space(self, **params: Unpack[FetchSpaceParams]) -> FetchSpace:
         """Return a builder fetching one space."""
-        return self._new(FetchSpace, kwargs)
+        return FetchSpace(self, params)
 
-    def create_space(self, **kwargs: Any) -> CreateSpace:
+    def create_space(self, **params: Unpack[CreateSpaceParams]) -> CreateSpace:
         """Return a builder creating (upserting) a space."""
-        return self._new(CreateSpace, kwargs)
+        return CreateSpace(self, params)
 
-    def update_space(self, **kwargs: Any) -> UpdateSpace:
+    def update_space(self, **params: Unpack[CreateSpaceParams]) -> UpdateSpace:
         """Return a builder updating a space's fields."""
-        return self._new(UpdateSpace, kwargs)
+        return UpdateSpace(self, params)
 
-    def remove_space(self, **kwargs: Any) -> RemoveSpace:
+    def remove_space(self, **params: Unpack[RemoveSpaceParams]) -> RemoveSpace:
         """Return a builder removing a space."""
-        return self._new(RemoveSpace, kwargs)
+        return RemoveSpace(self, params)
 
     # -- Files ----------------------------------------------------------------------------------
 
-    def send_file(self, **kwargs: Any) -> SendFile:
+    def send_file(self, **params: Unpack[SendFileParams]) -> SendFile:
         """Return a builder uploading a file to a channel and announcing it (3 requests)."""
-        return self._new(SendFile, kwargs)
+        return SendFile(self, params)
 
-    def list_files(self, **kwargs: Any) -> ListFiles:
+    def list_files(self, **params: Unpack[ListFilesParams]) -> ListFiles:
         """Return a builder listing a channel's files (awaitable page, or ``async for``)."""
-        return self._new(ListFiles, kwargs)
+        return ListFiles(self, params)
 
-    def get_file_url(self, **kwargs: Any) -> GetFileUrl:
+    def get_file_url(self, **params: Unpack[StoredFileParams]) -> GetFileUrl:
         """Return a builder getting a file's signed download URL."""
-        return self._new(GetFileUrl, kwargs)
+        return GetFileUrl(self, params)
 
-    def download_file(self, **kwargs: Any) -> DownloadFile:
+    def download_file(self, **params: Unpack[DownloadFileParams]) -> DownloadFile:
         """Return a builder downloading (and decrypting) a file: bytes, a path or a stream."""
-        return self._new(DownloadFile, kwargs)
+        return DownloadFile(self, params)
 
-    def delete_file(self, **kwargs: Any) -> DeleteFile:
+    def delete_file(self, **params: Unpack[StoredFileParams]) -> DeleteFile:
         """Return a builder deleting a file."""
-        return self._new(DeleteFile, kwargs)
+        return DeleteFile(self, params)
 
-    def publish_file_message(self, **kwargs: Any) -> PublishFileMessage:
+    def publish_file_message(
+        self, **params: Unpack[PublishFileMessageParams]
+    ) -> PublishFileMessage:
         """Return a builder announcing an uploaded file (resumes a failed ``send_file``)."""
-        return self._new(PublishFileMessage, kwargs)
+        return PublishFileMessage(self, params)
 
     def upload_files(
         self,
         channel: str,
-        sources: Iterable[Any],
+        sources: Iterable[FileSource | UploadItem],
         *,
         concurrency: int = 8,
         retries: int = 2,
         on_progress: Callable[[UploadProgress], None] | None = None,
-        **send_options: Any,
+        **send_options: Unpack[UploadFilesParams],
     ) -> BulkUpload:
         """Upload many files to ``channel`` concurrently; ``await`` the result for a report.
 
         Args:
             channel: The channel every file goes to.
-            sources: Paths, or [UploadItem][aiospaces.bulk.UploadItem]s for bytes, streams,
-                custom names and messages.
+            sources: Paths, or [UploadItem][aiospaces.pubnub.bulk.UploadItem]s for bytes,
+                streams, custom names and messages.
             concurrency: How many files are uploaded at once.
             retries: How many more times a file that failed for a transient reason is tried
                 (a file stored but not announced is only re-published).
-            on_progress: Called with an [UploadProgress][aiospaces.bulk.UploadProgress] as
-                files start, send bytes, succeed or fail.
+            on_progress: Called with an [UploadProgress][aiospaces.pubnub.bulk.UploadProgress]
+                as files start, send bytes, succeed or fail.
             **send_options: Setters applied to every ``send_file`` call (``should_store``,
                 ``ttl``, ``meta``, ``cipher_key``, ``publish_retries``, ...).
 
         Returns:
-            A [BulkUpload][aiospaces.bulk.BulkUpload]; its ``report`` stays valid even if the
-            awaiting task is cancelled.
+            A [BulkUpload][aiospaces.pubnub.bulk.BulkUpload]; its ``report`` stays valid even
+            if the awaiting task is cancelled.
         """
         return BulkUpload(
             self,
@@ -164,16 +239,6 @@ class PubNub(BaseClient):
             on_progress=on_progress,
             send_options=send_options,
         )
-
-    def _files_path(self, channel: str) -> str:
-        sub = quote(self.config.subscribe_key, safe="")
-        return f"/v1/files/{sub}/channels/{quote(channel, safe='')}"
-
-    def _crypto(self, cipher_key: str | None) -> CryptoModule | None:
-        """Return the crypto module for a per-call key, else the client's (None: plaintext)."""
-        if cipher_key is None:
-            return self.crypto
-        return CryptoModule(cipher_key, default=self.config.crypto)
 
     # -- BaseClient hooks -----------------------------------------------------------------------
 
@@ -197,3 +262,28 @@ class PubNub(BaseClient):
             )
             query.append(("signature", signature))
         return attrs.evolve(spec, query=query)
+
+    def _error_info(self, response: httpx.Response, body: Any) -> ErrorInfo:
+        """Return PubNub's description of an error answer (or its storage's S3 XML).
+
+        Understands ``{"error": {"message", "source", "details"}}`` (App Context, files) and
+        ``{"error": true, "message": ...}`` (Access Manager).
+        """
+        if isinstance(body, dict):
+            error = body.get("error")
+            if isinstance(error, dict):
+                source = error.get("source")
+                message = error.get("message") or source or "error"
+                return ErrorInfo(str(message), _text(source), error.get("details"))
+            if isinstance(body.get("message"), str) and body["message"]:
+                return ErrorInfo(body["message"])
+        elif body is None and (code := _S3_CODE.search(response.text)):
+            found = _S3_MESSAGE.search(response.text)
+            return ErrorInfo(found.group(1) if found else code.group(1), code.group(1))
+        return super()._error_info(response, body)
+
+    def _error_class(self, status_code: int, info: ErrorInfo) -> type[APIError]:
+        """Map S3's ``EntityTooLarge`` (a 400) to PayloadTooLargeError."""
+        if info.error_type == "EntityTooLarge":
+            return PayloadTooLargeError
+        return super()._error_class(status_code, info)

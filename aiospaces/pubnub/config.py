@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from aiospaces.core.errors import ValidationError
-from aiospaces.core.settings import config_from_env
+from aiospaces.core import validate
+from aiospaces.core.settings import BaseConfig, checked, config_from_env
 
-__all__ = ["ENV_VARS", "PubNubConfig"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
+__all__ = ["DEFAULT_ORIGIN", "ENV_VARS", "REQUIRED", "PubNubConfig"]
+
+DEFAULT_ORIGIN = "ps.pndsn.com"
+"""PubNub's edge."""
 ENV_VARS = {
     "subscribe_key": "PUBNUB_SUBSCRIBE_KEY",
     "publish_key": "PUBNUB_PUBLISH_KEY",
@@ -18,55 +23,57 @@ ENV_VARS = {
     "user_id": "PUBNUB_USER_ID",
 }
 """Environment variables read by `PubNubConfig.from_env`, by setting name."""
+REQUIRED = ("subscribe_key", "user_id")
+"""Settings that must be given or come from the environment."""
 
-
-def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise ValidationError(f"{attribute.name} must be a non-empty string, not {value!r}")
+_key = checked(validate.identifier)
+_optional_key = checked(validate.identifier, optional=True)
+_optional_secret = checked(validate.secret, optional=True)
 
 
 @attrs.frozen(kw_only=True)
-class PubNubConfig:
+class PubNubConfig(BaseConfig):
     """Everything a PubNub client needs; secrets never appear in its repr.
 
     Attributes:
         subscribe_key: The keyset's subscribe key (``sub-c-…``); required.
+        user_id: Who is calling (sent as ``uuid``); required.
         publish_key: The publish key; needed to publish and to sign requests.
         secret_key: The secret key; when set, every request carries a v2 signature.
-        user_id: Who is calling (sent as ``uuid``); required.
         auth_key: Access Manager auth key sent as ``auth`` (a ``token`` wins over it).
         token: Access Manager v3 token sent as ``auth``.
         origin: Host (and port) of the PubNub edge, e.g. ``ps.pndsn.com`` or ``127.0.0.1:8089``.
         ssl: Use https.
         cipher_key: Key for file and message encryption.
         crypto: ``"aescbc"`` (the PNED/ACRH cryptor) or ``"legacy"`` (cryptor ``0000``).
-        timeout: Per-attempt timeout in seconds (None: the Session's default).
-        max_retries: Retries per call (None: the Session's default).
     """
 
-    subscribe_key: str = attrs.field(validator=_non_empty)
-    user_id: str = attrs.field(validator=_non_empty)
-    publish_key: str | None = attrs.field(default=None, validator=_non_empty)
-    secret_key: str | None = attrs.field(default=None, repr=False, validator=_non_empty)
-    auth_key: str | None = attrs.field(default=None, repr=False, validator=_non_empty)
-    token: str | None = attrs.field(default=None, repr=False, validator=_non_empty)
-    origin: str = attrs.field(default="ps.pndsn.com", validator=_non_empty)
-    ssl: bool = True
-    cipher_key: str | None = attrs.field(default=None, repr=False, validator=_non_empty)
+    subscribe_key: str = attrs.field(validator=_key)
+    user_id: str = attrs.field(validator=checked(validate.text))
+    publish_key: str | None = attrs.field(default=None, validator=_optional_key)
+    secret_key: str | None = attrs.field(default=None, repr=False, validator=_optional_secret)
+    auth_key: str | None = attrs.field(default=None, repr=False, validator=_optional_secret)
+    token: str | None = attrs.field(default=None, repr=False, validator=_optional_secret)
+    origin: str = attrs.field(default=DEFAULT_ORIGIN, validator=checked(validate.origin))
+    ssl: bool = attrs.field(default=True, validator=checked(validate.boolean))
+    cipher_key: str | None = attrs.field(default=None, repr=False, validator=_optional_secret)
     crypto: Literal["aescbc", "legacy"] = attrs.field(
-        default="aescbc", validator=attrs.validators.in_(("aescbc", "legacy"))
+        default="aescbc",
+        validator=checked(lambda value, name: validate.one_of(value, name, ("aescbc", "legacy"))),
     )
-    timeout: float | None = None
-    max_retries: int | None = None
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> PubNubConfig:
-        """Return a config from ``PUBNUB_*`` environment variables; explicit arguments win.
+    def from_env(cls, overrides: Mapping[str, object] | None = None) -> PubNubConfig:
+        """Return a config from ``PUBNUB_*`` environment variables and ``overrides``.
+
+        Args:
+            overrides: Setting name → value; values that are not None win over the
+                environment.
 
         Raises:
-            ValidationError: A required setting is missing or invalid.
+            ValidationError: A required setting is missing, or a setting is unknown or invalid.
         """
-        return config_from_env(cls, ENV_VARS, overrides, required=("subscribe_key", "user_id"))
+        return config_from_env(cls, ENV_VARS, overrides or {}, required=REQUIRED)
 
     @property
     def base_url(self) -> str:

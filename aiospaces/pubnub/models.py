@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import attrs
 
-from aiospaces.core.convert import make_converter, wire
+from aiospaces.core.convert import Model, make_converter, wire
 
 __all__ = [
     "FileInfo",
@@ -22,7 +22,7 @@ __all__ = [
 
 
 @attrs.frozen
-class Space:
+class Space(Model):
     """A Space: a PubNub App Context channel.
 
     Attributes:
@@ -47,7 +47,7 @@ class Space:
 
 
 @attrs.frozen
-class Page:
+class Page(Model):
     """A cursor to another page of a listing; pass it back with ``.page(...)``."""
 
     cursor: str
@@ -55,7 +55,7 @@ class Page:
 
 
 @attrs.frozen
-class SpacePage:
+class SpacePage(Model):
     """One page of spaces.
 
     Attributes:
@@ -72,7 +72,7 @@ class SpacePage:
 
 
 @attrs.frozen
-class FileInfo:
+class FileInfo(Model):
     """A file stored on a channel.
 
     Attributes:
@@ -89,7 +89,7 @@ class FileInfo:
 
 
 @attrs.frozen
-class FilePage:
+class FilePage(Model):
     """One page of a channel's files (sorted by id).
 
     Attributes:
@@ -104,7 +104,7 @@ class FilePage:
 
 
 @attrs.frozen
-class SentFile:
+class SentFile(Model):
     """What `send_file` did: the file was uploaded and announced on the channel.
 
     Attributes:
@@ -119,7 +119,7 @@ class SentFile:
 
 
 @attrs.frozen
-class PublishedFile:
+class PublishedFile(Model):
     """The result of publishing a file message.
 
     Attributes:

@@ -10,29 +10,35 @@ async for space in pn.fetch_spaces().include_custom(True):   # every page
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Self, TypeVar
 from urllib.parse import quote
 
-from aiospaces.core.builder import Builder, RequestSpec, require
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams
 from aiospaces.core.errors import ValidationError
 from aiospaces.core.pagination import CursorPagination
+from aiospaces.core.request import RequestSpec
+from aiospaces.pubnub._base import PubNubBuilder
 from aiospaces.pubnub.filters import Filter
 from aiospaces.pubnub.models import Page, Space, SpacePage, converter
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
-
     import httpx
-
-    from aiospaces.pubnub.client import PubNub
 
 __all__ = [
     "MAX_ID_LENGTH",
+    "MAX_LIMIT",
+    "SORT_KEYS",
     "CreateSpace",
+    "CreateSpaceParams",
+    "CustomData",
     "FetchSpace",
+    "FetchSpaceParams",
     "FetchSpaces",
+    "FetchSpacesParams",
     "RemoveSpace",
+    "RemoveSpaceParams",
     "Sort",
     "UpdateSpace",
 ]
@@ -42,7 +48,12 @@ T = TypeVar("T")
 MAX_ID_LENGTH = 92
 """Longest space id PubNub accepts (characters)."""
 MAX_LIMIT = 100
+"""Most spaces one page holds."""
 SORT_KEYS = ("id", "name", "updated", "status", "type")
+"""What spaces can be sorted by."""
+
+CustomData = Mapping[str, str | int | float | bool]
+"""A space's custom data: a flat mapping of strings, numbers and booleans."""
 
 
 class Sort:
@@ -69,44 +80,36 @@ def _sort_key(raw: str) -> str:
     return raw
 
 
-def _space_id(value: str | None) -> str:
-    value = require(value, "space_id")
-    if len(value) > MAX_ID_LENGTH:
-        raise ValidationError(f"space_id is longer than {MAX_ID_LENGTH} characters")
-    return value
-
-
-def _optional_text(name: str, value: str | None) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise ValidationError(f"{name} must be a string or None, not {type(value).__name__}")
-    return value
-
-
 def _include(custom: bool) -> tuple[str, str]:
     return ("include", "custom,status,type" if custom else "status,type")
 
 
-class _PubNubBuilder(Builder[T]):
-    """Shared helpers of the Spaces builders."""
-
-    def _channels_path(self) -> str:
-        client = cast("PubNub", self._client)
-        return f"/v2/objects/{client.config.subscribe_key}/channels"
-
-    async def _space(self, response: httpx.Response) -> Space:
-        return converter.structure(response.json()["data"], Space)
-
-
-class FetchSpace(_PubNubBuilder[Space]):
-    """``GET`` one space."""
+class _OneSpace(PubNubBuilder[T]):
+    """A call on one space: ``/v2/objects/{sub}/channels/{space_id}``."""
 
     _id: str | None = None
-    _include_custom = False
 
     def space_id(self, space_id: str) -> Self:
-        """Set the space to fetch."""
+        """Set the space."""
         self._id = space_id
         return self
+
+    def _space_path(self) -> str:
+        space_id = validate.identifier(self._id, "space_id", max_length=MAX_ID_LENGTH)
+        return f"{self._channels_path()}/{quote(space_id, safe='')}"
+
+
+class FetchSpaceParams(CallParams, total=False):
+    """Keywords of ``fetch_space`` (its setters)."""
+
+    space_id: str
+    include_custom: bool
+
+
+class FetchSpace(_OneSpace[Space]):
+    """``GET`` one space."""
+
+    _include_custom = False
 
     def include_custom(self, include: bool = True) -> Self:
         """Also return the space's custom data."""
@@ -114,75 +117,75 @@ class FetchSpace(_PubNubBuilder[Space]):
         return self
 
     def _build(self) -> RequestSpec:
-        path = f"{self._channels_path()}/{quote(_space_id(self._id), safe='')}"
-        return RequestSpec(method="GET", path=path, query=[_include(self._include_custom)])
+        return RequestSpec(
+            method="GET", path=self._space_path(), query=[_include(self._include_custom)]
+        )
 
     async def _parse(self, response: httpx.Response) -> Space:
-        return await self._space(response)
+        return converter.structure(response.json()["data"], Space)
+
+
+class CreateSpaceParams(FetchSpaceParams, total=False):
+    """Keywords of ``create_space`` and ``update_space`` (their setters)."""
+
+    name: str | None
+    description: str | None
+    status: str | None
+    type: str | None
+    custom: CustomData | None
+    if_matches_etag: str
 
 
 class CreateSpace(FetchSpace):
     """``PATCH`` (upsert) a space: creates it, or updates the fields you set."""
 
-    _fields: dict[str, Any]
+    _fields: Mapping[str, object] = {}
     _etag: str | None = None
 
-    def __init__(self, client: PubNub, **kwargs: Any) -> None:
-        self._fields = {}
-        super().__init__(client, **kwargs)
-
-    def _set(self, key: str, value: Any) -> Self:
+    def _set(self, key: str, value: object) -> Self:
         self._fields = {**self._fields, key: value}
         return self
 
     def name(self, name: str | None) -> Self:
         """Set the display name (None clears it)."""
-        return self._set("name", _optional_text("name", name))
+        return self._set("name", validate.optional_text(name, "name"))
 
     def description(self, description: str | None) -> Self:
         """Set the description (None clears it)."""
-        return self._set("description", _optional_text("description", description))
+        return self._set("description", validate.optional_text(description, "description"))
 
     def status(self, status: str | None) -> Self:
         """Set the status (None clears it)."""
-        return self._set("status", _optional_text("status", status))
+        return self._set("status", validate.optional_text(status, "status"))
 
     def type(self, type_: str | None) -> Self:
         """Set the type (None clears it)."""
-        return self._set("type", _optional_text("type", type_))
+        return self._set("type", validate.optional_text(type_, "type"))
 
-    def custom(self, custom: Mapping[str, str | int | float | bool] | None) -> Self:
+    def custom(self, custom: CustomData | None) -> Self:
         """Replace the custom data: a flat mapping of scalars (None clears it)."""
         if custom is not None:
-            if not isinstance(custom, dict):
+            if not isinstance(custom, Mapping):
                 raise ValidationError("custom must be a dict of scalar values or None")
             for key, value in custom.items():
                 if not isinstance(key, str) or not isinstance(value, str | int | float | bool):
                     raise ValidationError(
-                        f"custom values must be strings, numbers or booleans: {key!r}={value!r}"
+                        "custom values must be strings, numbers or booleans: "
+                        f"{key!r} holds a {type(value).__name__}"
                     )
-            try:
-                json.dumps(custom, allow_nan=False)
-            except ValueError as exc:
-                raise ValidationError(f"custom is not valid JSON: {exc}") from exc
-            custom = dict(custom)
+            custom = dict(validate.json_value(dict(custom), "custom"))  # type: ignore[call-overload]
         return self._set("custom", custom)
 
     def if_matches_etag(self, etag: str) -> Self:
         """Update only if the space still has this eTag (else ``PreconditionFailedError``)."""
-        if not isinstance(etag, str) or not etag:
-            raise ValidationError(f"etag must be a non-empty string, not {etag!r}")
-        self._etag = etag
+        self._etag = validate.text(etag, "etag")
         return self
 
     def _build(self) -> RequestSpec:
-        spec = super()._build()
-        headers = {"Content-Type": "application/json"}
-        if self._etag:
-            headers["If-Match"] = self._etag
-        body = json.dumps(self._fields, separators=(",", ":"), ensure_ascii=False).encode()
-        return RequestSpec(
-            method="PATCH", path=spec.path, query=spec.query, headers=headers, body=body
+        headers = {"If-Match": self._etag} if self._etag else {}
+        query = [_include(self._include_custom)]
+        return RequestSpec.with_json(
+            "PATCH", self._space_path(), self._fields, query=query, headers=headers
         )
 
 
@@ -190,25 +193,34 @@ class UpdateSpace(CreateSpace):
     """``PATCH`` a space; only the fields you set change (PATCH is an upsert)."""
 
 
-class RemoveSpace(_PubNubBuilder[None]):
+class RemoveSpaceParams(CallParams, total=False):
+    """Keywords of ``remove_space`` (its setters)."""
+
+    space_id: str
+
+
+class RemoveSpace(_OneSpace[None]):
     """``DELETE`` a space."""
 
-    _id: str | None = None
-
-    def space_id(self, space_id: str) -> Self:
-        """Set the space to remove."""
-        self._id = space_id
-        return self
-
     def _build(self) -> RequestSpec:
-        path = f"{self._channels_path()}/{quote(_space_id(self._id), safe='')}"
-        return RequestSpec(method="DELETE", path=path)
+        return RequestSpec(method="DELETE", path=self._space_path())
 
     async def _parse(self, response: httpx.Response) -> None:
         return None
 
 
-class FetchSpaces(_PubNubBuilder[SpacePage], CursorPagination[SpacePage, Space]):
+class FetchSpacesParams(CallParams, total=False):
+    """Keywords of ``fetch_spaces`` (its setters)."""
+
+    filter: str | Filter
+    limit: int
+    include_total_count: bool
+    include_custom: bool
+    sort: str | Sequence[str]
+    page: Page | str | None
+
+
+class FetchSpaces(PubNubBuilder[SpacePage], CursorPagination[SpacePage, Space]):
     """``GET`` a page of spaces; ``async for`` walks every page."""
 
     _filter: str | None = None
@@ -228,9 +240,7 @@ class FetchSpaces(_PubNubBuilder[SpacePage], CursorPagination[SpacePage, Space])
 
     def limit(self, limit: int) -> Self:
         """Return at most ``limit`` spaces per page (1 to 100)."""
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
-            raise ValidationError(f"limit must be an int from 1 to {MAX_LIMIT}, not {limit!r}")
-        self._limit = limit
+        self._limit = validate.integer(limit, "limit", minimum=1, maximum=MAX_LIMIT)
         return self
 
     def include_total_count(self, include: bool = True) -> Self:
@@ -256,7 +266,9 @@ class FetchSpaces(_PubNubBuilder[SpacePage], CursorPagination[SpacePage, Space])
         if isinstance(page, str):
             page = Page(page, "next")
         if page is not None and not isinstance(page, Page):
-            raise ValidationError(f"page must be a Page, a cursor string or None, not {page!r}")
+            raise ValidationError(
+                f"page must be a Page, a cursor string or None, not {type(page).__name__}"
+            )
         self._cursor = page
         return self
 

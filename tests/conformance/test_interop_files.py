@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 import aiospaces
-from aiospaces.core.crypto import CryptoModule
 from aiospaces.emulator import Emulator
 from aiospaces.pubnub import PubNub
+from aiospaces.pubnub.crypto import CryptoModule
 from tests.conformance.conftest import PUB, SUB, make_config
 from tests.conformance.test_official_files import official_with
 from tests.conformance.test_official_spaces import result_of

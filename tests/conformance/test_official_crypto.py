@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from aiospaces.core.crypto import CryptoModule
 from aiospaces.core.errors import DecryptionError
+from aiospaces.pubnub.crypto import CryptoModule
 
 KEY = "enigma-Ω-key"
 MESSAGES: list[Any] = [

@@ -47,7 +47,7 @@ async def test_async_client_spaces_calls_and_aiospaces_sees_the_same(iam: str) -
     assert (await official.whoami.me()).json()["space"]["name"] == "default"
 
     async with aiospaces.Session() as session:
-        nio = session.neuroio(api_token=TOKEN, iam_url=iam, api_url=iam)
+        nio = session.neuroio(api_token=TOKEN, iam_url=iam)
         ours = [(s.id, s.name) async for s in nio.spaces.list()]
         assert ours == [
             (s["id"], s["name"]) for s in (await official.spaces.list()).json()["results"]

@@ -8,24 +8,29 @@ import secrets
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import anyio
 import pytest
 
 import aiospaces
-from aiospaces.core.crypto import CryptoModule
 from aiospaces.core.transport import PoolStats
 from aiospaces.emulator.app import Emulator
 from aiospaces.emulator.faults import Fault
 from aiospaces.pubnub.client import PubNub
+from aiospaces.pubnub.crypto import CryptoModule
 
-KEYS = {"subscribe_key": "sub-c-files", "publish_key": "pub-c-files", "user_id": "tester"}
+KEYS: dict[str, Any] = {
+    "subscribe_key": "sub-c-files",
+    "publish_key": "pub-c-files",
+    "user_id": "tester",
+}
 CHANNEL = "photos 2026 ü"
 
 pytestmark = pytest.mark.usefixtures("retry_waits")
 
 
-def client(session: aiospaces.Session, emulator: Emulator, **settings: object) -> PubNub:
+def client(session: aiospaces.Session, emulator: Emulator, **settings: Any) -> PubNub:
     return session.pubnub(**KEYS, **emulator.settings("http://emulator.test")["pubnub"], **settings)
 
 
@@ -209,7 +214,7 @@ async def test_publish_retries_are_configurable(pn: PubNub, emulator: Emulator) 
         await pn.send_file(channel=CHANNEL, file_name="r.txt", file_object=b"hi", publish_retries=1)
 
 
-def _pipe_with(content: bytes) -> tuple[object, threading.Thread]:
+def _pipe_with(content: bytes) -> tuple[BinaryIO, threading.Thread]:
     read_fd, write_fd = os.pipe()
 
     def write() -> None:
@@ -224,7 +229,7 @@ def _pipe_with(content: bytes) -> tuple[object, threading.Thread]:
 async def test_pipe_with_declared_size(pn: PubNub) -> None:
     content = os.urandom(300_000)
     reader, thread = _pipe_with(content)
-    with reader:  # type: ignore[attr-defined]
+    with reader:
         sent = await pn.send_file(
             channel=CHANNEL, file_name="p.bin", file_object=reader, size=len(content)
         )
@@ -237,7 +242,7 @@ async def test_pipe_is_not_blindly_retried(pn: PubNub, emulator: Emulator) -> No
     content = os.urandom(100_000)
     emulator.faults.add(Fault(method="POST", path="/_storage/*", status=500, times=1))
     reader, thread = _pipe_with(content)
-    with reader, pytest.raises(aiospaces.ServerError):  # type: ignore[attr-defined]
+    with reader, pytest.raises(aiospaces.ServerError):
         await pn.send_file(
             channel=CHANNEL, file_name="p.bin", file_object=reader, size=len(content)
         )
@@ -250,7 +255,7 @@ async def test_pipe_without_size_is_spooled_and_replayable(pn: PubNub, emulator:
     content = os.urandom(200_000)
     emulator.faults.add(Fault(method="POST", path="/_storage/*", status=500, times=1))
     reader, thread = _pipe_with(content)
-    with reader:  # type: ignore[attr-defined]
+    with reader:
         sent = await pn.send_file(channel=CHANNEL, file_name="p.bin", file_object=reader)
     thread.join()
     got = await pn.download_file(channel=CHANNEL, file_id=sent.file_id, file_name="p.bin")
@@ -274,7 +279,7 @@ async def test_bad_input_sends_nothing(pn: PubNub, emulator: Emulator) -> None:
         pn.send_file(file_name="a", file_object=b"x"),
         pn.send_file(channel=CHANNEL, file_object=b"x"),
         pn.send_file(channel=CHANNEL, file_name="a"),
-        pn.send_file(channel=CHANNEL, file_name="a", file_object=12),
+        pn.send_file(channel=CHANNEL, file_name="a", file_object=12),  # type: ignore[arg-type]
         pn.send_file(channel=CHANNEL, file_name="a", file_object=b"x", message={1, 2}),
         pn.send_file(channel=CHANNEL, file_name="a", file_object="/no/such/file"),
     ]

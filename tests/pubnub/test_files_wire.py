@@ -21,8 +21,8 @@ import pytest
 import respx
 
 import aiospaces
-from aiospaces.core.crypto import CryptoModule
 from aiospaces.pubnub import PubNub
+from aiospaces.pubnub.crypto import CryptoModule
 from aiospaces.pubnub.models import FileInfo, FilePage, PublishedFile, SentFile
 from aiospaces.pubnub.signing import sign_request
 from tests.core.test_multipart import Part, parse_body
@@ -494,6 +494,8 @@ async def test_publish_failing_raises_file_upload_error_then_resumes(
         assert routes.upload.call_count == 1
 
         routes.publish.return_value = PUBLISHED
+        assert error.file_id is not None
+        assert error.file_name is not None
         published = await pn.publish_file_message(
             channel=CHANNEL, file_id=error.file_id, file_name=error.file_name, message={"m": 1}
         )
@@ -939,4 +941,4 @@ def test_actions_are_not_keyword_setters() -> None:
     pn = client()
     for action in ("to_path", "stream", "future", "result"):
         with pytest.raises(TypeError, match=action):
-            pn.download_file(channel=CHANNEL, **{action: "x"})
+            pn.download_file(channel=CHANNEL, **{action: "x"})  # type: ignore[arg-type]

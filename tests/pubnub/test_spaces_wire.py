@@ -253,7 +253,7 @@ def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(aiospaces.ValidationError, match="PUBNUB_SUBSCRIBE_KEY"):
         PubNub()
     with pytest.raises(aiospaces.ValidationError):
-        PubNub(subscribe_key="s", user_id="u", crypto="rot13")
+        PubNub(subscribe_key="s", user_id="u", crypto="rot13")  # type: ignore[arg-type]
 
 
 async def test_session_factory_shares_the_pool() -> None:

@@ -1,0 +1,422 @@
+"""Upload many files at once: bounded concurrency, per-file retries, progress and a report.
+
+```python
+job = pn.upload_files("photos", paths, concurrency=16, on_progress=print)
+report = await job                     # every file tried; failures are in the report
+for failure in report.failed:
+    print(failure.source, failure.step, failure.error)
+```
+
+Files are uploaded by up to ``concurrency`` tasks at once (an anyio task group and capacity
+limiter). A file whose upload failed for a transient reason (a transport error, 429 or 5xx left
+after the call's own retries) is tried again from the start, up to ``retries`` times; a file
+that was uploaded but whose file message could not be published is *resumed* (only the
+publish is retried, nothing is uploaded twice). Bad input and other client errors fail the file
+at once. If the job is cancelled, ``job.report`` still tells what finished, what failed and
+what never ran.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import attrs
+
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams
+from aiospaces.core.errors import (
+    AiospacesError,
+    FileUploadError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from aiospaces.core.threads import run_blocking
+from aiospaces.pubnub.files import PublishFileMessage, PublishFileMessageParams
+from aiospaces.pubnub.models import SentFile
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterable
+
+    from aiospaces.core.sources import FileSource
+    from aiospaces.pubnub.client import PubNub
+    from aiospaces.pubnub.upload import SendFile
+
+__all__ = [
+    "BulkUpload",
+    "UploadFailure",
+    "UploadFilesParams",
+    "UploadItem",
+    "UploadProgress",
+    "UploadReport",
+    "UploadSuccess",
+]
+
+
+class UploadFilesParams(CallParams, total=False):
+    """Keywords of ``upload_files`` applied to every file's ``send_file`` (its setters)."""
+
+    message: object
+    meta: object
+    should_store: bool
+    ttl: int
+    custom_message_type: str
+    cipher_key: str
+    content_type: str
+    publish_retries: int
+
+
+@attrs.frozen
+class UploadItem:
+    """One file to upload when a bare path is not enough.
+
+    Attributes:
+        source: The content: a path, bytes, a binary file object or an async iterable.
+        file_name: The name to store it under (default: the path's name).
+        message: A message sent along with the file.
+        size: The content's size, for streams that cannot tell it.
+    """
+
+    source: FileSource
+    file_name: str | None = None
+    message: object = None
+    size: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The file name the upload will use."""
+        if self.file_name:
+            return self.file_name
+        if isinstance(self.source, str | os.PathLike):
+            return Path(self.source).name
+        raise ValidationError(f"file_name is required for a {type(self.source).__name__} source")
+
+
+@attrs.frozen
+class UploadSuccess:
+    """A file that was uploaded and announced.
+
+    Attributes:
+        item: What was uploaded.
+        sent: The ``send_file`` result (file id, name, timetoken).
+        attempts: How many times the file was tried (1 when the first try worked).
+    """
+
+    item: UploadItem
+    sent: SentFile
+    attempts: int
+
+
+@attrs.frozen
+class UploadFailure:
+    """A file that could not be uploaded or announced.
+
+    Attributes:
+        item: What was to be uploaded.
+        error: The last error.
+        step: ``"prepare"`` (bad input), ``"upload"`` (nothing stored) or ``"publish"``
+            (stored as ``file_id`` but not announced: resumable with ``publish_file_message``).
+        attempts: How many times the file was tried.
+        file_id: The stored file's id when the failure was in the publish step.
+    """
+
+    item: UploadItem
+    error: Exception
+    step: str
+    attempts: int
+    file_id: str | None = None
+
+
+@attrs.frozen
+class UploadProgress:
+    """Where a bulk upload stands (passed to ``on_progress``).
+
+    Attributes:
+        files_done: Files finished (succeeded or failed).
+        files_total: Files in the job.
+        bytes_sent: File bytes on the wire so far (after encryption; retries taken back).
+        bytes_total: Expected file bytes (known once each file was opened).
+        item: The file whose event this is, or None.
+        event: ``"started"``, ``"bytes"``, ``"succeeded"`` or ``"failed"``.
+    """
+
+    files_done: int
+    files_total: int
+    bytes_sent: int
+    bytes_total: int
+    item: UploadItem | None
+    event: str
+
+
+@attrs.define
+class UploadReport:
+    """The outcome of a bulk upload; complete once the job ends, live while it runs.
+
+    Attributes:
+        succeeded: Files uploaded and announced, in the order they finished.
+        failed: Files that failed, with the error and the step.
+        cancelled: Files whose upload was under way when the job was cancelled.
+        not_started: Files never tried (the job was cancelled first).
+        bytes_sent: File bytes sent (after encryption).
+        elapsed: Seconds the job ran.
+    """
+
+    succeeded: list[UploadSuccess] = attrs.field(factory=list)
+    failed: list[UploadFailure] = attrs.field(factory=list)
+    cancelled: list[UploadItem] = attrs.field(factory=list)
+    not_started: list[UploadItem] = attrs.field(factory=list)
+    bytes_sent: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every file was uploaded and announced."""
+        return not (self.failed or self.cancelled or self.not_started)
+
+
+_TRANSIENT = (TransportError, ServerError, RateLimitError)
+_PUBLISH_SETTINGS = PublishFileMessageParams.__optional_keys__
+"""What of the job's send options also applies when only the file message is re-sent."""
+
+
+class BulkUpload:
+    """An upload of many files to one channel; ``await`` it for the report.
+
+    Made by [PubNub.upload_files][aiospaces.pubnub.client.PubNub.upload_files].
+    [report][aiospaces.pubnub.bulk.BulkUpload.report] is updated as files finish, so it stays
+    meaningful if the awaiting task is cancelled.
+    """
+
+    def __init__(
+        self,
+        client: PubNub,
+        channel: str,
+        sources: Iterable[FileSource | UploadItem],
+        *,
+        concurrency: int = 8,
+        retries: int = 2,
+        on_progress: Callable[[UploadProgress], None] | None = None,
+        send_options: UploadFilesParams | None = None,
+    ) -> None:
+        validate.integer(concurrency, "concurrency", minimum=1)
+        validate.integer(retries, "retries", minimum=0)
+        validate.identifier(channel, "channel")
+        self._client = client
+        self._channel = channel
+        self._items = [s if isinstance(s, UploadItem) else UploadItem(s) for s in sources]
+        self._concurrency = concurrency
+        self._retries = retries
+        self._on_progress = on_progress
+        self._send_options: UploadFilesParams = send_options or {}
+        self.report = UploadReport(not_started=list(self._items))
+        """The live report (see [UploadReport][aiospaces.pubnub.bulk.UploadReport])."""
+        self._bytes_total = 0
+        self._started = False
+
+    def __await__(self) -> Generator[Any, None, UploadReport]:
+        return self.run().__await__()
+
+    async def run(self) -> UploadReport:
+        """Upload every file and return the report (also kept in ``self.report``).
+
+        Raises:
+            RuntimeError: The job was already run.
+        """
+        if self._started:
+            raise RuntimeError("a BulkUpload runs once; make a new one with upload_files()")
+        self._started = True
+        started = time.perf_counter()
+        self._bytes_total = await run_blocking(self._expected_bytes)
+        limiter = anyio.CapacityLimiter(self._concurrency)
+        try:
+            async with anyio.create_task_group() as tg:
+                for item in self._items:
+                    borrower = object()  # the slot is taken here and given back by the task
+                    await limiter.acquire_on_behalf_of(borrower)
+                    tg.start_soon(self._one, item, limiter, borrower)
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) == 1:  # e.g. the caller's on_progress raised
+                raise group.exceptions[0] from None
+            raise
+        finally:
+            self.report.elapsed = time.perf_counter() - started
+        return self.report
+
+    async def _one(
+        self, item: UploadItem, limiter: anyio.CapacityLimiter, borrower: object
+    ) -> None:
+        state = _FileState()
+        try:
+            self.report.not_started.remove(item)
+            self._emit(item, "started")
+            await self._upload(item, state)
+        except anyio.get_cancelled_exc_class():
+            stored = state.builder.uploaded if state.builder is not None else None
+            if stored is None:
+                self.report.cancelled.append(item)
+            else:  # stored but not announced: say so, with what resuming needs
+                error = FileUploadError(
+                    "cancelled before the file message was published",
+                    step="publish",
+                    file_id=stored[0],
+                    file_name=stored[1],
+                )
+                self.report.failed.append(
+                    UploadFailure(item, error, "publish", state.attempts, stored[0])
+                )
+            raise
+        except _CallbackError as wrapped:  # the caller's on_progress broke: stop the job
+            if not state.done:
+                self.report.failed.append(
+                    UploadFailure(item, wrapped.error, "upload", state.attempts)
+                )
+            raise wrapped.error from None
+        except Exception as exc:  # any other failure (OSError, a bug) fails this file only
+            try:
+                self._fail(item, state, exc, "upload")
+            except _CallbackError as wrapped:
+                raise wrapped.error from None
+        finally:
+            limiter.release_on_behalf_of(borrower)
+
+    async def _upload(self, item: UploadItem, state: _FileState) -> None:
+        def on_bytes(n: int) -> None:
+            state.counted += n
+            self.report.bytes_sent += n
+            self._emit(item, "bytes")
+
+        pending_publish: FileUploadError | None = None
+        while True:
+            state.attempts += 1
+            try:
+                if pending_publish is not None:
+                    sent = await self._resume(item, pending_publish)
+                else:
+                    sent = await self._send(item, on_bytes, state)
+            except FileUploadError as exc:
+                pending_publish = exc
+                if state.attempts <= self._retries:
+                    continue
+                self._fail(item, state, exc, "publish", exc.file_id)
+                return
+            except ValidationError as exc:
+                self._fail(item, state, exc, "prepare")
+                return
+            except _TRANSIENT as exc:
+                if state.attempts <= self._retries and _replayable(item):
+                    self.report.bytes_sent -= state.counted  # sent again from the start
+                    state.counted = 0
+                    continue
+                self._fail(item, state, exc, "upload")
+                return
+            except AiospacesError as exc:
+                self._fail(item, state, exc, "upload")
+                return
+            self.report.succeeded.append(UploadSuccess(item, sent, state.attempts))
+            state.done = True
+            self._emit(item, "succeeded")
+            return
+
+    async def _send(
+        self, item: UploadItem, on_bytes: Callable[[int], None], state: _FileState
+    ) -> SentFile:
+        builder = self._client.send_file(**self._send_options)
+        state.builder = builder
+        builder.channel(self._channel).file_name(item.name).file_object(item.source)
+        if item.message is not None:
+            builder.message(item.message)
+        if item.size is not None:
+            builder.size(item.size)
+        return await builder.on_progress(on_bytes)
+
+    async def _resume(self, item: UploadItem, failed: FileUploadError) -> SentFile:
+        options = {k: v for k, v in self._send_options.items() if k in _PUBLISH_SETTINGS}
+        publish = PublishFileMessage(self._client, options)
+        publish.channel(self._channel).file_name(failed.file_name or item.name)
+        publish.file_id(failed.file_id or "")
+        if item.message is not None:
+            publish.message(item.message)
+        try:
+            published = await publish
+        except AiospacesError as exc:
+            raise FileUploadError(
+                str(exc), step="publish", file_id=failed.file_id, file_name=failed.file_name
+            ) from exc
+        return SentFile(failed.file_name or item.name, failed.file_id or "", published.timestamp)
+
+    def _fail(
+        self,
+        item: UploadItem,
+        state: _FileState,
+        error: Exception,
+        step: str,
+        file_id: str | None = None,
+    ) -> None:
+        self.report.failed.append(UploadFailure(item, error, step, state.attempts, file_id))
+        state.done = True
+        self._emit(item, "failed")
+
+    def _expected_bytes(self) -> int:
+        """Return the file bytes the job will send, as far as sizes are known (blocking)."""
+        crypto = self._client.crypto_for(self._send_options.get("cipher_key"))
+        total = 0
+        for item in self._items:
+            source = item.source
+            if isinstance(source, bytes | bytearray | memoryview):
+                size = memoryview(source).nbytes
+            elif isinstance(source, str | os.PathLike):
+                try:
+                    size = Path(source).stat().st_size
+                except OSError:
+                    continue  # reported as that file's failure
+            elif item.size is not None:
+                size = item.size
+            else:
+                continue
+            total += crypto.encrypted_size(size) if crypto else size
+        return total
+
+    def _emit(self, item: UploadItem | None, event: str) -> None:
+        if self._on_progress is None:
+            return
+        report = self.report
+        progress = UploadProgress(
+            files_done=len(report.succeeded) + len(report.failed),
+            files_total=len(self._items),
+            bytes_sent=report.bytes_sent,
+            bytes_total=self._bytes_total,
+            item=item,
+            event=event,
+        )
+        try:
+            self._on_progress(progress)
+        except Exception as exc:
+            raise _CallbackError(exc) from exc
+
+
+@attrs.define
+class _FileState:
+    """One file's progress through its attempts."""
+
+    attempts: int = 0
+    counted: int = 0  # bytes this file added to the report's total
+    builder: SendFile | None = None
+    done: bool = False  # recorded as succeeded or failed
+
+
+class _CallbackError(Exception):
+    """Carries an exception raised by the caller's ``on_progress``."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _replayable(item: UploadItem) -> bool:
+    """Whether a failed file can simply be sent again (file objects and streams cannot)."""
+    return isinstance(item.source, bytes | bytearray | memoryview | str | os.PathLike)
