@@ -10,8 +10,8 @@ async with aiospaces.Session() as session:
 
 from aiospaces.mux.broadcasts import BroadcastRequest as BroadcastRequest
 from aiospaces.mux.client import Mux as Mux
-from aiospaces.mux.client import MuxConfig as MuxConfig
 from aiospaces.mux.client import MuxRateLimitError as MuxRateLimitError
+from aiospaces.mux.config import MuxConfig as MuxConfig
 from aiospaces.mux.models import Broadcast as Broadcast
 from aiospaces.mux.models import BroadcastLayout as BroadcastLayout
 from aiospaces.mux.models import BroadcastResolution as BroadcastResolution

@@ -10,13 +10,24 @@ await mux.stop_space_broadcast(space.id, broadcast.id)       # completes the liv
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypedDict, TypeVar
 
 import attrs
 
-from aiospaces.core.builder import RequestSpec, require
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams
 from aiospaces.core.errors import ValidationError
-from aiospaces.mux._common import ACCEPT, SPACES, MuxBuilder, MuxCreate, choice, path_id, post, text
+from aiospaces.core.request import RequestSpec
+from aiospaces.mux._base import (
+    ACCEPT,
+    SPACES,
+    MuxBuilder,
+    MuxCreate,
+    optional_text,
+    path_id,
+    post,
+    text,
+)
 from aiospaces.mux.models import Broadcast, BroadcastLayout, BroadcastResolution
 
 if TYPE_CHECKING:
@@ -26,8 +37,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = [
+    "BroadcastFields",
     "BroadcastRequest",
     "CreateSpaceBroadcast",
+    "CreateSpaceBroadcastParams",
     "DeleteSpaceBroadcast",
     "GetSpaceBroadcast",
     "StartSpaceBroadcast",
@@ -35,24 +48,26 @@ __all__ = [
 ]
 
 
-def _optional_text(name: str) -> Any:
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value is not None:
-            text(value, name)
-
-    return check
+def _layout(value: object) -> BroadcastLayout | None:
+    return None if value is None else validate.choice(BroadcastLayout, value, "layout")
 
 
-def _layout(value: Any) -> BroadcastLayout | None:
-    return None if value is None else choice(BroadcastLayout, value, "layout")
+def _resolution(value: object) -> BroadcastResolution | None:
+    return None if value is None else validate.choice(BroadcastResolution, value, "resolution")
 
 
-def _resolution(value: Any) -> BroadcastResolution | None:
-    return None if value is None else choice(BroadcastResolution, value, "resolution")
+def _live_stream_id(value: object) -> str:
+    return validate.identifier(value, "live_stream_id", max_length=255)
 
 
-def _live_stream_id(value: Any) -> str:
-    return text(require(value, "live_stream_id"), "live_stream_id")
+class BroadcastFields(TypedDict, total=False):
+    """The fields of a new broadcast, as keywords (see ``BroadcastRequest``)."""
+
+    live_stream_id: str
+    passthrough: str | None
+    layout: BroadcastLayout | str | None
+    resolution: BroadcastResolution | str | None
+    background: str | None
 
 
 @attrs.frozen(kw_only=True)
@@ -71,10 +86,14 @@ class BroadcastRequest:
     """
 
     live_stream_id: str = attrs.field(converter=_live_stream_id)
-    passthrough: str | None = attrs.field(default=None, validator=_optional_text("passthrough"))
+    passthrough: str | None = attrs.field(
+        default=None, validator=lambda _, a, value: optional_text(value, a.name)
+    )
     layout: BroadcastLayout | None = attrs.field(default=None, converter=_layout)
     resolution: BroadcastResolution | None = attrs.field(default=None, converter=_resolution)
-    background: str | None = attrs.field(default=None, validator=_optional_text("background"))
+    background: str | None = attrs.field(
+        default=None, validator=lambda _, a, value: optional_text(value, a.name)
+    )
 
     @classmethod
     def of(cls, value: BroadcastRequest | Mapping[str, Any]) -> BroadcastRequest:
@@ -87,7 +106,7 @@ class BroadcastRequest:
             return value
         if not isinstance(value, Mapping):
             raise ValidationError(
-                f"a broadcast must be a BroadcastRequest or a dict, not {value!r}"
+                f"a broadcast must be a BroadcastRequest or a dict, not {type(value).__name__}"
             )
         try:
             return cls(**value)
@@ -125,6 +144,16 @@ class _BroadcastTarget(MuxBuilder[T]):
         return f"{SPACES}/{space}/broadcasts/{broadcast}{suffix}"
 
 
+class CreateSpaceBroadcastParams(CallParams, total=False):
+    """Keywords of ``create_space_broadcast`` besides the space id (its setters)."""
+
+    live_stream_id: str
+    passthrough: str
+    layout: BroadcastLayout | str
+    resolution: BroadcastResolution | str
+    background: str
+
+
 class CreateSpaceBroadcast(MuxCreate[Broadcast]):
     """``POST /video/v1/spaces/{SPACE_ID}/broadcasts``: add a broadcast to a space (201)."""
 
@@ -145,11 +174,11 @@ class CreateSpaceBroadcast(MuxCreate[Broadcast]):
 
     def layout(self, layout: BroadcastLayout | str) -> Self:
         """Set the layout: ``gallery``, ``active-speaker`` or ``crop``."""
-        return self._set("layout", choice(BroadcastLayout, layout, "layout"))
+        return self._set("layout", validate.choice(BroadcastLayout, layout, "layout"))
 
     def resolution(self, resolution: BroadcastResolution | str) -> Self:
         """Set the output resolution, e.g. ``1280x720``."""
-        value = choice(BroadcastResolution, resolution, "resolution")
+        value = validate.choice(BroadcastResolution, resolution, "resolution")
         return self._set("resolution", value)
 
     def background(self, url: str) -> Self:

@@ -1,117 +1,60 @@
-"""The Mux client: configuration, HTTP Basic auth, rate limits and the call factories."""
+"""The Mux client: HTTP Basic auth, Mux's error shapes and rate limits, the call factories."""
 
 from __future__ import annotations
 
-import base64
-import builtins
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 
-import anyio
 import attrs
 
 from aiospaces._version import __version__
-from aiospaces.core.client import BaseClient
-from aiospaces.core.errors import RateLimitError, TimeoutError, ValidationError
-from aiospaces.core.settings import config_from_env
-from aiospaces.mux.broadcasts import (
-    CreateSpaceBroadcast,
-    DeleteSpaceBroadcast,
-    GetSpaceBroadcast,
-    StartSpaceBroadcast,
-    StopSpaceBroadcast,
-)
+from aiospaces.core.client import BaseClient, ErrorInfo
+from aiospaces.core.errors import RateLimitError, TimeoutError
+from aiospaces.core.polling import poll_until
+from aiospaces.core.settings import config_or_env
+from aiospaces.mux._base import path_id
+from aiospaces.mux.config import MuxConfig
 from aiospaces.mux.live_streams import (
     CompleteLiveStream,
     CreateLiveStream,
+    CreateLiveStreamParams,
     DeleteLiveStream,
     GetLiveStream,
     ListLiveStreams,
+    ListLiveStreamsParams,
     LiveStreams,
 )
 from aiospaces.mux.models import RateLimit, Space, SpaceStatus
-from aiospaces.mux.spaces import CreateSpace, DeleteSpace, GetSpace, ListSpaces, Spaces
+from aiospaces.mux.spaces import (
+    CreateSpace,
+    CreateSpaceParams,
+    DeleteSpace,
+    GetSpace,
+    ListParams,
+    ListSpaces,
+    Spaces,
+)
 from aiospaces.mux.webhooks import Webhooks
 
 if TYPE_CHECKING:
     import httpx
 
-    from aiospaces.core.builder import Builder, RequestSpec
+    from aiospaces.core.builder import CallParams
     from aiospaces.core.errors import APIError
+    from aiospaces.core.request import RequestSpec
     from aiospaces.core.session import Session
+    from aiospaces.mux.broadcasts import (
+        CreateSpaceBroadcast,
+        CreateSpaceBroadcastParams,
+        DeleteSpaceBroadcast,
+        GetSpaceBroadcast,
+        StartSpaceBroadcast,
+        StopSpaceBroadcast,
+    )
 
-__all__ = ["DEFAULT_BASE_URL", "ENV_VARS", "USER_AGENT", "Mux", "MuxConfig", "MuxRateLimitError"]
+__all__ = ["USER_AGENT", "Mux", "MuxRateLimitError"]
 
-DEFAULT_BASE_URL = "https://api.mux.com"
 USER_AGENT = f"aiospaces-Python/{__version__}"
 """What the client sends as ``User-Agent``."""
-ENV_VARS = {
-    "token_id": "MUX_TOKEN_ID",
-    "token_secret": "MUX_TOKEN_SECRET",
-    "base_url": "MUX_BASE_URL",
-    "webhook_secret": "MUX_WEBHOOK_SECRET",
-}
-"""Environment variables read by `MuxConfig.from_env`, by setting name."""
-
-B = TypeVar("B", bound="Builder[Any]")
-
-
-def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise ValidationError(f"{attribute.name} must be a non-empty string, not {value!r}")
-
-
-def _http_url(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
-    _non_empty(instance, attribute, value)
-    if not value.startswith(("https://", "http://")):
-        raise ValidationError(f"base_url must start with https:// or http://, not {value!r}")
-
-
-def _timeout(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
-    if value is not None and (
-        not isinstance(value, int | float) or isinstance(value, bool) or value <= 0
-    ):
-        raise ValidationError(f"timeout must be a positive number of seconds, not {value!r}")
-
-
-def _retries(instance: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-        raise ValidationError(f"max_retries must be an int >= 0, not {value!r}")
-
-
-@attrs.frozen(kw_only=True)
-class MuxConfig:
-    """Everything a Mux client needs; secrets never appear in its repr.
-
-    Attributes:
-        token_id: The access token id (the Basic auth user name); required.
-        token_secret: The access token secret (the Basic auth password); required.
-        base_url: The API origin (``https://api.mux.com``, or an emulator's URL).
-        webhook_secret: The webhook signing secret used by ``mux.webhooks``.
-        timeout: Per-attempt timeout in seconds (None: the Session's default).
-        max_retries: Retries per call (None: the Session's default).
-    """
-
-    token_id: str = attrs.field(validator=_non_empty)
-    token_secret: str = attrs.field(repr=False, validator=_non_empty)
-    base_url: str = attrs.field(default=DEFAULT_BASE_URL, validator=_http_url)
-    webhook_secret: str | None = attrs.field(default=None, repr=False, validator=_non_empty)
-    timeout: float | None = attrs.field(default=None, validator=_timeout)
-    max_retries: int | None = attrs.field(default=None, validator=_retries)
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> MuxConfig:
-        """Return a config from ``MUX_*`` environment variables; explicit arguments win.
-
-        Raises:
-            ValidationError: A required setting is missing or invalid.
-        """
-        return config_from_env(cls, ENV_VARS, overrides, required=("token_id", "token_secret"))
-
-    @property
-    def authorization(self) -> str:
-        """The ``Authorization`` header value (HTTP Basic)."""
-        raw = f"{self.token_id}:{self.token_secret}".encode()
-        return "Basic " + base64.b64encode(raw).decode()
 
 
 class MuxRateLimitError(RateLimitError):
@@ -121,17 +64,38 @@ class MuxRateLimitError(RateLimitError):
         rate_limit: The ``X-RateLimit-*`` headers of the 429 answer.
     """
 
-    def __init__(self, message: str, *, rate_limit: RateLimit, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        rate_limit: RateLimit,
+        status_code: int = 429,
+        retry_after: float | None = None,
+        vendor: str = "mux",
+        error_type: str | None = None,
+        details: Any = None,
+        request_id: str | None = None,
+        body: Any = None,
+    ) -> None:
         self.rate_limit = rate_limit
-        super().__init__(message, **kwargs)
+        super().__init__(
+            message,
+            status_code=status_code,
+            retry_after=retry_after,
+            vendor=vendor,
+            error_type=error_type,
+            details=details,
+            request_id=request_id,
+            body=body,
+        )
 
 
 class Mux(BaseClient):
     """An asyncio Mux client: Spaces, space broadcasts and live streams.
 
     Make it from a session (``session.mux(...)``) to share the connection pool, or use it on
-    its own: ``async with aiospaces.mux.Mux(token_id=..., token_secret=...) as mux``.
-    Arguments not given are read from ``MUX_TOKEN_ID``, ``MUX_TOKEN_SECRET``,
+    its own: ``async with aiospaces.Mux(token_id=..., token_secret=...) as mux``.
+    Settings not given are read from ``MUX_TOKEN_ID``, ``MUX_TOKEN_SECRET``,
     ``MUX_BASE_URL`` and ``MUX_WEBHOOK_SECRET``.
 
     Each call exists flat (``mux.create_space()``, ``mux.start_space_broadcast(sid, bid)``, as
@@ -140,22 +104,43 @@ class Mux(BaseClient):
 
     Args:
         session: The Session whose pool to use (None: a private one).
-        config: A ready [MuxConfig][aiospaces.mux.client.MuxConfig]; excludes the keyword
+        config: A ready [MuxConfig][aiospaces.mux.config.MuxConfig]; excludes the other
             settings.
-        **settings: Fields of ``MuxConfig`` (``token_id``, ``token_secret``, ``base_url``, ...).
+        token_id: The access token id; required.
+        token_secret: The access token secret; required.
+        base_url: The API origin (default ``https://api.mux.com``).
+        webhook_secret: The webhook signing secret used by ``mux.webhooks``.
+        timeout: Per-attempt timeout in seconds (None: the Session's default).
+        max_retries: Retries per call (None: the Session's default).
 
     Raises:
         ValidationError: A required setting is missing or invalid.
+        TypeError: Both ``config`` and other settings were given.
     """
 
     vendor: ClassVar[str] = "mux"
 
     def __init__(
-        self, session: Session | None = None, *, config: MuxConfig | None = None, **settings: Any
+        self,
+        session: Session | None = None,
+        *,
+        config: MuxConfig | None = None,
+        token_id: str | None = None,
+        token_secret: str | None = None,
+        base_url: str | None = None,
+        webhook_secret: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> None:
-        if config is not None and settings:
-            raise TypeError("pass either config= or keyword settings, not both")
-        self.config = config or MuxConfig.from_env(**settings)
+        settings = {
+            "token_id": token_id,
+            "token_secret": token_secret,
+            "base_url": base_url,
+            "webhook_secret": webhook_secret,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        self.config = config_or_env(config, MuxConfig.from_env, settings)
         super().__init__(
             session,
             base_url=self.config.base_url,
@@ -174,79 +159,95 @@ class Mux(BaseClient):
 
     # -- Spaces ---------------------------------------------------------------------------------
 
-    def create_space(self, **kwargs: Any) -> CreateSpace:
+    def create_space(self, **params: Unpack[CreateSpaceParams]) -> CreateSpace:
         """Return a builder creating a space (``.type()``, ``.passthrough()``, ``.broadcast()``)."""
-        return self._new(CreateSpace, kwargs)
+        return self.spaces.create(**params)
 
-    def list_spaces(self, **kwargs: Any) -> ListSpaces:
+    def list_spaces(self, **params: Unpack[ListParams]) -> ListSpaces:
         """Return a builder listing spaces (awaitable for a page, async-iterable for all)."""
-        return self._new(ListSpaces, kwargs)
+        return self.spaces.list(**params)
 
-    def get_space(self, space_id: str | None = None, **kwargs: Any) -> GetSpace:
+    def get_space(self, space_id: str | None = None, **params: Unpack[CallParams]) -> GetSpace:
         """Return a builder fetching a space."""
-        return self._new(GetSpace, kwargs, space_id=space_id)
+        return self.spaces.get(space_id, **params)
 
-    def delete_space(self, space_id: str | None = None, **kwargs: Any) -> DeleteSpace:
+    def delete_space(
+        self, space_id: str | None = None, **params: Unpack[CallParams]
+    ) -> DeleteSpace:
         """Return a builder deleting a space (only an idle one)."""
-        return self._new(DeleteSpace, kwargs, space_id=space_id)
+        return self.spaces.delete(space_id, **params)
 
     # -- Space broadcasts -----------------------------------------------------------------------
 
     def create_space_broadcast(
-        self, space_id: str | None = None, **kwargs: Any
+        self, space_id: str | None = None, **params: Unpack[CreateSpaceBroadcastParams]
     ) -> CreateSpaceBroadcast:
         """Return a builder adding a broadcast to a space (``.live_stream_id()`` required)."""
-        return self._new(CreateSpaceBroadcast, kwargs, space_id=space_id)
+        return self.spaces.create_broadcast(space_id, **params)
 
     def get_space_broadcast(
-        self, space_id: str | None = None, broadcast_id: str | None = None, **kwargs: Any
+        self,
+        space_id: str | None = None,
+        broadcast_id: str | None = None,
+        **params: Unpack[CallParams],
     ) -> GetSpaceBroadcast:
         """Return a builder fetching a broadcast."""
-        return self._new(GetSpaceBroadcast, kwargs, space_id=space_id, broadcast_id=broadcast_id)
+        return self.spaces.get_broadcast(space_id, broadcast_id, **params)
 
     def delete_space_broadcast(
-        self, space_id: str | None = None, broadcast_id: str | None = None, **kwargs: Any
+        self,
+        space_id: str | None = None,
+        broadcast_id: str | None = None,
+        **params: Unpack[CallParams],
     ) -> DeleteSpaceBroadcast:
         """Return a builder deleting a broadcast (only an idle one)."""
-        return self._new(DeleteSpaceBroadcast, kwargs, space_id=space_id, broadcast_id=broadcast_id)
+        return self.spaces.delete_broadcast(space_id, broadcast_id, **params)
 
     def start_space_broadcast(
-        self, space_id: str | None = None, broadcast_id: str | None = None, **kwargs: Any
+        self,
+        space_id: str | None = None,
+        broadcast_id: str | None = None,
+        **params: Unpack[CallParams],
     ) -> StartSpaceBroadcast:
         """Return a builder starting a broadcast (the space must be active)."""
-        return self._new(StartSpaceBroadcast, kwargs, space_id=space_id, broadcast_id=broadcast_id)
+        return self.spaces.start_broadcast(space_id, broadcast_id, **params)
 
     def stop_space_broadcast(
-        self, space_id: str | None = None, broadcast_id: str | None = None, **kwargs: Any
+        self,
+        space_id: str | None = None,
+        broadcast_id: str | None = None,
+        **params: Unpack[CallParams],
     ) -> StopSpaceBroadcast:
         """Return a builder stopping a broadcast (Mux then completes its live stream)."""
-        return self._new(StopSpaceBroadcast, kwargs, space_id=space_id, broadcast_id=broadcast_id)
+        return self.spaces.stop_broadcast(space_id, broadcast_id, **params)
 
     # -- Live streams ---------------------------------------------------------------------------
 
-    def create_live_stream(self, **kwargs: Any) -> CreateLiveStream:
+    def create_live_stream(self, **params: Unpack[CreateLiveStreamParams]) -> CreateLiveStream:
         """Return a builder creating a live stream."""
-        return self._new(CreateLiveStream, kwargs)
+        return self.live_streams.create(**params)
 
-    def list_live_streams(self, **kwargs: Any) -> ListLiveStreams:
+    def list_live_streams(self, **params: Unpack[ListLiveStreamsParams]) -> ListLiveStreams:
         """Return a builder listing live streams (awaitable for a page, async-iterable for all)."""
-        return self._new(ListLiveStreams, kwargs)
+        return self.live_streams.list(**params)
 
-    def get_live_stream(self, live_stream_id: str | None = None, **kwargs: Any) -> GetLiveStream:
+    def get_live_stream(
+        self, live_stream_id: str | None = None, **params: Unpack[CallParams]
+    ) -> GetLiveStream:
         """Return a builder fetching a live stream."""
-        return self._new(GetLiveStream, kwargs, live_stream_id=live_stream_id)
+        return self.live_streams.get(live_stream_id, **params)
 
     def delete_live_stream(
-        self, live_stream_id: str | None = None, **kwargs: Any
+        self, live_stream_id: str | None = None, **params: Unpack[CallParams]
     ) -> DeleteLiveStream:
         """Return a builder deleting a live stream."""
-        return self._new(DeleteLiveStream, kwargs, live_stream_id=live_stream_id)
+        return self.live_streams.delete(live_stream_id, **params)
 
     def complete_live_stream(
-        self, live_stream_id: str | None = None, **kwargs: Any
+        self, live_stream_id: str | None = None, **params: Unpack[CallParams]
     ) -> CompleteLiveStream:
         """Return a builder signalling a live stream complete (``PUT .../complete``)."""
-        return self._new(CompleteLiveStream, kwargs, live_stream_id=live_stream_id)
+        return self.live_streams.complete(live_stream_id, **params)
 
     # -- waiting for state ----------------------------------------------------------------------
 
@@ -287,33 +288,19 @@ class Mux(BaseClient):
     async def _wait(
         self, space_id: str, status: SpaceStatus, deadline: float, interval: float, cap: float
     ) -> Space:
-        for name, value in (("timeout", deadline), ("interval", interval), ("max_interval", cap)):
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                raise ValidationError(f"{name} must be a positive number, not {value!r}")
-        builder = self.get_space(space_id)
-        builder._build()  # validate the id before waiting
-        delay = interval
-        try:
-            with anyio.fail_after(deadline):
-                while True:
-                    space = await builder
-                    if space.status == status:
-                        return space
-                    await anyio.sleep(delay)
-                    delay = min(delay * 2, cap)
-        except TimeoutError:  # a request's own timeout: already ours
-            raise
-        except builtins.TimeoutError as exc:
-            raise TimeoutError(f"space {space_id!r} was not {status} within {deadline} s") from exc
+        path_id(space_id, "space_id")  # before waiting on anything
+        return await poll_until(
+            self.get_space(space_id).result,
+            lambda space: space.status == status,
+            timeout=deadline,
+            interval=interval,
+            max_interval=cap,
+            expired=lambda _, waited: TimeoutError(
+                f"space {space_id!r} was not {status} within {deadline} s"
+            ),
+        )
 
     # -- BaseClient hooks -----------------------------------------------------------------------
-
-    def _new(self, cls: type[B], kwargs: dict[str, Any], **ids: str | None) -> B:
-        prefill = {name: value for name, value in ids.items() if value is not None}
-        clash = prefill.keys() & kwargs.keys()
-        if clash:
-            raise TypeError(f"{sorted(clash)[0]} given both positionally and by keyword")
-        return super()._new(cls, {**prefill, **kwargs})
 
     def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
         """Add HTTP Basic auth and the ``User-Agent``."""
@@ -324,15 +311,30 @@ class Mux(BaseClient):
         }
         return attrs.evolve(spec, headers=headers)
 
+    def _error_info(self, response: httpx.Response, body: Any) -> ErrorInfo:
+        """Return Mux's error: ``{"error": {"type", "messages"}}``, or ``{"errors": [...]}``."""
+        if isinstance(body, dict):
+            error = body.get("error")
+            if isinstance(error, dict):
+                messages = error.get("messages")
+                kind = error.get("type")
+                text = "; ".join(map(str, messages)) if isinstance(messages, list) else None
+                message = error.get("message") or text or kind or "error"
+                kind = None if kind is None else str(kind)
+                return ErrorInfo(str(message), kind, error.get("details"))
+            errors = body.get("errors")
+            if isinstance(errors, list) and errors:
+                return ErrorInfo("; ".join(map(str, errors)))
+        return super()._error_info(response, body)
+
     def _api_error(self, response: httpx.Response) -> APIError:
         error = super()._api_error(response)
         if isinstance(error, RateLimitError):
             return MuxRateLimitError(
                 error.message,
                 rate_limit=RateLimit.from_headers(response.headers),
-                retry_after=error.retry_after,
                 status_code=error.status_code,
-                vendor=error.vendor,
+                retry_after=error.retry_after,
                 error_type=error.error_type,
                 details=error.details,
                 request_id=error.request_id,

@@ -9,23 +9,25 @@ await mux.live_streams.complete(stream.id)        # PUT .../complete: end the re
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
-from aiospaces.core.builder import RequestSpec
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams, prefill
 from aiospaces.core.errors import ValidationError
-from aiospaces.mux._common import (
+from aiospaces.core.request import RequestSpec
+from aiospaces.mux._base import (
     ACCEPT,
     LIVE_STREAMS,
     MuxBuilder,
     MuxCreate,
     MuxList,
-    choice,
+    get,
     path_id,
-    positive,
     post,
     text,
 )
 from aiospaces.mux.models import LiveStream, LiveStreamPage, LiveStreamStatus, converter
+from aiospaces.mux.spaces import ListParams
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,18 +37,37 @@ if TYPE_CHECKING:
     from aiospaces.mux.client import Mux
 
 __all__ = [
+    "LATENCY_MODES",
+    "PLAYBACK_POLICIES",
     "CompleteLiveStream",
     "CreateLiveStream",
+    "CreateLiveStreamParams",
     "DeleteLiveStream",
     "GetLiveStream",
     "ListLiveStreams",
+    "ListLiveStreamsParams",
     "LiveStreams",
 ]
 
 T = TypeVar("T")
 
 PLAYBACK_POLICIES = ("public", "signed", "drm")
+"""Playback policies a live stream's playback ids can have."""
 LATENCY_MODES = ("low", "reduced", "standard")
+"""Latency modes of a live stream."""
+
+
+class CreateLiveStreamParams(CallParams, total=False):
+    """Keywords of ``create_live_stream`` (its setters)."""
+
+    playback_policy: str | Iterable[str]
+    new_asset_settings: Mapping[str, Any]
+    passthrough: str
+    latency_mode: str
+    reconnect_window: float
+    max_continuous_duration: int
+    test: bool
+    audio_only: bool
 
 
 class CreateLiveStream(MuxCreate[LiveStream]):
@@ -58,16 +79,14 @@ class CreateLiveStream(MuxCreate[LiveStream]):
         for policy in policies:
             flat.extend([policy] if isinstance(policy, str) else policy)
         for policy in flat:
-            if policy not in PLAYBACK_POLICIES:
-                raise ValidationError(
-                    f"playback_policy must be one of {', '.join(PLAYBACK_POLICIES)}, not {policy!r}"
-                )
+            validate.one_of(policy, "playback_policy", PLAYBACK_POLICIES)
         return self._set("playback_policy", flat)
 
     def new_asset_settings(self, settings: Mapping[str, Any]) -> Self:
         """Set the settings of the assets the stream records (``{"playback_policy": [...]}``)."""
         if not isinstance(settings, Mapping):
             raise ValidationError("new_asset_settings must be a dict")
+        validate.json_value(dict(settings), "new_asset_settings")
         return self._set("new_asset_settings", dict(settings))
 
     def passthrough(self, passthrough: str) -> Self:
@@ -76,34 +95,25 @@ class CreateLiveStream(MuxCreate[LiveStream]):
 
     def latency_mode(self, mode: str) -> Self:
         """Set ``low``, ``reduced`` or ``standard`` latency."""
-        if mode not in LATENCY_MODES:
-            raise ValidationError(
-                f"latency_mode must be one of {', '.join(LATENCY_MODES)}, not {mode!r}"
-            )
-        return self._set("latency_mode", mode)
+        return self._set("latency_mode", validate.one_of(mode, "latency_mode", LATENCY_MODES))
 
     def reconnect_window(self, seconds: float) -> Self:
         """Set how long Mux waits for the encoder to reconnect (0 to 1800 s)."""
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool):
-            raise ValidationError(f"reconnect_window must be a number, not {seconds!r}")
-        if not 0 <= seconds <= 1800:
-            raise ValidationError(f"reconnect_window must be 0 to 1800 s, not {seconds!r}")
+        validate.number(seconds, "reconnect_window", minimum=0, maximum=1800)
         return self._set("reconnect_window", seconds)
 
     def max_continuous_duration(self, seconds: int) -> Self:
         """Set the longest continuous stream (60 to 43200 s)."""
-        positive(seconds, "max_continuous_duration", 43200)
-        if seconds < 60:
-            raise ValidationError("max_continuous_duration must be at least 60 s")
+        validate.integer(seconds, "max_continuous_duration", minimum=60, maximum=43200)
         return self._set("max_continuous_duration", seconds)
 
     def test(self, test: bool = True) -> Self:
         """Make it a test live stream (free, limited to 5 minutes, watermarked)."""
-        return self._set("test", bool(test))
+        return self._set("test", validate.boolean(test, "test"))
 
     def audio_only(self, audio_only: bool = True) -> Self:
         """Accept audio only."""
-        return self._set("audio_only", bool(audio_only))
+        return self._set("audio_only", validate.boolean(audio_only, "audio_only"))
 
     def _build(self) -> RequestSpec:
         return post(LIVE_STREAMS, dict(self._fields))
@@ -128,7 +138,7 @@ class GetLiveStream(_LiveStreamTarget[LiveStream]):
     """``GET /video/v1/live-streams/{LIVE_STREAM_ID}``."""
 
     def _build(self) -> RequestSpec:
-        return RequestSpec(method="GET", path=self._path(), headers=ACCEPT)
+        return get(self._path())
 
     async def _parse(self, response: httpx.Response) -> LiveStream:
         return self._structure(response, LiveStream)
@@ -154,6 +164,13 @@ class CompleteLiveStream(_LiveStreamTarget[None]):
         return None
 
 
+class ListLiveStreamsParams(ListParams, total=False):
+    """Keywords of ``list_live_streams`` (its setters)."""
+
+    status: LiveStreamStatus | str
+    stream_key: str
+
+
 class ListLiveStreams(MuxList[LiveStreamPage, LiveStream]):
     """``GET /video/v1/live-streams``: one page when awaited, every stream with ``async for``."""
 
@@ -162,7 +179,7 @@ class ListLiveStreams(MuxList[LiveStreamPage, LiveStream]):
 
     def status(self, status: LiveStreamStatus | str) -> Self:
         """Keep live streams in this state."""
-        self._status = choice(LiveStreamStatus, status, "status")
+        self._status = validate.choice(LiveStreamStatus, status, "status")
         return self
 
     def stream_key(self, stream_key: str) -> Self:
@@ -176,7 +193,7 @@ class ListLiveStreams(MuxList[LiveStreamPage, LiveStream]):
             query.append(("stream_key", self._stream_key))
         if self._status is not None:
             query.append(("status", str(self._status)))
-        return RequestSpec(method="GET", path=LIVE_STREAMS, query=query, headers=ACCEPT)
+        return get(LIVE_STREAMS, query)
 
     async def _parse(self, response: httpx.Response) -> LiveStreamPage:
         data = converter.structure(self._data(response), list[LiveStream])
@@ -192,22 +209,26 @@ class LiveStreams:
     def __init__(self, client: Mux) -> None:
         self._client = client
 
-    def create(self, **kwargs: Any) -> CreateLiveStream:
+    def create(self, **params: Unpack[CreateLiveStreamParams]) -> CreateLiveStream:
         """Return a builder creating a live stream."""
-        return self._client.create_live_stream(**kwargs)
+        return CreateLiveStream(self._client, params)
 
-    def list(self, **kwargs: Any) -> ListLiveStreams:
-        """Return a builder listing live streams."""
-        return self._client.list_live_streams(**kwargs)
+    def list(self, **params: Unpack[ListLiveStreamsParams]) -> ListLiveStreams:
+        """Return a builder listing live streams (awaitable for a page, async-iterable for all)."""
+        return ListLiveStreams(self._client, params)
 
-    def get(self, live_stream_id: str | None = None, **kwargs: Any) -> GetLiveStream:
+    def get(self, live_stream_id: str | None = None, **params: Unpack[CallParams]) -> GetLiveStream:
         """Return a builder fetching a live stream."""
-        return self._client.get_live_stream(live_stream_id, **kwargs)
+        return GetLiveStream(self._client, prefill(params, live_stream_id=live_stream_id))
 
-    def delete(self, live_stream_id: str | None = None, **kwargs: Any) -> DeleteLiveStream:
+    def delete(
+        self, live_stream_id: str | None = None, **params: Unpack[CallParams]
+    ) -> DeleteLiveStream:
         """Return a builder deleting a live stream."""
-        return self._client.delete_live_stream(live_stream_id, **kwargs)
+        return DeleteLiveStream(self._client, prefill(params, live_stream_id=live_stream_id))
 
-    def complete(self, live_stream_id: str | None = None, **kwargs: Any) -> CompleteLiveStream:
-        """Return a builder signalling that a live stream is complete."""
-        return self._client.complete_live_stream(live_stream_id, **kwargs)
+    def complete(
+        self, live_stream_id: str | None = None, **params: Unpack[CallParams]
+    ) -> CompleteLiveStream:
+        """Return a builder signalling a live stream complete (``PUT .../complete``)."""
+        return CompleteLiveStream(self._client, prefill(params, live_stream_id=live_stream_id))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from aiospaces.core.convert import make_converter
+from aiospaces.core.convert import Model, make_converter
 
 if TYPE_CHECKING:
     import httpx
@@ -79,7 +79,7 @@ class LiveStreamStatus(enum.StrEnum):
 
 
 @attrs.frozen
-class Broadcast:
+class Broadcast(Model):
     """A space's broadcast: sends the space's composed video to a live stream.
 
     Attributes:
@@ -102,7 +102,7 @@ class Broadcast:
 
 
 @attrs.frozen
-class Space:
+class Space(Model):
     """A Mux real-time video space.
 
     Attributes:
@@ -125,7 +125,7 @@ class Space:
 
 
 @attrs.frozen
-class PlaybackId:
+class PlaybackId(Model):
     """A playback id of a live stream.
 
     Attributes:
@@ -138,7 +138,7 @@ class PlaybackId:
 
 
 @attrs.frozen
-class LiveStream:
+class LiveStream(Model):
     """A Mux live stream (what a broadcast sends to).
 
     Attributes:
@@ -175,7 +175,7 @@ class LiveStream:
 
 
 @attrs.frozen
-class RateLimit:
+class RateLimit(Model):
     """Mux's rate-limit headers (``X-RateLimit-Limit`` / ``X-RateLimit-Remaining``).
 
     Attributes:
@@ -202,7 +202,7 @@ def _int(raw: str | None) -> int | None:
 
 
 @attrs.frozen
-class SpacePage:
+class SpacePage(Model):
     """One page of spaces (Mux pages carry no totals: an empty page ends a listing).
 
     Attributes:
@@ -215,7 +215,7 @@ class SpacePage:
 
 
 @attrs.frozen
-class LiveStreamPage:
+class LiveStreamPage(Model):
     """One page of live streams.
 
     Attributes:

@@ -11,23 +11,18 @@ async for space in mux.list_spaces(limit=50):              # walks every page
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
-from aiospaces.core.builder import RequestSpec
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams, prefill
 from aiospaces.core.errors import ValidationError
-from aiospaces.mux._common import (
-    ACCEPT,
-    SPACES,
-    MuxBuilder,
-    MuxList,
-    choice,
-    path_id,
-    post,
-    text,
-)
+from aiospaces.core.request import RequestSpec
+from aiospaces.mux._base import ACCEPT, SPACES, MuxBuilder, MuxList, get, path_id, post, text
 from aiospaces.mux.broadcasts import (
+    BroadcastFields,
     BroadcastRequest,
     CreateSpaceBroadcast,
+    CreateSpaceBroadcastParams,
     DeleteSpaceBroadcast,
     GetSpaceBroadcast,
     StartSpaceBroadcast,
@@ -40,26 +35,47 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from aiospaces.core.client import BaseClient
     from aiospaces.mux.client import Mux
 
 T = TypeVar("T")
 
-__all__ = ["CreateSpace", "DeleteSpace", "GetSpace", "ListSpaces", "Spaces"]
+__all__ = [
+    "CreateSpace",
+    "CreateSpaceParams",
+    "DeleteSpace",
+    "GetSpace",
+    "ListParams",
+    "ListSpaces",
+    "Spaces",
+]
+
+
+class CreateSpaceParams(CallParams, total=False):
+    """Keywords of ``create_space`` (its setters)."""
+
+    type: SpaceType | str
+    passthrough: str
+    broadcast: BroadcastRequest | Mapping[str, Any]
+    broadcasts: Iterable[BroadcastRequest | Mapping[str, Any]]
+
+
+class ListParams(CallParams, total=False):
+    """Keywords of ``list_spaces`` (its setters)."""
+
+    limit: int
+    page: int
 
 
 class CreateSpace(MuxBuilder[Space]):
     """``POST /video/v1/spaces`` (201): a new idle space, optionally with broadcasts."""
 
-    def __init__(self, client: BaseClient, **kwargs: Any) -> None:
-        self._type: SpaceType | None = None
-        self._passthrough: str | None = None
-        self._broadcasts: list[BroadcastRequest] | None = None
-        super().__init__(client, **kwargs)
+    _type: SpaceType | None = None
+    _passthrough: str | None = None
+    _broadcasts: tuple[BroadcastRequest, ...] | None = None
 
     def type(self, type_: SpaceType | str) -> Self:
         """Set the space type (only ``server`` exists)."""
-        self._type = choice(SpaceType, type_, "type")
+        self._type = validate.choice(SpaceType, type_, "type")
         return self
 
     def passthrough(self, passthrough: str) -> Self:
@@ -68,7 +84,10 @@ class CreateSpace(MuxBuilder[Space]):
         return self
 
     def broadcast(
-        self, request: BroadcastRequest | Mapping[str, Any] | None = None, /, **fields: Any
+        self,
+        request: BroadcastRequest | Mapping[str, Any] | None = None,
+        /,
+        **fields: Unpack[BroadcastFields],
     ) -> Self:
         """Add a broadcast: a [BroadcastRequest][aiospaces.mux.broadcasts.BroadcastRequest],
         a dict, or its fields as keywords (``live_stream_id=...``, ``layout=...``).
@@ -76,14 +95,14 @@ class CreateSpace(MuxBuilder[Space]):
         if request is not None and fields:
             raise TypeError("pass a BroadcastRequest (or dict) or keyword fields, not both")
         added = BroadcastRequest.of(fields if request is None else request)
-        self._broadcasts = [*(self._broadcasts or ()), added]
+        self._broadcasts = (*(self._broadcasts or ()), added)
         return self
 
     def broadcasts(self, requests: Iterable[BroadcastRequest | Mapping[str, Any]]) -> Self:
         """Replace the broadcasts to create with the space."""
         if isinstance(requests, Mapping | str | bytes):
             raise ValidationError("broadcasts must be a list of BroadcastRequest or dicts")
-        self._broadcasts = [BroadcastRequest.of(r) for r in requests]
+        self._broadcasts = tuple(BroadcastRequest.of(r) for r in requests)
         return self
 
     def _build(self) -> RequestSpec:
@@ -116,7 +135,7 @@ class GetSpace(_SpaceTarget[Space]):
     """``GET /video/v1/spaces/{SPACE_ID}``."""
 
     def _build(self) -> RequestSpec:
-        return RequestSpec(method="GET", path=self._path(), headers=ACCEPT)
+        return get(self._path())
 
     async def _parse(self, response: httpx.Response) -> Space:
         return self._structure(response, Space)
@@ -136,7 +155,7 @@ class ListSpaces(MuxList[SpacePage, Space]):
     """``GET /video/v1/spaces``: one page when awaited, every space with ``async for``."""
 
     def _build(self) -> RequestSpec:
-        return RequestSpec(method="GET", path=SPACES, query=self._paging(), headers=ACCEPT)
+        return get(SPACES, self._paging())
 
     async def _parse(self, response: httpx.Response) -> SpacePage:
         data = converter.structure(self._data(response), list[Space])
@@ -155,46 +174,64 @@ class Spaces:
     def __init__(self, client: Mux) -> None:
         self._client = client
 
-    def create(self, **kwargs: Any) -> CreateSpace:
+    def create(self, **params: Unpack[CreateSpaceParams]) -> CreateSpace:
         """Return a builder creating a space."""
-        return self._client.create_space(**kwargs)
+        return CreateSpace(self._client, params)
 
-    def list(self, **kwargs: Any) -> ListSpaces:
+    def list(self, **params: Unpack[ListParams]) -> ListSpaces:
         """Return a builder listing spaces (awaitable for a page, async-iterable for all)."""
-        return self._client.list_spaces(**kwargs)
+        return ListSpaces(self._client, params)
 
-    def get(self, space_id: str | None = None, **kwargs: Any) -> GetSpace:
+    def get(self, space_id: str | None = None, **params: Unpack[CallParams]) -> GetSpace:
         """Return a builder fetching a space."""
-        return self._client.get_space(space_id, **kwargs)
+        return GetSpace(self._client, prefill(params, space_id=space_id))
 
-    def delete(self, space_id: str | None = None, **kwargs: Any) -> DeleteSpace:
+    def delete(self, space_id: str | None = None, **params: Unpack[CallParams]) -> DeleteSpace:
         """Return a builder deleting an idle space."""
-        return self._client.delete_space(space_id, **kwargs)
+        return DeleteSpace(self._client, prefill(params, space_id=space_id))
 
-    def create_broadcast(self, space_id: str | None = None, **kwargs: Any) -> CreateSpaceBroadcast:
-        """Return a builder adding a broadcast to a space."""
-        return self._client.create_space_broadcast(space_id, **kwargs)
+    def create_broadcast(
+        self, space_id: str | None = None, **params: Unpack[CreateSpaceBroadcastParams]
+    ) -> CreateSpaceBroadcast:
+        """Return a builder adding a broadcast to a space (``live_stream_id`` required)."""
+        return CreateSpaceBroadcast(self._client, prefill(params, space_id=space_id))
 
     def get_broadcast(
-        self, space_id: str | None = None, broadcast_id: str | None = None, **kwargs: Any
+        self,
+        space_id: str | None = None,
+        broadcast_id: str | None = None,
+        **params: Unpack[CallParams],
     ) -> GetSpaceBroadcast:
         """Return a builder fetching a broadcast."""
-        return self._client.get_space_broadcast(space_id, broadcast_id, **kwargs)
+        ids = prefill(params, space_id=space_id, broadcast_id=broadcast_id)
+        return GetSpaceBroadcast(self._client, ids)
 
     def delete_broadcast(
-        self, space_id: str | None = None, broadcast_id: str | None = None, **kwargs: Any
+        self,
+        space_id: str | None = None,
+        broadcast_id: str | None = None,
+        **params: Unpack[CallParams],
     ) -> DeleteSpaceBroadcast:
         """Return a builder deleting an idle broadcast."""
-        return self._client.delete_space_broadcast(space_id, broadcast_id, **kwargs)
+        ids = prefill(params, space_id=space_id, broadcast_id=broadcast_id)
+        return DeleteSpaceBroadcast(self._client, ids)
 
     def start_broadcast(
-        self, space_id: str | None = None, broadcast_id: str | None = None, **kwargs: Any
+        self,
+        space_id: str | None = None,
+        broadcast_id: str | None = None,
+        **params: Unpack[CallParams],
     ) -> StartSpaceBroadcast:
         """Return a builder starting a broadcast (the space must be active)."""
-        return self._client.start_space_broadcast(space_id, broadcast_id, **kwargs)
+        ids = prefill(params, space_id=space_id, broadcast_id=broadcast_id)
+        return StartSpaceBroadcast(self._client, ids)
 
     def stop_broadcast(
-        self, space_id: str | None = None, broadcast_id: str | None = None, **kwargs: Any
+        self,
+        space_id: str | None = None,
+        broadcast_id: str | None = None,
+        **params: Unpack[CallParams],
     ) -> StopSpaceBroadcast:
-        """Return a builder stopping a broadcast."""
-        return self._client.stop_space_broadcast(space_id, broadcast_id, **kwargs)
+        """Return a builder stopping a broadcast (Mux then completes its live stream)."""
+        ids = prefill(params, space_id=space_id, broadcast_id=broadcast_id)
+        return StopSpaceBroadcast(self._client, ids)

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from aiospaces.core.convert import Model
 from aiospaces.core.errors import AiospacesError
 from aiospaces.mux.models import Broadcast, LiveStream, Space, converter
 
@@ -54,7 +55,7 @@ class WebhookSignatureError(AiospacesError, ValueError):
 
 
 @attrs.frozen
-class WebhookObject:
+class WebhookObject(Model):
     """What an event is about: ``{"type": "space", "id": ...}``."""
 
     type: str
@@ -62,7 +63,7 @@ class WebhookObject:
 
 
 @attrs.frozen
-class WebhookEnvironment:
+class WebhookEnvironment(Model):
     """The Mux environment an event comes from."""
 
     id: str
@@ -70,7 +71,7 @@ class WebhookEnvironment:
 
 
 @attrs.frozen(kw_only=True)
-class WebhookEvent:
+class WebhookEvent(Model):
     """A webhook event whose ``data`` aiospaces has no model for (kept as a dict).
 
     Attributes:

@@ -8,7 +8,7 @@ async with aiospaces.Session() as session:
 """
 
 from aiospaces.neuroio.client import NeuroIO as NeuroIO
-from aiospaces.neuroio.client import NeuroIOConfig as NeuroIOConfig
+from aiospaces.neuroio.config import NeuroIOConfig as NeuroIOConfig
 from aiospaces.neuroio.models import Login as Login
 from aiospaces.neuroio.models import Page as Page
 from aiospaces.neuroio.models import Space as Space

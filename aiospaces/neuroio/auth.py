@@ -9,10 +9,12 @@ print(await me.whoami())
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self, Unpack
 
-from aiospaces.core.builder import RequestSpec, require
-from aiospaces.neuroio._base import NeuroIOBuilder, json_spec
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams, prefill
+from aiospaces.core.request import RequestSpec
+from aiospaces.neuroio._base import NeuroIOBuilder
 from aiospaces.neuroio.models import Login, Whoami
 
 if TYPE_CHECKING:
@@ -45,10 +47,10 @@ class LoginToken(NeuroIOBuilder[Login]):
 
     def _request(self) -> RequestSpec:
         body = {
-            "username": require(self._username, "username"),
-            "password": require(self._password, "password"),
+            "username": validate.text(self._username, "username"),
+            "password": validate.secret(self._password, "password"),
         }
-        return json_spec("POST", "/v1/auth/token/", body)
+        return RequestSpec.with_json("POST", "/v1/auth/token/", body)
 
     async def _parse(self, response: httpx.Response) -> Login:
         return self._json(response, Login)
@@ -71,7 +73,10 @@ class Auth:
         self._client = client
 
     def token(
-        self, username: str | None = None, password: str | None = None, **kwargs: Any
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        **params: Unpack[CallParams],
     ) -> LoginToken:
         """Return a builder logging in; its result carries a temporary account token."""
-        return self._client._new(LoginToken, kwargs, username=username, password=password)
+        return LoginToken(self._client, prefill(params, username=username, password=password))

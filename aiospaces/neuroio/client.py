@@ -1,75 +1,25 @@
-"""The NeuroIO client: settings, the ``Authorization: Token`` scheme, and its namespaces."""
+"""The NeuroIO client: settings, NeuroIO's error shape, and its namespaces."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 
 import attrs
 
-from aiospaces.core.client import BaseClient
-from aiospaces.core.errors import ValidationError
-from aiospaces.core.settings import config_from_env
+from aiospaces.core.client import BaseClient, ErrorInfo
+from aiospaces.core.settings import config_or_env
 from aiospaces.neuroio.auth import Auth, GetWhoami
+from aiospaces.neuroio.config import NeuroIOConfig
 from aiospaces.neuroio.spaces import AllSpaces, Spaces
 from aiospaces.neuroio.tokens import Tokens
 
 if TYPE_CHECKING:
-    from aiospaces.core.builder import Builder
+    import httpx
+
+    from aiospaces.core.builder import CallParams
     from aiospaces.core.session import Session
 
-__all__ = ["API_URL", "ENV_VARS", "IAM_URL", "Lists", "NeuroIO", "NeuroIOConfig", "SpaceLists"]
-
-IAM_URL = "https://iam.neuroio.com"
-"""NeuroIO's identity and access host (auth, whoami, tokens, spaces, lists)."""
-API_URL = "https://api.neuroio.com"
-"""NeuroIO's data host (sources, persons, entries, ...; not wrapped yet)."""
-
-ENV_VARS = {
-    "api_token": "NEUROIO_API_TOKEN",
-    "iam_url": "NEUROIO_IAM_URL",
-    "api_url": "NEUROIO_API_URL",
-}
-"""Environment variables read by `NeuroIOConfig.from_env`, by setting name."""
-
-B = TypeVar("B", bound="Builder[Any]")
-
-
-def _url(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not isinstance(value, str) or "://" not in value:
-        raise ValidationError(f"{attribute.name} must be an http(s) URL, not {value!r}")
-
-
-def _token(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError("api_token must be a non-empty string")
-
-
-@attrs.frozen(kw_only=True)
-class NeuroIOConfig:
-    """Everything a NeuroIO client needs; the token never appears in its repr.
-
-    Attributes:
-        api_token: An account, space or manager token (None: only ``auth.token`` works).
-        iam_url: Base URL of the IAM host.
-        api_url: Base URL of the data API host.
-        timeout: Per-attempt timeout in seconds (None: the Session's default).
-        max_retries: Retries per call (None: the Session's default).
-    """
-
-    api_token: str | None = attrs.field(default=None, repr=False, validator=_token)
-    iam_url: str = attrs.field(default=IAM_URL, validator=_url)
-    api_url: str = attrs.field(default=API_URL, validator=_url)
-    timeout: float | None = None
-    max_retries: int | None = None
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> NeuroIOConfig:
-        """Return a config from ``NEUROIO_*`` environment variables; explicit arguments win.
-
-        Raises:
-            ValidationError: A setting is invalid.
-        """
-        return config_from_env(cls, ENV_VARS, overrides)
+__all__ = ["Lists", "NeuroIO", "SpaceLists"]
 
 
 class SpaceLists:
@@ -78,9 +28,9 @@ class SpaceLists:
     def __init__(self, client: NeuroIO) -> None:
         self._client = client
 
-    def all(self, **kwargs: Any) -> AllSpaces:
+    def all(self, **params: Unpack[CallParams]) -> AllSpaces:
         """Return a builder listing every space at once (``GET /v1/lists/spaces/``)."""
-        return self._client._new(AllSpaces, kwargs)
+        return AllSpaces(self._client, params)
 
 
 class Lists:
@@ -96,7 +46,7 @@ class NeuroIO(BaseClient):
 
     Make it from a session (``session.neuroio(...)``) to share the connection pool, or use it
     on its own: ``async with aiospaces.NeuroIO(api_token=...) as nio``. Settings not given are
-    read from ``NEUROIO_API_TOKEN`` (and ``NEUROIO_IAM_URL``/``NEUROIO_API_URL``).
+    read from ``NEUROIO_API_TOKEN`` and ``NEUROIO_IAM_URL``.
 
     ```python
     space = await nio.spaces.create(name="Lobby")          # keyword style
@@ -107,26 +57,39 @@ class NeuroIO(BaseClient):
 
     Args:
         session: The Session whose pool to use (None: a private one).
-        config: A ready [NeuroIOConfig][aiospaces.neuroio.client.NeuroIOConfig]; excludes the
-            keyword settings.
-        **settings: Fields of ``NeuroIOConfig`` (``api_token``, ``iam_url``, ``api_url``, ...).
+        config: A ready [NeuroIOConfig][aiospaces.neuroio.config.NeuroIOConfig]; excludes the
+            other settings.
+        api_token: An account, space or manager token (None: only ``auth.token`` works).
+        iam_url: Base URL of the IAM host (default ``https://iam.neuroio.com``).
+        timeout: Per-attempt timeout in seconds (None: the Session's default).
+        max_retries: Retries per call (None: the Session's default).
 
     Raises:
         ValidationError: A setting is invalid.
+        TypeError: Both ``config`` and other settings were given.
     """
 
     vendor: ClassVar[str] = "neuroio"
+    secret_path_parents: ClassVar[frozenset[str]] = frozenset({"tokens"})
+    """NeuroIO addresses a token by id *or key*: ``/v1/tokens/{id_or_key}/``."""
 
     def __init__(
         self,
         session: Session | None = None,
         *,
         config: NeuroIOConfig | None = None,
-        **settings: Any,
+        api_token: str | None = None,
+        iam_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> None:
-        if config is not None and settings:
-            raise TypeError("pass either config= or keyword settings, not both")
-        self.config = config or NeuroIOConfig.from_env(**settings)
+        settings = {
+            "api_token": api_token,
+            "iam_url": iam_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        self.config = config_or_env(config, NeuroIOConfig.from_env, settings)
         super().__init__(
             session,
             base_url=self.config.iam_url,
@@ -145,9 +108,9 @@ class NeuroIO(BaseClient):
     def __repr__(self) -> str:
         return f"<NeuroIO {self.config!r}>"
 
-    def whoami(self, **kwargs: Any) -> GetWhoami:
+    def whoami(self, **params: Unpack[CallParams]) -> GetWhoami:
         """Return a builder asking who the client's token belongs to."""
-        return self._new(GetWhoami, kwargs)
+        return GetWhoami(self, params)
 
     def with_token(self, api_token: str) -> NeuroIO:
         """Return a client using ``api_token`` on the same session (e.g. after a login).
@@ -156,6 +119,12 @@ class NeuroIO(BaseClient):
         """
         return NeuroIO(self.session, config=attrs.evolve(self.config, api_token=api_token))
 
-    def _new(self, cls: type[B], kwargs: dict[str, Any], **given: Any) -> B:
-        """Return ``cls`` with keyword arguments (None ones skipped) applied as setters."""
-        return super()._new(cls, {**{k: v for k, v in given.items() if v is not None}, **kwargs})
+    def _error_info(self, response: httpx.Response, body: Any) -> ErrorInfo:
+        """Return NeuroIO's error: ``{"message", "error_codes": [...], "fields": [...]}``."""
+        if isinstance(body, dict):
+            message = body.get("message")
+            codes = body.get("error_codes")
+            kind = ",".join(map(str, codes)) if isinstance(codes, list) and codes else None
+            if message or kind:
+                return ErrorInfo(str(message or kind), kind, body.get("fields") or None)
+        return super()._error_info(response, body)

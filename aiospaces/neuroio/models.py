@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 import attrs
 
-from aiospaces.core.convert import make_converter
+from aiospaces.core.convert import Model, make_converter
 
 __all__ = ["Login", "Page", "Space", "Token", "User", "Whoami", "converter"]
 
@@ -15,7 +15,7 @@ T = TypeVar("T")
 
 
 @attrs.frozen
-class Space:
+class Space(Model):
     """A NeuroIO space: a named partition of an account's data.
 
     Every account has an implicit space named ``"default"``, where account tokens act.
@@ -30,7 +30,7 @@ class Space:
 
 
 @attrs.frozen(kw_only=True)
-class Token:
+class Token(Model):
     """An API token (account, space or manager token; one format for all).
 
     Attributes:
@@ -54,7 +54,7 @@ class Token:
 
 
 @attrs.frozen
-class User:
+class User(Model):
     """A NeuroIO user.
 
     Attributes:
@@ -65,7 +65,7 @@ class User:
 
 
 @attrs.frozen
-class Login:
+class Login(Model):
     """The result of logging in: who you are and a fresh temporary token.
 
     Attributes:
@@ -78,7 +78,7 @@ class Login:
 
 
 @attrs.frozen
-class Whoami:
+class Whoami(Model):
     """Who a token belongs to.
 
     Attributes:
@@ -91,7 +91,7 @@ class Whoami:
 
 
 @attrs.frozen
-class Page(Generic[T]):
+class Page(Model, Generic[T]):
     """One window of a DRF-style list (``limit``/``offset``).
 
     Attributes:

@@ -12,17 +12,13 @@ token = await nio.spaces.token(space.id, permanent=True)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar, Unpack
 
-from aiospaces.core.builder import RequestSpec
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams, prefill
 from aiospaces.core.errors import ValidationError
-from aiospaces.neuroio._base import (
-    ListBuilder,
-    NeuroIOBuilder,
-    check_bool,
-    json_spec,
-    object_id,
-)
+from aiospaces.core.request import RequestSpec
+from aiospaces.neuroio._base import ListBuilder, NeuroIOBuilder, object_id
 from aiospaces.neuroio.models import Space, Token, converter
 
 if TYPE_CHECKING:
@@ -46,17 +42,16 @@ __all__ = [
 MAX_NAME_LENGTH = 255
 """Longest space name the client accepts (characters)."""
 
-SPACES = "/v1/spaces/"
+_SPACES = "/v1/spaces/"
 
 T = TypeVar("T")
 
 
-def _name(value: str | None) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"name is required and must be a non-empty string, not {value!r}")
-    if len(value) > MAX_NAME_LENGTH:
-        raise ValidationError(f"name is longer than {MAX_NAME_LENGTH} characters")
-    return value
+def _name(value: object) -> str:
+    name = validate.text(value, "name", max_length=MAX_NAME_LENGTH)
+    if not name.strip():
+        raise ValidationError("name is required and must be a non-empty string, not blank")
+    return name
 
 
 class _SpaceById(NeuroIOBuilder[T]):
@@ -70,7 +65,7 @@ class _SpaceById(NeuroIOBuilder[T]):
         return self
 
     def _path(self) -> str:
-        return f"{SPACES}{object_id(self._id, 'id')}/"
+        return f"{_SPACES}{object_id(self._id, 'id')}/"
 
 
 class _OneSpace(_SpaceById[Space]):
@@ -89,7 +84,7 @@ class CreateSpace(NeuroIOBuilder[Space]):
         return self
 
     def _request(self) -> RequestSpec:
-        return json_spec("POST", SPACES, {"name": _name(self._name)})
+        return RequestSpec.with_json("POST", _SPACES, {"name": _name(self._name)})
 
     async def _parse(self, response: httpx.Response) -> Space:
         return self._json(response, Space)
@@ -114,7 +109,7 @@ class UpdateSpace(_OneSpace):
         return self
 
     def _request(self) -> RequestSpec:
-        return json_spec(self._method, self._path(), {"name": _name(self._name)})
+        return RequestSpec.with_json(self._method, self._path(), {"name": _name(self._name)})
 
 
 class ReplaceSpace(UpdateSpace):
@@ -140,11 +135,12 @@ class SpaceToken(_SpaceById[Token]):
 
     def permanent(self, permanent: bool = True) -> Self:
         """Make a permanent token (at most 5 per space) instead of a 24-hour one."""
-        self._permanent = check_bool(permanent, "permanent")
+        self._permanent = validate.boolean(permanent, "permanent")
         return self
 
     def _request(self) -> RequestSpec:
-        return json_spec("POST", f"{self._path()}tokens/", {"permanent": self._permanent})
+        path = f"{self._path()}tokens/"
+        return RequestSpec.with_json("POST", path, {"permanent": self._permanent})
 
     async def _parse(self, response: httpx.Response) -> Token:
         return self._json(response, Token)
@@ -158,14 +154,12 @@ class ListSpaces(ListBuilder[Space]):
 
     def q(self, query: str | None) -> Self:
         """Keep spaces whose name contains ``query`` (None or ``""``: no filter)."""
-        if query is not None and not isinstance(query, str):
-            raise ValidationError(f"q must be a string or None, not {query!r}")
-        self._q = query or None
+        self._q = validate.optional_text(query, "q") or None
         return self
 
     def _request(self) -> RequestSpec:
         query = [("q", self._q)] if self._q else []
-        return RequestSpec(method="GET", path=SPACES, query=[*query, *self._window()])
+        return RequestSpec(method="GET", path=_SPACES, query=[*query, *self._window()])
 
 
 class AllSpaces(NeuroIOBuilder[list[Space]]):
@@ -187,51 +181,51 @@ class Spaces:
     def __init__(self, client: NeuroIO) -> None:
         self._client = client
 
-    def create(self, name: str | None = None, **kwargs: Any) -> CreateSpace:
+    def create(self, name: str | None = None, **params: Unpack[CallParams]) -> CreateSpace:
         """Return a builder creating a space named ``name``."""
-        return self._client._new(CreateSpace, kwargs, name=name)
+        return CreateSpace(self._client, prefill(params, name=name))
 
     def list(
         self,
         q: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        **kwargs: Any,
+        **params: Unpack[CallParams],
     ) -> ListSpaces:
         """Return a builder listing spaces (awaitable for one page, async-iterable for all)."""
-        return self._client._new(ListSpaces, kwargs, q=q, limit=limit, offset=offset)
+        return ListSpaces(self._client, prefill(params, q=q, limit=limit, offset=offset))
 
-    def get(self, id: int | None = None, **kwargs: Any) -> GetSpace:  # noqa: A002 - API name
+    def get(self, id: int | None = None, **params: Unpack[CallParams]) -> GetSpace:  # noqa: A002
         """Return a builder fetching the space ``id``."""
-        return self._client._new(GetSpace, kwargs, id=id)
+        return GetSpace(self._client, prefill(params, id=id))
 
     def update(
         self,
         id: int | None = None,  # noqa: A002 - the API's name
         name: str | None = None,
-        **kwargs: Any,
+        **params: Unpack[CallParams],
     ) -> UpdateSpace:
         """Return a builder renaming the space ``id`` (``PATCH``)."""
-        return self._client._new(UpdateSpace, kwargs, id=id, name=name)
+        return UpdateSpace(self._client, prefill(params, id=id, name=name))
 
     def replace(
         self,
         id: int | None = None,  # noqa: A002 - the API's name
         name: str | None = None,
-        **kwargs: Any,
+        **params: Unpack[CallParams],
     ) -> ReplaceSpace:
         """Return a builder renaming the space ``id`` with ``PUT`` (as neuroio-js does)."""
-        return self._client._new(ReplaceSpace, kwargs, id=id, name=name)
+        return ReplaceSpace(self._client, prefill(params, id=id, name=name))
 
-    def delete(self, id: int | None = None, **kwargs: Any) -> DeleteSpace:  # noqa: A002
+    def delete(self, id: int | None = None, **params: Unpack[CallParams]) -> DeleteSpace:  # noqa: A002
         """Return a builder deleting the space ``id``."""
-        return self._client._new(DeleteSpace, kwargs, id=id)
+        return DeleteSpace(self._client, prefill(params, id=id))
 
     def token(
         self,
         id: int | None = None,  # noqa: A002 - the API's name
         permanent: bool | None = None,
-        **kwargs: Any,
+        **params: Unpack[CallParams],
     ) -> SpaceToken:
         """Return a builder making a token scoped to the space ``id``."""
-        return self._client._new(SpaceToken, kwargs, id=id, permanent=permanent)
+        return SpaceToken(self._client, prefill(params, id=id, permanent=permanent))

@@ -15,17 +15,12 @@ await nio.tokens.delete(token.id)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar, Unpack
 
-from aiospaces.core.builder import RequestSpec
-from aiospaces.neuroio._base import (
-    ListBuilder,
-    NeuroIOBuilder,
-    check_bool,
-    json_spec,
-    token_ref,
-    wire_bool,
-)
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams, prefill
+from aiospaces.core.request import RequestSpec
+from aiospaces.neuroio._base import ListBuilder, NeuroIOBuilder, token_ref, wire_bool
 from aiospaces.neuroio.models import Token
 
 if TYPE_CHECKING:
@@ -43,7 +38,7 @@ __all__ = [
     "UpdateToken",
 ]
 
-TOKENS = "/v1/tokens/"
+_TOKENS = "/v1/tokens/"
 
 T = TypeVar("T")
 
@@ -55,11 +50,11 @@ class CreateToken(NeuroIOBuilder[Token]):
 
     def permanent(self, permanent: bool = True) -> Self:
         """Make a permanent token (at most 5) instead of a 24-hour one."""
-        self._permanent = check_bool(permanent, "permanent")
+        self._permanent = validate.boolean(permanent, "permanent")
         return self
 
     def _request(self) -> RequestSpec:
-        return json_spec("POST", TOKENS, {"permanent": self._permanent})
+        return RequestSpec.with_json("POST", _TOKENS, {"permanent": self._permanent})
 
     async def _parse(self, response: httpx.Response) -> Token:
         return self._json(response, Token)
@@ -72,7 +67,7 @@ class _PermanentFilter:
 
     def permanent(self, permanent: bool | None) -> Self:
         """Only permanent (True) or temporary (False) tokens; None: both."""
-        self._permanent = None if permanent is None else check_bool(permanent, "permanent")
+        self._permanent = None if permanent is None else validate.boolean(permanent, "permanent")
         return self
 
     def _filter(self) -> list[tuple[str, str]]:
@@ -85,7 +80,7 @@ class ListTokens(_PermanentFilter, ListBuilder[Token]):
     _item: ClassVar[type] = Token
 
     def _request(self) -> RequestSpec:
-        return RequestSpec(method="GET", path=TOKENS, query=[*self._window(), *self._filter()])
+        return RequestSpec(method="GET", path=_TOKENS, query=[*self._window(), *self._filter()])
 
 
 class _TokenByRef(NeuroIOBuilder[T]):
@@ -99,7 +94,7 @@ class _TokenByRef(NeuroIOBuilder[T]):
         return self
 
     def _path(self) -> str:
-        return f"{TOKENS}{token_ref(self._ref)}/"
+        return f"{_TOKENS}{token_ref(self._ref)}/"
 
 
 class _OneToken(_TokenByRef[Token]):
@@ -121,11 +116,11 @@ class UpdateToken(_OneToken):
 
     def is_active(self, active: bool) -> Self:
         """Activate (True) or deactivate (False) the token."""
-        self._active = check_bool(active, "is_active")
+        self._active = validate.boolean(active, "is_active")
         return self
 
     def _request(self) -> RequestSpec:
-        active = check_bool(self._active, "is_active")
+        active = validate.boolean(self._active, "is_active")
         return RequestSpec(
             method="PATCH",
             path=self._path(),
@@ -148,7 +143,7 @@ class DeleteTokens(_PermanentFilter, NeuroIOBuilder[None]):
     """``DELETE /v1/tokens/[?permanent=]``: remove many tokens of the caller's scope."""
 
     def _request(self) -> RequestSpec:
-        return RequestSpec(method="DELETE", path=TOKENS, query=self._filter())
+        return RequestSpec(method="DELETE", path=_TOKENS, query=self._filter())
 
     async def _parse(self, response: httpx.Response) -> None:
         return None
@@ -160,38 +155,45 @@ class Tokens:
     def __init__(self, client: NeuroIO) -> None:
         self._client = client
 
-    def create(self, permanent: bool | None = None, **kwargs: Any) -> CreateToken:
+    def create(self, permanent: bool | None = None, **params: Unpack[CallParams]) -> CreateToken:
         """Return a builder making a token (temporary unless ``permanent``)."""
-        return self._client._new(CreateToken, kwargs, permanent=permanent)
+        return CreateToken(self._client, prefill(params, permanent=permanent))
 
     def list(
         self,
         permanent: bool | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        **kwargs: Any,
+        **params: Unpack[CallParams],
     ) -> ListTokens:
         """Return a builder listing tokens (awaitable for one page, async-iterable for all)."""
-        return self._client._new(
-            ListTokens, kwargs, permanent=permanent, limit=limit, offset=offset
-        )
+        settings = prefill(params, permanent=permanent, limit=limit, offset=offset)
+        return ListTokens(self._client, settings)
 
-    def get(self, token_id_or_key: int | str | None = None, **kwargs: Any) -> GetToken:
+    def get(
+        self, token_id_or_key: int | str | None = None, **params: Unpack[CallParams]
+    ) -> GetToken:
         """Return a builder fetching one token by id or key."""
-        return self._client._new(GetToken, kwargs, token_id_or_key=token_id_or_key)
+        return GetToken(self._client, prefill(params, token_id_or_key=token_id_or_key))
 
     def update(
-        self, token_id_or_key: int | str | None = None, is_active: bool | None = None, **kwargs: Any
+        self,
+        token_id_or_key: int | str | None = None,
+        is_active: bool | None = None,
+        **params: Unpack[CallParams],
     ) -> UpdateToken:
         """Return a builder activating or deactivating one token."""
-        return self._client._new(
-            UpdateToken, kwargs, token_id_or_key=token_id_or_key, is_active=is_active
-        )
+        settings = prefill(params, token_id_or_key=token_id_or_key, is_active=is_active)
+        return UpdateToken(self._client, settings)
 
-    def delete(self, token_id_or_key: int | str | None = None, **kwargs: Any) -> DeleteToken:
+    def delete(
+        self, token_id_or_key: int | str | None = None, **params: Unpack[CallParams]
+    ) -> DeleteToken:
         """Return a builder deleting one token by id or key."""
-        return self._client._new(DeleteToken, kwargs, token_id_or_key=token_id_or_key)
+        return DeleteToken(self._client, prefill(params, token_id_or_key=token_id_or_key))
 
-    def delete_list(self, permanent: bool | None = None, **kwargs: Any) -> DeleteTokens:
+    def delete_list(
+        self, permanent: bool | None = None, **params: Unpack[CallParams]
+    ) -> DeleteTokens:
         """Return a builder deleting the scope's tokens (all, or only (non-)permanent ones)."""
-        return self._client._new(DeleteTokens, kwargs, permanent=permanent)
+        return DeleteTokens(self._client, prefill(params, permanent=permanent))

@@ -13,10 +13,10 @@ async with aiospaces.Session() as session:
 ```
 """
 
-from aiospaces.pubnub_admin.auth import PubNubAdminConfig as PubNubAdminConfig
 from aiospaces.pubnub_admin.blocks import BlockStateError as BlockStateError
 from aiospaces.pubnub_admin.blocks import BlockTimeoutError as BlockTimeoutError
 from aiospaces.pubnub_admin.client import PubNubAdmin as PubNubAdmin
+from aiospaces.pubnub_admin.config import PubNubAdminConfig as PubNubAdminConfig
 from aiospaces.pubnub_admin.event_handlers import EVENTS as EVENTS
 from aiospaces.pubnub_admin.event_handlers import Deployment as Deployment
 from aiospaces.pubnub_admin.models import Account as Account

@@ -9,34 +9,48 @@ key_id = apps[0].keys[0].id                          # what the blocks calls tak
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self, cast
+from typing import TYPE_CHECKING, Self, TypeVar
 
-from aiospaces.core.builder import Builder, RequestSpec
-from aiospaces.pubnub_admin.blocks import _id
+from aiospaces.core.builder import CallParams
+from aiospaces.core.request import RequestSpec
+from aiospaces.pubnub_admin._base import AdminBuilder, positive_id
 from aiospaces.pubnub_admin.models import Account, App, converter
 
 if TYPE_CHECKING:
     import httpx
 
-    from aiospaces.pubnub_admin.client import PubNubAdmin
+T = TypeVar("T")
 
-__all__ = ["ListAccounts", "ListApps"]
+__all__ = ["ListAccounts", "ListAccountsParams", "ListApps", "ListAppsParams"]
 
 
-class ListAccounts(Builder[list[Account]]):
+class _AsLoggedIn(AdminBuilder[T]):
+    """A call whose defaults come from the logged-in user: it logs in before it is built."""
+
+    async def _load(self) -> None:
+        await self._client.sessions.ensure()
+
+
+class ListAccountsParams(CallParams, total=False):
+    """Keywords of ``list_accounts`` (its setters)."""
+
+    user_id: int
+
+
+class ListAccounts(_AsLoggedIn[list[Account]]):
     """``GET /api/accounts?user_id=…``: the accounts a user can see (default: the logged-in one)."""
 
     _user_id: int | None = None
 
     def user_id(self, user_id: int) -> Self:
         """List the accounts of this user instead of the logged-in one."""
-        self._user_id = _id(user_id, "user_id")
+        self._user_id = positive_id(user_id, "user_id")
         return self
 
     def _build(self) -> RequestSpec:
         user_id = self._user_id
         if user_id is None:
-            user_id = cast("PubNubAdmin", self._client).logged_in.user_id
+            user_id = self._client.logged_in.user_id
         query = [("user_id", str(user_id))]
         return RequestSpec(method="GET", path="/api/accounts", query=query)
 
@@ -45,7 +59,14 @@ class ListAccounts(Builder[list[Account]]):
         return converter.structure(accounts, list[Account])
 
 
-class ListApps(Builder[list[App]]):
+class ListAppsParams(CallParams, total=False):
+    """Keywords of ``list_apps`` (its setters)."""
+
+    owner_id: int
+    no_keys: bool
+
+
+class ListApps(_AsLoggedIn[list[App]]):
     """``GET /api/apps?owner_id=…``: an account's apps and keysets (default: the user's own)."""
 
     _owner_id: int | None = None
@@ -53,7 +74,7 @@ class ListApps(Builder[list[App]]):
 
     def owner_id(self, account_id: int) -> Self:
         """List the apps of this account instead of the logged-in user's own."""
-        self._owner_id = _id(account_id, "owner_id")
+        self._owner_id = positive_id(account_id, "owner_id")
         return self
 
     def no_keys(self, no_keys: bool = True) -> Self:
@@ -64,7 +85,7 @@ class ListApps(Builder[list[App]]):
     def _build(self) -> RequestSpec:
         owner_id = self._owner_id
         if owner_id is None:
-            owner_id = cast("PubNubAdmin", self._client).logged_in.user.account_id
+            owner_id = self._client.logged_in.user.account_id
         query = [("owner_id", str(owner_id))]
         if self._no_keys:
             query.append(("no_keys", "1"))

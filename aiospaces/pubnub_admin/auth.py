@@ -9,21 +9,16 @@ print(me.user.account_id, me.expires)
 
 from __future__ import annotations
 
-import json
 import time
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Self, cast
 
 import anyio
-import attrs
 
-from aiospaces.core.builder import Builder, RequestSpec
-from aiospaces.core.errors import (
-    AuthenticationError,
-    BadRequestError,
-    PermissionDeniedError,
-    ValidationError,
-)
-from aiospaces.core.settings import config_from_env
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams
+from aiospaces.core.errors import AuthenticationError, BadRequestError, PermissionDeniedError
+from aiospaces.core.request import RequestSpec
+from aiospaces.pubnub_admin._base import AdminBuilder
 from aiospaces.pubnub_admin.models import LoginSession, converter
 
 if TYPE_CHECKING:
@@ -32,63 +27,20 @@ if TYPE_CHECKING:
     from aiospaces.core.builder import Envelope
     from aiospaces.pubnub_admin.client import PubNubAdmin
 
-__all__ = ["DEFAULT_BASE_URL", "ENV_VARS", "LOGIN_PATH", "Login", "PubNubAdminConfig", "Sessions"]
+__all__ = ["LOGIN_PATH", "Login", "LoginParams", "Sessions"]
 
-DEFAULT_BASE_URL = "https://admin.pubnub.com"
-"""The portal's origin; the API lives under ``/api``."""
 LOGIN_PATH = "/api/me"
 """Where ``POST`` logs in."""
-ENV_VARS = {
-    "email": "PUBNUB_ADMIN_EMAIL",
-    "password": "PUBNUB_ADMIN_PASSWORD",
-    "base_url": "PUBNUB_ADMIN_URL",
-}
-"""Environment variables read by `PubNubAdminConfig.from_env`, by setting name."""
 
 
-def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"{attribute.name} must be a non-empty string, not {value!r}")
+class LoginParams(CallParams, total=False):
+    """Keywords of ``login`` (its setters)."""
+
+    email: str
+    password: str
 
 
-def _origin(value: str) -> str:
-    """Return the portal origin: no trailing slash, no trailing ``/api``."""
-    value = value.rstrip("/")
-    return value.removesuffix("/api")
-
-
-@attrs.frozen(kw_only=True)
-class PubNubAdminConfig:
-    """Everything a PubNub Admin client needs; the password never appears in its repr.
-
-    Attributes:
-        email: The portal login email.
-        password: The portal password.
-        base_url: The portal origin (``https://admin.pubnub.com``; a trailing ``/api`` is
-            accepted and dropped).
-        refresh_margin: Log in again when the session token has fewer seconds left than this.
-        timeout: Per-attempt timeout in seconds (None: the Session's default).
-        max_retries: Retries per call (None: the Session's default).
-    """
-
-    email: str = attrs.field(validator=_non_empty)
-    password: str = attrs.field(repr=False, validator=_non_empty)
-    base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=_origin)
-    refresh_margin: float = 300.0
-    timeout: float | None = None
-    max_retries: int | None = None
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> PubNubAdminConfig:
-        """Return a config from ``PUBNUB_ADMIN_*`` environment variables; explicit arguments win.
-
-        Raises:
-            ValidationError: A required setting is missing or invalid.
-        """
-        return config_from_env(cls, ENV_VARS, overrides, required=("email", "password"))
-
-
-class Login(Builder[LoginSession]):
+class Login(AdminBuilder[LoginSession]):
     """``POST /api/me``: log in with email and password; returns the session.
 
     The client logs in by itself before the first call and whenever the token is about to
@@ -111,33 +63,22 @@ class Login(Builder[LoginSession]):
         return self
 
     def _build(self) -> RequestSpec:
-        config = cast("PubNubAdmin", self._client).config
-        email = self._email if self._email is not None else config.email
+        config = self._client.config
+        email = validate.text(self._email if self._email is not None else config.email, "email")
         password = self._password if self._password is not None else config.password
-        for name, value in (("email", email), ("password", password)):
-            if not isinstance(value, str) or not value:
-                raise ValidationError(f"{name} must be a non-empty string")
-        body = json.dumps({"email": email, "password": password}, separators=(",", ":"))
-        return RequestSpec(
-            method="POST",
-            path=LOGIN_PATH,
-            headers={"Content-Type": "application/json"},
-            body=body.encode(),
-        )
+        body = {"email": email, "password": validate.secret(password, "password")}
+        return RequestSpec.with_json("POST", LOGIN_PATH, body)
+
+    async def _load(self) -> None:
+        """Nothing: logging in needs no session."""
 
     async def _parse(self, response: httpx.Response) -> LoginSession:
         return converter.structure(response.json()["result"], LoginSession)
 
-    async def future(self) -> Envelope[LoginSession]:
-        """Log in and return the session with the HTTP status.
-
-        Raises:
-            ValidationError: Email or password is missing.
-            AuthenticationError: The portal refused the credentials.
-            APIError: Any other error status.
-        """
+    async def _run(self) -> Envelope[LoginSession]:
+        """Log in; a refused login is an AuthenticationError whatever the status said."""
         try:
-            return await self._client._execute(self)
+            envelope = await super()._run()
         except (BadRequestError, PermissionDeniedError) as exc:
             raise AuthenticationError(
                 exc.message,
@@ -148,16 +89,8 @@ class Login(Builder[LoginSession]):
                 request_id=exc.request_id,
                 body=exc.body,
             ) from exc
-
-    async def result(self) -> LoginSession:
-        """Log in and return the session.
-
-        Raises:
-            ValidationError: Email or password is missing.
-            AuthenticationError: The portal refused the credentials.
-            APIError: Any other error status.
-        """
-        return (await self.future()).result
+        self._client.sessions.current = envelope.result
+        return envelope
 
 
 class Sessions:
@@ -194,4 +127,4 @@ class Sessions:
     async def _login(self) -> None:
         self.current = None
         self.logins += 1
-        self.current = await self._client._new(Login, {})
+        self.current = await Login(self._client)

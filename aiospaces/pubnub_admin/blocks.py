@@ -13,14 +13,14 @@ Start and stop set ``intended_state`` at once; ``state`` follows asynchronously,
 from __future__ import annotations
 
 import builtins
-import json
-import time
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
-import anyio
-
-from aiospaces.core.builder import Builder, RequestSpec
+from aiospaces.core import validate
+from aiospaces.core.builder import CallParams
 from aiospaces.core.errors import AiospacesError, BadRequestError, ConflictError, ValidationError
+from aiospaces.core.polling import poll_until
+from aiospaces.core.request import RequestSpec
+from aiospaces.pubnub_admin._base import KeysetBuilder, payload, positive_id
 from aiospaces.pubnub_admin.models import Block, converter
 
 if TYPE_CHECKING:
@@ -29,16 +29,21 @@ if TYPE_CHECKING:
     from aiospaces.pubnub_admin.client import PubNubAdmin
 
 __all__ = [
+    "MAX_INTERVAL",
+    "STOP_BLOCK_EMPTY",
+    "BlockParams",
     "BlockStateError",
     "BlockTimeoutError",
     "CreateBlock",
+    "CreateBlockParams",
     "DeleteBlock",
     "GetBlock",
+    "KeysetParams",
     "ListBlocks",
     "StartBlock",
     "StopBlock",
     "UpdateBlock",
-    "sleep",
+    "UpdateBlockParams",
     "wait_for_state",
 ]
 
@@ -89,49 +94,19 @@ class BlockTimeoutError(BlockStateError, builtins.TimeoutError):
     """A block's ``state`` did not reach its ``intended_state`` within the timeout."""
 
 
-def _id(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValidationError(f"{name} must be a positive integer, not {value!r}")
-    return value
+class KeysetParams(CallParams, total=False):
+    """Keywords of ``list_blocks`` (its setters)."""
+
+    key_id: int
 
 
-def _text(value: Any, name: str, *, empty: bool = True) -> str:
-    if not isinstance(value, str) or (not empty and not value):
-        kind = "a string" if empty else "a non-empty string"
-        raise ValidationError(f"{name} must be {kind}, not {value!r}")
-    return value
+class BlockParams(KeysetParams, total=False):
+    """Keywords of the calls on one block (their setters)."""
+
+    block_id: int
 
 
-def _json_request(method: str, path: str, body: dict[str, Any]) -> RequestSpec:
-    """Return a request with a compact JSON body (non-ASCII sent as UTF-8)."""
-    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    return RequestSpec(
-        method=method, path=path, headers={"Content-Type": "application/json"}, body=raw
-    )
-
-
-def _payload(response: httpx.Response) -> Any:
-    return response.json().get("payload")
-
-
-class AdminBuilder(Builder[T]):
-    """Shared helpers of the keyset-scoped (``/api/v1/blocks/key/{key_id}``) builders."""
-
-    _key_id: int | None = None
-
-    def key_id(self, key_id: int) -> Self:
-        """Set the keyset (its ``id`` in the portal, not the subscribe key)."""
-        self._key_id = key_id
-        return self
-
-    def _key_path(self) -> str:
-        return f"/api/v1/blocks/key/{_id(self._key_id, 'key_id')}"
-
-    async def _load(self) -> None:
-        """Do the I/O the request needs before it is built (reading files); default: none."""
-
-
-class _BlockBuilder(AdminBuilder[T]):
+class _BlockBuilder(KeysetBuilder[T]):
     _block_id: int | None = None
 
     def block_id(self, block_id: int) -> Self:
@@ -140,17 +115,17 @@ class _BlockBuilder(AdminBuilder[T]):
         return self
 
     def _block_path(self) -> str:
-        return f"{self._key_path()}/block/{_id(self._block_id, 'block_id')}"
+        return f"{self._key_path()}/block/{positive_id(self._block_id, 'block_id')}"
 
 
-class ListBlocks(AdminBuilder[list[Block]]):
+class ListBlocks(KeysetBuilder[list[Block]]):
     """``GET`` every block of a keyset, with their event handlers."""
 
     def _build(self) -> RequestSpec:
         return RequestSpec(method="GET", path=f"{self._key_path()}/block")
 
     async def _parse(self, response: httpx.Response) -> list[Block]:
-        return converter.structure(_payload(response) or [], list[Block])
+        return converter.structure(payload(response) or [], list[Block])
 
 
 class GetBlock(_BlockBuilder[Block]):
@@ -160,15 +135,22 @@ class GetBlock(_BlockBuilder[Block]):
         return RequestSpec(method="GET", path=self._block_path())
 
     async def _parse(self, response: httpx.Response) -> Block:
-        payload = _payload(response)
-        if isinstance(payload, list):  # the portal answers with an array of one block
-            if not payload:
+        found = payload(response)
+        if isinstance(found, list):  # the portal answers with an array of one block
+            if not found:
                 raise ValidationError(f"the portal returned no block for {response.request.url}")
-            payload = payload[0]
-        return converter.structure(payload, Block)
+            found = found[0]
+        return converter.structure(found, Block)
 
 
-class CreateBlock(AdminBuilder[Block]):
+class CreateBlockParams(KeysetParams, total=False):
+    """Keywords of ``create_block`` (its setters)."""
+
+    name: str
+    description: str
+
+
+class CreateBlock(KeysetBuilder[Block]):
     """``POST`` a new (stopped, empty) block."""
 
     _name: str | None = None
@@ -188,37 +170,42 @@ class CreateBlock(AdminBuilder[Block]):
         path = f"{self._key_path()}/block"
         body = {
             "key_id": self._key_id,
-            "name": _text(self._name, "name", empty=False),
-            "description": _text(self._description, "description"),
+            "name": validate.text(self._name, "name"),
+            "description": validate.text(self._description, "description", empty=True),
         }
-        return _json_request("POST", path, body)
+        return RequestSpec.with_json("POST", path, body)
 
     async def _parse(self, response: httpx.Response) -> Block:
-        return converter.structure(_payload(response), Block)
+        return converter.structure(payload(response), Block)
+
+
+class UpdateBlockParams(BlockParams, total=False):
+    """Keywords of ``update_block`` (its setters)."""
+
+    name: str
+    description: str
 
 
 class UpdateBlock(_BlockBuilder[None]):
     """``PUT`` a block's name and description (only the fields you set are sent)."""
 
-    _fields: dict[str, str]
-
-    def __init__(self, client: PubNubAdmin, **kwargs: Any) -> None:
-        self._fields = {}
-        super().__init__(client, **kwargs)
+    _fields: dict[str, str] = {}  # noqa: RUF012 - replaced, never mutated
 
     def name(self, name: str) -> Self:
         """Rename the block."""
-        self._fields = {**self._fields, "name": _text(name, "name", empty=False)}
+        self._fields = {**self._fields, "name": validate.text(name, "name")}
         return self
 
     def description(self, description: str) -> Self:
         """Change the description."""
-        self._fields = {**self._fields, "description": _text(description, "description")}
+        text = validate.text(description, "description", empty=True)
+        self._fields = {**self._fields, "description": text}
         return self
 
     def _build(self) -> RequestSpec:
+        path = self._block_path()
         body = {"key_id": self._key_id, "block_id": self._block_id, "id": self._block_id}
-        return _json_request("PUT", self._block_path(), {**body, **self._fields})
+        return RequestSpec.with_json("PUT", path, {**body, **self._fields})
 
     async def _parse(self, response: httpx.Response) -> None:
         return None
@@ -268,12 +255,11 @@ class _StateChange(_BlockBuilder[None]):
             BlockTimeoutError: The state did not settle within ``timeout``.
             APIError: Any other error answer.
         """
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise ValidationError(f"timeout must be a positive number, not {timeout!r}")
-        if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
-            raise ValidationError(f"interval must be a positive number, not {interval!r}")
+        validate.timeout(timeout)
+        validate.timeout(interval, "interval")
         self._build()  # validate before any I/O
-        key_id, block_id = cast("int", self._key_id), cast("int", self._block_id)
+        key_id = positive_id(self._key_id, "key_id")
+        block_id = positive_id(self._block_id, "block_id")
         try:
             await self.result()
         except ConflictError as exc:
@@ -289,9 +275,8 @@ class _StateChange(_BlockBuilder[None]):
             if self.action != "stop" or exc.error_type != STOP_BLOCK_EMPTY:
                 raise
             # a block without handlers cannot run: it is already as stopped as it gets
-        client = cast("PubNubAdmin", self._client)
         return await wait_for_state(
-            client, key_id, block_id, self.target, timeout=timeout, interval=interval
+            self._client, key_id, block_id, self.target, timeout=timeout, interval=interval
         )
 
 
@@ -329,13 +314,8 @@ async def wait_for_state(
         BlockStateError: The block's ``intended_state`` is no longer ``target``.
         BlockTimeoutError: It did not settle within ``timeout`` seconds.
     """
-    started = time.monotonic()
-    slept = 0.0
-    pause = interval
-    while True:
-        block = await client.get_block(key_id=key_id, block_id=block_id)
-        if block.intended_state == target and block.state == target:
-            return block
+
+    def settled(block: Block) -> bool:
         if block.intended_state != target:
             raise BlockStateError(
                 f"its intended_state became {block.intended_state!r} while waiting",
@@ -344,21 +324,23 @@ async def wait_for_state(
                 intended_state=target,
                 state=block.state,
             )
-        waited = max(time.monotonic() - started, slept)
-        if waited >= timeout:
-            raise BlockTimeoutError(
-                f"still {block.state!r} after {waited:.1f} s",
-                key_id=key_id,
-                block_id=block_id,
-                intended_state=target,
-                state=block.state,
-            )
-        delay = min(pause, timeout - waited)
-        await sleep(delay)
-        slept += delay
-        pause = min(pause * 2, MAX_INTERVAL)
+        return block.state == target
 
+    def expired(last: Block | None, waited: float) -> BlockTimeoutError:
+        state = last.state if last is not None else None
+        return BlockTimeoutError(
+            f"still {state!r} after {waited:.1f} s",
+            key_id=key_id,
+            block_id=block_id,
+            intended_state=target,
+            state=state,
+        )
 
-async def sleep(seconds: float) -> None:
-    """Pause between polls (a module-level seam so tests can skip the waiting)."""
-    await anyio.sleep(seconds)
+    return await poll_until(
+        client.get_block(key_id=key_id, block_id=block_id).result,
+        settled,
+        timeout=timeout,
+        interval=interval,
+        max_interval=MAX_INTERVAL,
+        expired=expired,
+    )

@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 
 import attrs
 
-from aiospaces.core.client import BaseClient
+from aiospaces.core.client import BaseClient, ErrorInfo
 from aiospaces.core.errors import AuthenticationError, PermissionDeniedError, ValidationError
-from aiospaces.pubnub_admin.apps import ListAccounts, ListApps
-from aiospaces.pubnub_admin.auth import LOGIN_PATH, Login, PubNubAdminConfig, Sessions
+from aiospaces.core.settings import config_or_env
+from aiospaces.pubnub_admin.apps import ListAccounts, ListAccountsParams, ListApps, ListAppsParams
+from aiospaces.pubnub_admin.auth import LOGIN_PATH, Login, LoginParams, Sessions
 from aiospaces.pubnub_admin.blocks import (
-    AdminBuilder,
+    BlockParams,
     CreateBlock,
+    CreateBlockParams,
     DeleteBlock,
     GetBlock,
+    KeysetParams,
     ListBlocks,
     StartBlock,
     StopBlock,
     UpdateBlock,
+    UpdateBlockParams,
 )
+from aiospaces.pubnub_admin.config import PubNubAdminConfig
 from aiospaces.pubnub_admin.event_handlers import (
     CreateEventHandler,
     DeleteEventHandler,
+    DeleteEventHandlerParams,
     Deployment,
+    EventHandlerParams,
     UpdateEventHandler,
+    UpdateEventHandlerParams,
     deploy_event_handler,
 )
 
@@ -33,15 +41,11 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from aiospaces.core.builder import Builder, Envelope, RequestSpec
-    from aiospaces.core.client import ErrorInfo
+    from aiospaces.core.request import CallOptions, RequestSpec
     from aiospaces.core.session import Session
     from aiospaces.pubnub_admin.models import LoginSession
 
 __all__ = ["PubNubAdmin"]
-
-T = TypeVar("T")
-B = TypeVar("B", bound="Builder[Any]")
 
 
 class PubNubAdmin(BaseClient):
@@ -58,12 +62,18 @@ class PubNubAdmin(BaseClient):
 
     Args:
         session: The Session whose pool to use (None: a private one).
-        config: A ready [PubNubAdminConfig][aiospaces.pubnub_admin.auth.PubNubAdminConfig];
-            excludes the keyword settings.
-        **settings: Fields of ``PubNubAdminConfig`` (``email``, ``password``, ``base_url``, ...).
+        config: A ready [PubNubAdminConfig][aiospaces.pubnub_admin.config.PubNubAdminConfig];
+            excludes the other settings.
+        email: The portal login email; required.
+        password: The portal password; required.
+        base_url: The portal origin (default ``https://admin.pubnub.com``).
+        refresh_margin: Log in again when the session has fewer seconds left (default 300).
+        timeout: Per-attempt timeout in seconds (None: the Session's default).
+        max_retries: Retries per call (None: the Session's default).
 
     Raises:
         ValidationError: A required setting is missing or invalid.
+        TypeError: Both ``config`` and other settings were given.
     """
 
     vendor: ClassVar[str] = "pubnub_admin"
@@ -73,11 +83,22 @@ class PubNubAdmin(BaseClient):
         session: Session | None = None,
         *,
         config: PubNubAdminConfig | None = None,
-        **settings: Any,
+        email: str | None = None,
+        password: str | None = None,
+        base_url: str | None = None,
+        refresh_margin: float | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> None:
-        if config is not None and settings:
-            raise TypeError("pass either config= or keyword settings, not both")
-        self.config = config or PubNubAdminConfig.from_env(**settings)
+        settings = {
+            "email": email,
+            "password": password,
+            "base_url": base_url,
+            "refresh_margin": refresh_margin,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        self.config = config_or_env(config, PubNubAdminConfig.from_env, settings)
         super().__init__(
             session,
             base_url=self.config.base_url,
@@ -102,61 +123,65 @@ class PubNubAdmin(BaseClient):
 
     # -- login, accounts, apps ----------------------------------------------------------------
 
-    def login(self, **kwargs: Any) -> Login:
+    def login(self, **params: Unpack[LoginParams]) -> Login:
         """Return a builder logging in (``POST /api/me``); the session is cached."""
-        return self._new(_CachingLogin, kwargs)
+        return Login(self, params)
 
-    def list_accounts(self, **kwargs: Any) -> ListAccounts:
+    def list_accounts(self, **params: Unpack[ListAccountsParams]) -> ListAccounts:
         """Return a builder listing the user's accounts."""
-        return self._new(ListAccounts, kwargs)
+        return ListAccounts(self, params)
 
-    def list_apps(self, **kwargs: Any) -> ListApps:
+    def list_apps(self, **params: Unpack[ListAppsParams]) -> ListApps:
         """Return a builder listing an account's apps with their keysets."""
-        return self._new(ListApps, kwargs)
+        return ListApps(self, params)
 
     # -- blocks -------------------------------------------------------------------------------
 
-    def list_blocks(self, **kwargs: Any) -> ListBlocks:
+    def list_blocks(self, **params: Unpack[KeysetParams]) -> ListBlocks:
         """Return a builder listing a keyset's blocks."""
-        return self._new(ListBlocks, kwargs)
+        return ListBlocks(self, params)
 
-    def get_block(self, **kwargs: Any) -> GetBlock:
+    def get_block(self, **params: Unpack[BlockParams]) -> GetBlock:
         """Return a builder fetching one block."""
-        return self._new(GetBlock, kwargs)
+        return GetBlock(self, params)
 
-    def create_block(self, **kwargs: Any) -> CreateBlock:
+    def create_block(self, **params: Unpack[CreateBlockParams]) -> CreateBlock:
         """Return a builder creating a block."""
-        return self._new(CreateBlock, kwargs)
+        return CreateBlock(self, params)
 
-    def update_block(self, **kwargs: Any) -> UpdateBlock:
+    def update_block(self, **params: Unpack[UpdateBlockParams]) -> UpdateBlock:
         """Return a builder renaming or re-describing a block."""
-        return self._new(UpdateBlock, kwargs)
+        return UpdateBlock(self, params)
 
-    def delete_block(self, **kwargs: Any) -> DeleteBlock:
+    def delete_block(self, **params: Unpack[BlockParams]) -> DeleteBlock:
         """Return a builder deleting a block."""
-        return self._new(DeleteBlock, kwargs)
+        return DeleteBlock(self, params)
 
-    def start_block(self, **kwargs: Any) -> StartBlock:
+    def start_block(self, **params: Unpack[BlockParams]) -> StartBlock:
         """Return a builder starting a block (``.wait()`` waits until it runs)."""
-        return self._new(StartBlock, kwargs)
+        return StartBlock(self, params)
 
-    def stop_block(self, **kwargs: Any) -> StopBlock:
+    def stop_block(self, **params: Unpack[BlockParams]) -> StopBlock:
         """Return a builder stopping a block (``.wait()`` waits until it has stopped)."""
-        return self._new(StopBlock, kwargs)
+        return StopBlock(self, params)
 
     # -- event handlers -----------------------------------------------------------------------
 
-    def create_event_handler(self, **kwargs: Any) -> CreateEventHandler:
+    def create_event_handler(self, **params: Unpack[EventHandlerParams]) -> CreateEventHandler:
         """Return a builder creating an event handler."""
-        return self._new(CreateEventHandler, kwargs)
+        return CreateEventHandler(self, params)
 
-    def update_event_handler(self, **kwargs: Any) -> UpdateEventHandler:
+    def update_event_handler(
+        self, **params: Unpack[UpdateEventHandlerParams]
+    ) -> UpdateEventHandler:
         """Return a builder changing an event handler."""
-        return self._new(UpdateEventHandler, kwargs)
+        return UpdateEventHandler(self, params)
 
-    def delete_event_handler(self, **kwargs: Any) -> DeleteEventHandler:
+    def delete_event_handler(
+        self, **params: Unpack[DeleteEventHandlerParams]
+    ) -> DeleteEventHandler:
         """Return a builder deleting an event handler."""
-        return self._new(DeleteEventHandler, kwargs)
+        return DeleteEventHandler(self, params)
 
     async def deploy_event_handler(
         self,
@@ -196,19 +221,18 @@ class PubNubAdmin(BaseClient):
 
     # -- BaseClient hooks -----------------------------------------------------------------------
 
-    async def _execute(self, builder: Builder[T]) -> Envelope[T]:
-        """Log in when needed, send, and on 401/403 log in again and retry exactly once."""
-        if isinstance(builder, Login):  # the login itself needs no session
-            return cast("Envelope[T]", await super()._execute(builder))
-        if isinstance(builder, AdminBuilder):
-            await builder._load()
-            builder._build()  # validate before any I/O, the login included
-        used = await self.sessions.ensure()
+    async def _send(
+        self, spec: RequestSpec, options: CallOptions, *, read_body: bool
+    ) -> tuple[httpx.Response, int]:
+        """Send with the session (builders log in first); on 401/403 log in, send once more."""
+        if spec.path == LOGIN_PATH:  # the login itself needs no session
+            return await super()._send(spec, options, read_body=read_body)
+        used = self.sessions.current or await self.sessions.ensure()
         try:
-            return await super()._execute(builder)
+            return await super()._send(spec, options, read_body=read_body)
         except (AuthenticationError, PermissionDeniedError):
             await self.sessions.renew(used)
-        return await super()._execute(builder)
+        return await super()._send(spec, options, read_body=read_body)
 
     def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
         """Add the session token as ``X-Session-Token`` (except to the login itself)."""
@@ -222,19 +246,17 @@ class PubNubAdmin(BaseClient):
 
         A ``{"message": {"text", "stack"}}`` body keeps its JavaScript stack in ``details``.
         """
-        info = super()._error_info(response, body)
-        message = body.get("message") if isinstance(body, dict) else None
-        if isinstance(message, dict) and message.get("stack"):
-            return attrs.evolve(info, details={"stack": message["stack"]})
-        return info
-
-
-class _CachingLogin(Login):
-    """The public login: what it returns becomes the client's session."""
-
-    async def future(self) -> Envelope[LoginSession]:
-        envelope = await super().future()
-        client = self._client
-        if isinstance(client, PubNubAdmin):
-            client.sessions.current = envelope.result
-        return envelope
+        if isinstance(body, dict):
+            message = body.get("message")
+            details = None
+            if isinstance(message, dict):
+                details = {"stack": message["stack"]} if message.get("stack") else None
+                message = message.get("text")
+            error = body.get("error")
+            if not message and isinstance(error, str):
+                message = error
+            code = body.get("error_code")
+            if message or code:
+                kind = None if code is None else str(code)
+                return ErrorInfo(str(message or code), kind, details)
+        return super()._error_info(response, body)

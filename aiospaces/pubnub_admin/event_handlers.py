@@ -14,30 +14,36 @@ non-ASCII) arrives exactly as written.
 
 from __future__ import annotations
 
+import os  # noqa: TC003 - EventHandlerParams resolves it at run time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
+from typing import TYPE_CHECKING, ClassVar, Self
 
-import anyio
 import attrs
 
-from aiospaces.core.builder import RequestSpec
+from aiospaces.core import validate
 from aiospaces.core.errors import ValidationError
-from aiospaces.pubnub_admin.blocks import AdminBuilder, _id, _json_request, _payload, _text
+from aiospaces.core.request import RequestSpec
+from aiospaces.core.threads import run_blocking
+from aiospaces.pubnub_admin._base import KeysetBuilder, payload, positive_id
+from aiospaces.pubnub_admin.blocks import KeysetParams
 from aiospaces.pubnub_admin.models import Block, EventHandler, converter
 
 if TYPE_CHECKING:
-    import os
-
     import httpx
 
     from aiospaces.pubnub_admin.client import PubNubAdmin
 
 __all__ = [
     "EVENTS",
+    "NO_CHANNELS",
+    "ON_REST",
     "CreateEventHandler",
     "DeleteEventHandler",
+    "DeleteEventHandlerParams",
     "Deployment",
+    "EventHandlerParams",
     "UpdateEventHandler",
+    "UpdateEventHandlerParams",
     "deploy_event_handler",
 ]
 
@@ -52,35 +58,51 @@ EVENTS = (
 )
 """The documented handler events."""
 ON_REST = "js-on-rest"
+"""The event of handlers answering HTTP requests (they take a ``path``)."""
 NO_CHANNELS = frozenset({ON_REST, "js-on-interval"})
 """Events whose handlers listen on no channel (every other event needs ``channels``)."""
 
 
-def _event(value: Any) -> str:
-    if value not in EVENTS:
-        raise ValidationError(f"event must be one of {', '.join(EVENTS)}, not {value!r}")
-    return cast("str", value)
+def _event(value: object) -> str:
+    return validate.one_of(value, "event", EVENTS)
 
 
 async def _read_code(path: Path) -> str:
     try:
-        return await anyio.to_thread.run_sync(path.read_text, "utf-8")
+        return await run_blocking(path.read_text, "utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"cannot read the handler code from {str(path)!r}: {exc}") from exc
 
 
-class _HandlerFields(AdminBuilder[EventHandler]):
+class EventHandlerParams(KeysetParams, total=False):
+    """Keywords of ``create_event_handler`` (its setters)."""
+
+    block_id: int
+    name: str
+    event: str
+    channels: str
+    path: str
+    code: str
+    code_file: str | os.PathLike[str]
+    output: str
+    log_level: str
+    type: str
+
+
+class UpdateEventHandlerParams(EventHandlerParams, total=False):
+    """Keywords of ``update_event_handler`` (its setters)."""
+
+    handler_id: int
+
+
+class _HandlerFields(KeysetBuilder[EventHandler]):
     """Setters shared by create and update; only the fields you set are sent."""
 
     _creating: ClassVar[bool] = False
-    _fields: dict[str, Any]
+    _fields: dict[str, object] = {}  # noqa: RUF012 - replaced, never mutated
     _code_file: Path | None = None
 
-    def __init__(self, client: PubNubAdmin, **kwargs: Any) -> None:
-        self._fields = {}
-        super().__init__(client, **kwargs)
-
-    def _set(self, key: str, value: Any) -> Self:
+    def _set(self, key: str, value: object) -> Self:
         self._fields = {**self._fields, key: value}
         return self
 
@@ -90,7 +112,7 @@ class _HandlerFields(AdminBuilder[EventHandler]):
 
     def name(self, name: str) -> Self:
         """Set the handler's name."""
-        return self._set("name", _text(name, "name", empty=False))
+        return self._set("name", validate.text(name, "name"))
 
     def event(self, event: str) -> Self:
         """Set what triggers it: one of [EVENTS][aiospaces.pubnub_admin.event_handlers.EVENTS]."""
@@ -98,16 +120,16 @@ class _HandlerFields(AdminBuilder[EventHandler]):
 
     def channels(self, channels: str) -> Self:
         """Set the channel pattern it listens on (``chat``, ``chat.*``)."""
-        return self._set("channels", _text(channels, "channels", empty=False))
+        return self._set("channels", validate.text(channels, "channels"))
 
     def path(self, path: str) -> Self:
         """Set the URL path of a ``js-on-rest`` handler."""
-        return self._set("path", _text(path, "path", empty=False))
+        return self._set("path", validate.text(path, "path"))
 
     def code(self, code: str) -> Self:
         """Set the JavaScript source from a string."""
         self._code_file = None
-        return self._set("code", _text(code, "code", empty=False))
+        return self._set("code", validate.text(code, "code"))
 
     def code_file(self, path: str | os.PathLike[str]) -> Self:
         """Read the JavaScript source from a UTF-8 file when the call runs."""
@@ -117,20 +139,20 @@ class _HandlerFields(AdminBuilder[EventHandler]):
 
     def output(self, channel: str) -> Self:
         """Set the debug console channel."""
-        return self._set("output", _text(channel, "output", empty=False))
+        return self._set("output", validate.text(channel, "output"))
 
     def log_level(self, level: str) -> Self:
         """Set the log level (``"debug"``)."""
-        return self._set("log_level", _text(level, "log_level", empty=False))
+        return self._set("log_level", validate.text(level, "log_level"))
 
     def type(self, type_: str) -> Self:
         """Set the code type (default ``"js"``)."""
-        return self._set("type", _text(type_, "type", empty=False))
+        return self._set("type", validate.text(type_, "type"))
 
-    async def _load(self) -> None:
+    async def _read(self) -> None:
         if self._code_file is not None:
             code = await _read_code(self._code_file)
-            self._set("code", _text(code, "code", empty=False))
+            self._set("code", validate.text(code, "code"))
 
     def _check_code_read(self) -> None:
         if self._code_file is not None and "code" not in self._fields:
@@ -138,7 +160,7 @@ class _HandlerFields(AdminBuilder[EventHandler]):
 
     def _check(self) -> None:
         if "block_id" in self._fields:
-            _id(self._fields["block_id"], "block_id")
+            positive_id(self._fields["block_id"], "block_id")
         event = self._fields.get("event")
         creating = self._creating
         if event == ON_REST and "path" not in self._fields and creating:
@@ -149,7 +171,7 @@ class _HandlerFields(AdminBuilder[EventHandler]):
             raise ValidationError(f"a {event} handler needs channels")
 
     async def _parse(self, response: httpx.Response) -> EventHandler:
-        return converter.structure(_payload(response), EventHandler)
+        return converter.structure(payload(response), EventHandler)
 
 
 class CreateEventHandler(_HandlerFields):
@@ -170,7 +192,7 @@ class CreateEventHandler(_HandlerFields):
         self._check()
         body = {"key_id": self._key_id, **self._fields}
         body.setdefault("type", "js")
-        return _json_request("POST", path, body)
+        return RequestSpec.with_json("POST", path, body)
 
 
 class UpdateEventHandler(_HandlerFields):
@@ -189,15 +211,21 @@ class UpdateEventHandler(_HandlerFields):
         return self
 
     def _build(self) -> RequestSpec:
-        handler_id = _id(self._handler_id, "handler_id")
+        handler_id = positive_id(self._handler_id, "handler_id")
         path = f"{self._key_path()}/event_handler/{handler_id}"
         self._check_code_read()
         self._check()
         body = {"id": handler_id, "key_id": self._key_id, **self._fields}
-        return _json_request("PUT", path, body)
+        return RequestSpec.with_json("PUT", path, body)
 
 
-class DeleteEventHandler(AdminBuilder[None]):
+class DeleteEventHandlerParams(KeysetParams, total=False):
+    """Keywords of ``delete_event_handler`` (its setters)."""
+
+    handler_id: int
+
+
+class DeleteEventHandler(KeysetBuilder[None]):
     """``DELETE`` an event handler."""
 
     _handler_id: int | None = None
@@ -208,7 +236,7 @@ class DeleteEventHandler(AdminBuilder[None]):
         return self
 
     def _build(self) -> RequestSpec:
-        path = f"{self._key_path()}/event_handler/{_id(self._handler_id, 'handler_id')}"
+        path = f"{self._key_path()}/event_handler/{positive_id(self._handler_id, 'handler_id')}"
         return RequestSpec(method="DELETE", path=path)
 
     async def _parse(self, response: httpx.Response) -> None:
@@ -281,7 +309,7 @@ async def deploy_event_handler(
         save.block_id(block_id)
         if name is not None:
             save.name(name)
-    save.event(event).code(cast("str", code))
+    save.event(event).code(validate.text(code, "code"))
     if channels is not None:
         save.channels(channels)
     if path is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from aiospaces.core.convert import make_converter
+from aiospaces.core.convert import Model, make_converter
 
 __all__ = [
     "Account",
@@ -22,7 +22,7 @@ __all__ = [
 
 
 @attrs.frozen
-class User:
+class User(Model):
     """The portal user who logged in.
 
     Attributes:
@@ -41,7 +41,7 @@ class User:
 
 
 @attrs.frozen
-class LoginSession:
+class LoginSession(Model):
     """A portal session: the token sent as ``X-Session-Token`` and when it expires.
 
     Attributes:
@@ -62,7 +62,7 @@ class LoginSession:
 
 
 @attrs.frozen
-class Account:
+class Account(Model):
     """A portal account (the first one listed is the user's own).
 
     Attributes:
@@ -81,7 +81,7 @@ class Account:
 
 
 @attrs.frozen
-class Keyset:
+class Keyset(Model):
     """A keyset of an app; its ``id`` is the ``key_id`` of the Functions (blocks) calls.
 
     Attributes:
@@ -116,7 +116,7 @@ class Keyset:
 
 
 @attrs.frozen
-class App:
+class App(Model):
     """A portal app with its keysets.
 
     Attributes:
@@ -141,7 +141,7 @@ class App:
 
 
 @attrs.frozen
-class EventHandler:
+class EventHandler(Model):
     """An event handler (a Function) of a block.
 
     Attributes:
@@ -172,7 +172,7 @@ class EventHandler:
 
 
 @attrs.frozen
-class Block:
+class Block(Model):
     """A block (a Functions v1 module) of a keyset.
 
     Attributes:

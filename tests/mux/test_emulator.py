@@ -27,7 +27,7 @@ def mux(emulator_session: aiospaces.Session, emulator: Emulator) -> Mux:
 
 
 async def control(
-    session: aiospaces.Session, method: str, path: str, **kwargs: Any
+    session: aiospaces.core.Session, method: str, path: str, **kwargs: Any
 ) -> dict[str, Any]:
     response = await session.http_client.request(method, f"{EMU}/_emulator/mux{path}", **kwargs)
     assert response.status_code < 400, response.text

@@ -399,7 +399,7 @@ def test_env_vars_and_explicit_arguments(monkeypatch: pytest.MonkeyPatch) -> Non
         "env-secret",
         "http://127.0.0.1:9",
     )
-    assert MuxConfig.from_env(token_id="arg-id", base_url=None).token_id == "arg-id"
+    assert MuxConfig.from_env({"token_id": "arg-id", "base_url": None}).token_id == "arg-id"
     mux = Mux(token_secret="other-pw")
     text = repr(mux)
     assert "env-id" in text
@@ -417,8 +417,8 @@ def test_missing_or_bad_settings_raise_validation_errors() -> None:
         Mux(token_id="i")
     with pytest.raises(aiospaces.ValidationError):
         Mux(token_id="i", token_secret="s", base_url="")
-    with pytest.raises(aiospaces.ValidationError):
-        Mux(token_id="i", token_secret="s", nonsense=1)
+    with pytest.raises(TypeError):
+        Mux(token_id="i", token_secret="s", nonsense=1)  # type: ignore[call-arg]
     for bad in (
         {"base_url": "api.mux.com"},
         {"timeout": "3"},
@@ -434,13 +434,18 @@ def test_missing_or_bad_settings_raise_validation_errors() -> None:
         Mux(config=MuxConfig(token_id="i", token_secret="s"), token_id="i")
 
 
+@respx.mock
 async def test_session_factory_shares_the_pool_and_config_timeout() -> None:
+    route = respx.get(f"{SPACES}/x").mock(return_value=httpx.Response(200, json={"data": SPACE}))
     async with aiospaces.Session() as session:
-        mux = session.mux(token_id="i", token_secret="s", timeout=3.0, max_retries=1)
+        mux = session.mux(token_id="i", token_secret="s", base_url=BASE, timeout=3.0, max_retries=1)
         other = session.mux(config=MuxConfig(token_id="j", token_secret="t"))
         assert mux.session is other.session is session
-        assert mux.get_space("x")._options.timeout == 3.0
-        assert mux.get_space("x", timeout=1.0)._options.timeout == 1.0
+        await mux.get_space("x")
+        await mux.get_space("x", timeout=1.0)
+    first, second = (call.request.extensions["timeout"] for call in route.calls)
+    assert first == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 3.0}
+    assert second == {"connect": 1.0, "read": 1.0, "write": 1.0, "pool": 1.0}
 
 
 @pytest.mark.parametrize(

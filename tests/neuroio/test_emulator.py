@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 import pytest
@@ -13,9 +14,9 @@ from aiospaces.emulator.neuroio import NeuroIOEmulation
 from aiospaces.neuroio import NeuroIO, Space
 
 
-def settings(emulator: Emulator) -> dict[str, str]:
+def settings(emulator: Emulator) -> dict[str, Any]:
     """The URLs only: each test picks its own token (or none)."""
-    found: dict[str, str] = emulator.settings("http://emu")["neuroio"]
+    found: dict[str, Any] = emulator.settings("http://emu")["neuroio"]
     return {name: value for name, value in found.items() if name != "api_token"}
 
 

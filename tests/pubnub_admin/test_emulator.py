@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 import aiospaces
+from aiospaces.core import polling
 from aiospaces.emulator import Emulator
 from aiospaces.emulator.admin import AdminEmulation
 from aiospaces.pubnub_admin import BlockStateError, PubNubAdmin
-from aiospaces.pubnub_admin import blocks as blocks_module
 
 HELLO = "export default (request, response) => response.send('hello');\n"
 HELLO_2 = 'export default (request, response) => response.send("hello \\"again\\"");\n'
@@ -53,7 +53,7 @@ def clock(admin: AdminEmulation, monkeypatch: pytest.MonkeyPatch) -> list[float]
         slept.append(seconds)
         now[0] += seconds
 
-    monkeypatch.setattr(blocks_module, "sleep", fake_sleep)
+    monkeypatch.setattr(polling, "_sleep", fake_sleep)
     return slept
 
 

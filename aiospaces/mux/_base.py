@@ -1,0 +1,103 @@
+"""What the Mux builders share: paths, the 255-character rule, ``{"data": ...}`` answers, lists."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self, TypeVar
+
+from aiospaces.core import validate
+from aiospaces.core.builder import Builder
+from aiospaces.core.pagination import PageNumberPagination
+from aiospaces.core.request import RequestSpec
+from aiospaces.mux.models import converter
+
+if TYPE_CHECKING:
+    import httpx
+
+T = TypeVar("T")
+R = TypeVar("R")
+PageT = TypeVar("PageT")
+ItemT = TypeVar("ItemT")
+
+MAX_TEXT = 255
+"""Longest id or passthrough Mux accepts (characters)."""
+MAX_LIMIT = 100
+SPACES = "/video/v1/spaces"
+LIVE_STREAMS = "/video/v1/live-streams"
+ACCEPT = {"Accept": "application/json"}
+
+
+def path_id(value: object, name: str) -> str:
+    """Return an id of at most 255 characters encoded as a path segment (else raise)."""
+    return validate.path_segment(value, name, max_length=MAX_TEXT)
+
+
+def text(value: object, name: str) -> str:
+    """Return a string of at most 255 characters (else raise a ValidationError naming it)."""
+    return validate.text(value, name, empty=True, max_length=MAX_TEXT)
+
+
+def optional_text(value: object, name: str) -> str | None:
+    """Return None or a string of at most 255 characters (else raise)."""
+    return validate.optional_text(value, name, max_length=MAX_TEXT)
+
+
+def get(path: str, query: list[tuple[str, str]] | None = None) -> RequestSpec:
+    """Return a GET that asks for JSON."""
+    return RequestSpec(method="GET", path=path, query=query or (), headers=ACCEPT)
+
+
+def post(path: str, payload: object | None) -> RequestSpec:
+    """Return a POST with a JSON body (none when ``payload`` is None)."""
+    if payload is None:
+        return RequestSpec(method="POST", path=path, headers=ACCEPT)
+    return RequestSpec.with_json("POST", path, payload, headers=ACCEPT)
+
+
+class MuxBuilder(Builder[T]):
+    """A Mux builder: answers are ``{"data": ...}`` envelopes."""
+
+    def _data(self, response: httpx.Response) -> object:
+        return response.json()["data"]
+
+    def _structure(self, response: httpx.Response, cls: type[R]) -> R:
+        return converter.structure(self._data(response), cls)
+
+
+class MuxCreate(MuxBuilder[T]):
+    """A Mux create call: setters collect the JSON body's fields."""
+
+    _fields: dict[str, object] = {}  # noqa: RUF012 - replaced, never mutated
+
+    def _set(self, key: str, value: object) -> Self:
+        self._fields = {**self._fields, key: value}
+        return self
+
+
+class MuxList(MuxBuilder[PageT], PageNumberPagination[PageT, ItemT]):
+    """A Mux list: ``limit``/``page`` (1-based) query parameters and no totals."""
+
+    _limit: int | None = None
+    _page_given = False
+
+    def limit(self, limit: int) -> Self:
+        """Return at most ``limit`` items per page (1 to 100; Mux's default is 25)."""
+        self._limit = validate.integer(limit, "limit", minimum=1, maximum=MAX_LIMIT)
+        return self
+
+    def page(self, page: int) -> Self:
+        """Start at page ``page`` (1-based)."""
+        self._set_page_number(validate.integer(page, "page", minimum=1))
+        return self
+
+    def _set_page_number(self, number: int) -> None:
+        super()._set_page_number(number)
+        self._page_given = True
+
+    def _paging(self) -> list[tuple[str, str]]:
+        """Return the ``limit`` and ``page`` query parameters that were set."""
+        query: list[tuple[str, str]] = []
+        if self._limit is not None:
+            query.append(("limit", str(self._limit)))
+        if self._page_given:
+            query.append(("page", str(self._page_number)))
+        return query

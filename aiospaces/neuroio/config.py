@@ -1,0 +1,48 @@
+"""NeuroIO client configuration: the API token and the IAM host."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from aiospaces.core import validate
+from aiospaces.core.settings import BaseConfig, checked, config_from_env
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["ENV_VARS", "IAM_URL", "NeuroIOConfig"]
+
+IAM_URL = "https://iam.neuroio.com"
+"""NeuroIO's identity and access host (auth, whoami, tokens, spaces, lists)."""
+ENV_VARS = {"api_token": "NEUROIO_API_TOKEN", "iam_url": "NEUROIO_IAM_URL"}
+"""Environment variables read by `NeuroIOConfig.from_env`, by setting name."""
+
+
+@attrs.frozen(kw_only=True)
+class NeuroIOConfig(BaseConfig):
+    """Everything a NeuroIO client needs; the token never appears in its repr.
+
+    Attributes:
+        api_token: An account, space or manager token (None: only ``auth.token`` works).
+        iam_url: Base URL of the IAM host.
+    """
+
+    api_token: str | None = attrs.field(
+        default=None, repr=False, validator=checked(validate.secret, optional=True)
+    )
+    iam_url: str = attrs.field(default=IAM_URL, validator=checked(validate.http_url))
+
+    @classmethod
+    def from_env(cls, overrides: Mapping[str, object] | None = None) -> NeuroIOConfig:
+        """Return a config from ``NEUROIO_*`` environment variables and ``overrides``.
+
+        Args:
+            overrides: Setting name → value; values that are not None win over the
+                environment.
+
+        Raises:
+            ValidationError: A setting is unknown or invalid.
+        """
+        return config_from_env(cls, ENV_VARS, overrides or {})
