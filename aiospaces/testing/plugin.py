@@ -3,7 +3,7 @@
 Fixtures:
 
 - ``emulator``: a fresh [Emulator][aiospaces.emulator.app.Emulator] per test.
-- ``emulator_session``: an [aiospaces.Session][aiospaces.core.session.Session] wired to it
+- ``emulator_session``: an [aiospaces.Session][aiospaces.session.Session] wired to it
   in-process (no sockets).
 - ``emulator_url``: the emulator served on a free loopback port (for official SDKs).
 
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from aiospaces.core.session import Session
+from aiospaces.session import Session
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from aiospaces.cli import app
-from aiospaces.core.crypto import CryptoModule
 from aiospaces.emulator.app import Emulator
 from aiospaces.emulator.faults import Fault
+from aiospaces.pubnub.crypto import CryptoModule
 
 runner = CliRunner()
 

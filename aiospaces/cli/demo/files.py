@@ -8,24 +8,29 @@ while the emulator injects storage 503s and publish failures, then downloads eve
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import anyio
 import anyio.to_thread
+import attrs
+
+from aiospaces.cli.demo._checks import check
+from aiospaces.pubnub.config import PubNubConfig
 
 if TYPE_CHECKING:
-    from aiospaces.core.session import Session
     from aiospaces.pubnub.client import PubNub
+    from aiospaces.session import Session
 
 __all__ = ["run"]
 
-SUB = "sub-c-demo-files"
+_SUB = "sub-c-demo-files"
 
 
 def _make_files(directory: Path, count: int, seed: int) -> dict[Path, str]:
@@ -43,15 +48,24 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+_check = functools.partial(check, part="files")
+
+
 async def run(session: Session, base_url: str, count: int = 200) -> list[tuple[str, str]]:
     """Upload ``count`` generated files, download and verify them; return summary rows."""
     origin = base_url.split("://", 1)[1]
-    common = {"subscribe_key": SUB, "publish_key": "pub-c-demo", "origin": origin, "ssl": False}
+    base = PubNubConfig(
+        subscribe_key=_SUB, publish_key="pub-c-demo", user_id="files", origin=origin, ssl=False
+    )
     clients: dict[str, PubNub] = {
-        "plain": session.pubnub(**common, user_id="files-plain"),
-        "aescbc": session.pubnub(**common, user_id="files-acrh", cipher_key="demo-key"),
+        "plain": session.pubnub(config=attrs.evolve(base, user_id="files-plain")),
+        "aescbc": session.pubnub(
+            config=attrs.evolve(base, user_id="files-acrh", cipher_key="demo-key")
+        ),
         "legacy": session.pubnub(
-            **common, user_id="files-legacy", cipher_key="demo-key", crypto="legacy"
+            config=attrs.evolve(
+                base, user_id="files-legacy", cipher_key="demo-key", crypto="legacy"
+            )
         ),
     }
     storage_503s, publish_500s = 6, 8
@@ -87,8 +101,7 @@ async def run(session: Session, base_url: str, count: int = 200) -> list[tuple[s
                 tg.start_soon(upload, name)
         took = time.perf_counter() - started
         failed = [f for r in reports.values() for f in r.failed]
-        if failed:
-            raise SystemExit(f"demo failed: {len(failed)} uploads failed: {failed[0].error}")
+        _check(not failed, f"{len(failed)} uploads failed: {failed and failed[0].error}")
         rules = (await session.http_client.get(f"{base_url}/_emulator/faults")).json()
         fired = sum(rule["fired"] for rule in rules if rule["path"] in {f["path"] for f in faults})
         retried = sum(s.attempts - 1 for r in reports.values() for s in r.succeeded)
@@ -99,8 +112,7 @@ async def run(session: Session, base_url: str, count: int = 200) -> list[tuple[s
                 f"({total / 2**20 / took:.0f} MiB/s), 1/3 ACRH + 1/3 legacy encrypted",
             )
         )
-        if fired != storage_503s + publish_500s:
-            raise SystemExit(f"demo failed: only {fired} injected faults fired")
+        _check(fired == storage_503s + publish_500s, f"only {fired} injected faults fired")
         rows.append(
             (
                 "faults",
@@ -127,15 +139,15 @@ async def run(session: Session, base_url: str, count: int = 200) -> list[tuple[s
         async with anyio.create_task_group() as tg:
             for name, report in reports.items():
                 for success in report.succeeded:
-                    tg.start_soon(fetch, name, Path(success.item.source), success.sent.file_id)
+                    source = cast("Path", success.item.source)  # the demo uploads paths
+                    tg.start_soon(fetch, name, source, success.sent.file_id)
         took = time.perf_counter() - started
-        if mismatches:
-            raise SystemExit(f"demo failed: {len(mismatches)} downloads differ: {mismatches[:3]}")
+        _check(not mismatches, f"{len(mismatches)} downloads differ: {mismatches[:3]}")
         rows.append(
             ("download + verify", f"{count} files decrypted to disk, SHA-256 equal, {took:.2f} s")
         )
         listed = [f async for f in clients["aescbc"].list_files().channel("demo-aescbc").limit(25)]
-        if len(listed) != len(groups["aescbc"]):
-            raise SystemExit(f"demo failed: listed {len(listed)} of {len(groups['aescbc'])} files")
+        wanted = len(groups["aescbc"])
+        _check(len(listed) == wanted, f"listed {len(listed)} of {wanted} files")
         rows.append(("list files", f"{len(listed)} files listed in pages of 25"))
     return rows

@@ -6,12 +6,12 @@ API, then drives, on one shared Session:
 - PubNub Spaces: concurrent upserts with retries (a share of writes answer 503, one read drops
   its connection), a filtered, sorted, cursor-paginated listing, typed errors (404, 412) and
   validation, two clients on one shared connection pool;
-- PubNub files (``aiospaces._demo_files``): a bulk upload of 200 generated files, some
+- PubNub files (``aiospaces.cli.demo.files``): a bulk upload of 200 generated files, some
   encrypted, with injected storage and publish failures, then download and verify each one;
-- Mux (``aiospaces._demo_mux``): a space with a broadcast through its whole life (participant
+- Mux (``aiospaces.cli.demo.mux``): a space with a broadcast through its whole life (participant
   joins, start, stop, leaves, delete), a rule violation, signed webhooks verified;
-- NeuroIO (``aiospaces._demo_neuroio``): login, whoami, a space's life with its tokens;
-- PubNub Admin (``aiospaces._demo_admin``): login, a Functions block with a handler, started
+- NeuroIO (``aiospaces.cli.demo.neuroio``): login, whoami, a space's life with its tokens;
+- PubNub Admin (``aiospaces.cli.demo.admin``): login, a Functions block with a handler, started
   and waited for, stopped, deleted.
 
 Each part checks its results (any broken promise exits non-zero) and a summary table closes
@@ -20,16 +20,19 @@ the run.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from typing import TYPE_CHECKING
 
 import anyio
+from rich.console import Console
+from rich.table import Table
 
+from aiospaces.cli.demo import admin, files, mux, neuroio
 from aiospaces.core.errors import NotFoundError, PreconditionFailedError, ValidationError
-from aiospaces.core.session import Session
+from aiospaces.emulator import Emulator
 from aiospaces.pubnub import F
+from aiospaces.session import Session
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["run"]
 
-SUB = "sub-c-demo"
+_SUB = "sub-c-demo"
 
 
 def _check(condition: bool, what: str) -> None:
@@ -48,20 +51,18 @@ def _check(condition: bool, what: str) -> None:
 
 
 async def _workload(
-    base_url: str, backend: Backend, count: int, files: int
+    base_url: str, backend: Backend, count: int, file_count: int
 ) -> list[tuple[str, str]]:
-    from aiospaces import _demo_admin, _demo_files, _demo_mux, _demo_neuroio  # noqa: PLC0415
-
     summary: list[tuple[str, str]] = []
     async with Session(backend=backend) as session:
         started = time.perf_counter()
         await _spaces(session, base_url, count)
         summary.append(("PubNub spaces", f"ok in {time.perf_counter() - started:.2f} s"))
         parts: list[tuple[str, Callable[[Session, str], Awaitable[list[tuple[str, str]]]]]] = [
-            ("PubNub files", functools.partial(_demo_files.run, count=files)),
-            ("Mux", _demo_mux.run),
-            ("NeuroIO", _demo_neuroio.run),
-            ("PubNub Admin", _demo_admin.run),
+            ("PubNub files", functools.partial(files.run, count=file_count)),
+            ("Mux", mux.run),
+            ("NeuroIO", neuroio.run),
+            ("PubNub Admin", admin.run),
         ]
         for title, part in parts:
             print(f"{title}:")
@@ -76,9 +77,9 @@ async def _workload(
 async def _spaces(session: Session, base_url: str, count: int) -> None:
     print("PubNub spaces:")
     origin = base_url.split("://", 1)[1]
-    writer = session.pubnub(subscribe_key=SUB, user_id="writer", origin=origin, ssl=False)
+    writer = session.pubnub(subscribe_key=_SUB, user_id="writer", origin=origin, ssl=False)
     reader = session.pubnub(
-        subscribe_key=SUB, user_id="reader", origin=origin, ssl=False, max_retries=4
+        subscribe_key=_SUB, user_id="reader", origin=origin, ssl=False, max_retries=4
     )
     _check(writer.session.http_client is reader.session.http_client, "two clients, one pool")
     faults = [
@@ -138,20 +139,15 @@ async def _spaces(session: Session, base_url: str, count: int) -> None:
 
 def run(backend: Backend = "httpx", count: int = 25, files: int = 200) -> None:
     """Serve the emulator on loopback and run the workload against it."""
-    from aiospaces.emulator import Emulator  # noqa: PLC0415 - needs the [emulator] extra
-
     emulator = Emulator(seed=7)
     with emulator.serve() as base_url:
         print(f"aiospaces demo: emulator on {base_url}, backend={backend}")
-        summary = asyncio.run(_workload(base_url, backend, count, files))
+        summary = anyio.run(_workload, base_url, backend, count, files)
     _print_summary(summary)
     print("demo finished: every check passed")
 
 
 def _print_summary(rows: list[tuple[str, str]]) -> None:
-    from rich.console import Console  # noqa: PLC0415 - the cli extra, which runs the demo
-    from rich.table import Table  # noqa: PLC0415
-
     table = Table(title="aiospaces demo summary")
     table.add_column("step")
     table.add_column("outcome")

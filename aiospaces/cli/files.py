@@ -1,4 +1,4 @@
-"""``aiospaces files ...``: PubNub file sharing from the command line (needs the cli extra)."""
+"""``aiospaces files ...``: PubNub file sharing from the command line."""
 
 from __future__ import annotations
 
@@ -19,19 +19,20 @@ from rich.progress import (
 from rich.table import Table
 
 from aiospaces.core.errors import ValidationError
-from aiospaces.core.session import Session
+from aiospaces.pubnub.config import PubNubConfig
+from aiospaces.session import Session
 
 if TYPE_CHECKING:
-    from aiospaces.bulk import BulkUpload, UploadProgress, UploadReport
+    from aiospaces.pubnub.bulk import BulkUpload, UploadProgress, UploadReport
 
-__all__ = ["files_app"]
+__all__ = ["app", "upload"]
 
-files_app = typer.Typer(help="PubNub file sharing.", no_args_is_help=True)
+app = typer.Typer(help="PubNub file sharing.", no_args_is_help=True)
 
 _KEYS_HELP = "Read from PUBNUB_SUBSCRIBE_KEY / PUBNUB_PUBLISH_KEY / PUBNUB_USER_ID when not given."
 
 
-@files_app.command("upload")
+@app.command("upload")
 def upload(
     paths: Annotated[list[Path], typer.Argument(help="Files to upload.", show_default=False)],
     channel: Annotated[str, typer.Option(help="Channel to share the files on.")],
@@ -50,19 +51,20 @@ def upload(
     ssl: Annotated[bool, typer.Option(help="Use https.")] = True,
 ) -> None:
     """Upload files to a channel concurrently, with a progress bar and a final report."""
-    settings: dict[str, object] = {"cipher_key": cipher_key, "crypto": crypto, "ssl": ssl}
-    for name, value in (
-        ("subscribe_key", subscribe_key),
-        ("publish_key", publish_key),
-        ("user_id", user_id),
-        ("origin", origin),
-    ):
-        if value is not None:
-            settings[name] = value
+    settings = {
+        "subscribe_key": subscribe_key,
+        "publish_key": publish_key,
+        "user_id": user_id,
+        "origin": origin,
+        "ssl": ssl,
+        "cipher_key": cipher_key,
+        "crypto": crypto,
+    }
     console = Console(stderr=True)
     jobs: list[BulkUpload] = []
     try:
-        report = anyio.run(_upload, paths, channel, concurrency, retries, settings, console, jobs)
+        config = PubNubConfig.from_env(settings)
+        report = anyio.run(_upload, paths, channel, concurrency, retries, config, console, jobs)
     except ValidationError as error:
         raise typer.BadParameter(str(error)) from error
     except KeyboardInterrupt:  # Ctrl-C: still say what finished, what did not, and what ran
@@ -79,12 +81,12 @@ async def _upload(
     channel: str,
     concurrency: int,
     retries: int,
-    settings: dict[str, object],
+    config: PubNubConfig,
     console: Console,
     jobs: list[BulkUpload],
 ) -> UploadReport:
     async with Session() as session:
-        pn = session.pubnub(**settings)
+        pn = session.pubnub(config=config)
         columns = (
             "[progress.description]{task.description}",
             BarColumn(),

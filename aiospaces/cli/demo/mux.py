@@ -9,6 +9,7 @@ every webhook the emulator recorded carries a valid signature. Any broken promis
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aiospaces.cli.demo._checks import DemoError, check
 from aiospaces.core.errors import BadRequestError, NotFoundError
 from aiospaces.emulator.app import serve_asgi
 from aiospaces.mux.models import BroadcastStatus, LiveStreamStatus, SpaceStatus
@@ -23,23 +25,17 @@ from aiospaces.mux.models import BroadcastStatus, LiveStreamStatus, SpaceStatus
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from aiospaces.core.session import Session
     from aiospaces.mux.client import Mux
+    from aiospaces.session import Session
 
 __all__ = ["run"]
 
-TOKEN_ID = "demo-mux-token"  # noqa: S105 - a token id, not a secret
-TOKEN_SECRET = "demo-mux-secret"  # noqa: S105 - a demo credential seeded into the emulator
-WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - likewise
+_TOKEN_ID = "demo-mux-token"  # noqa: S105 - a token id, not a secret
+_TOKEN_SECRET = "demo-mux-secret"  # noqa: S105 - a demo credential seeded into the emulator
+_WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - likewise
 
 
-class DemoError(AssertionError):
-    """A demo check failed."""
-
-
-def _check(condition: bool, what: str) -> None:
-    if not condition:
-        raise DemoError(f"mux demo failed: {what}")
+_check = functools.partial(check, part="mux")
 
 
 async def _control(session: Session, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
@@ -60,9 +56,13 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
         session,
         "POST",
         f"{control}/seed",
-        json={"token_id": TOKEN_ID, "token_secret": TOKEN_SECRET, "webhook_secret": WEBHOOK_SECRET},
+        json={
+            "token_id": _TOKEN_ID,
+            "token_secret": _TOKEN_SECRET,
+            "webhook_secret": _WEBHOOK_SECRET,
+        },
     )
-    mux: Mux = session.mux(token_id=TOKEN_ID, token_secret=TOKEN_SECRET, base_url=base_url)
+    mux: Mux = session.mux(token_id=_TOKEN_ID, token_secret=_TOKEN_SECRET, base_url=base_url)
     rows: list[tuple[str, str]] = []
     started = time.perf_counter()
 
@@ -129,13 +129,13 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
             session,
             "POST",
             f"{control}/webhooks/send",
-            json={"url": receiver_url, "environment": TOKEN_ID},
+            json={"url": receiver_url, "environment": _TOKEN_ID},
         )
     delivered = report["delivered"]
     _check(all(d["status_code"] == 200 for d in delivered), "every webhook was accepted")
     kinds = set()
     for body, signature in received:
-        event = mux.webhooks.unwrap(body, signature, secret=WEBHOOK_SECRET)  # verifies first
+        event = mux.webhooks.unwrap(body, signature, secret=_WEBHOOK_SECRET)  # verifies first
         kinds.add(event.type)
     for kind in ("video.space.active", "video.space.broadcast.active", "video.live_stream.idle"):
         _check(kind in kinds, f"webhook {kind} was delivered")

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import TYPE_CHECKING
 
+from aiospaces.cli.demo._checks import DemoError, check
 from aiospaces.core.errors import BadRequestError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
-    from aiospaces.core.session import Session
+    from aiospaces.session import Session
 
-__all__ = ["DemoError", "run"]
-
-
-class DemoError(AssertionError):
-    """A demo step did not give the expected result."""
+__all__ = ["run"]
 
 
-def _check(condition: bool, what: str) -> None:
-    if not condition:
-        raise DemoError(f"NeuroIO demo failed: {what}")
+_check = functools.partial(check, part="NeuroIO")
 
 
 async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
@@ -32,7 +28,7 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
         DemoError: A result was not what the emulated API promises.
     """
     rows: list[tuple[str, str]] = []
-    anonymous = session.neuroio(api_token=None, iam_url=base_url, api_url=base_url)
+    anonymous = session.neuroio(api_token=None, iam_url=base_url)
     username, password = f"demo-{secrets.token_hex(4)}", secrets.token_urlsafe(12)
     login = await anonymous.auth.token(username=username, password=password)
     _check(

@@ -7,35 +7,35 @@ start), stops it and deletes everything. Every result is checked; a mismatch rai
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING
 
+from aiospaces.cli.demo._checks import check
 from aiospaces.core.errors import AuthenticationError, ConflictError
 
 if TYPE_CHECKING:
-    from aiospaces.core.session import Session
+    from aiospaces.session import Session
 
 __all__ = ["run"]
 
-EMAIL = "demo@example.com"
-PASSWORD = "demo-password"  # noqa: S105 - the emulator's sandbox accepts any password
-WRONG_PASSWORD = "not-the-demo-password"  # noqa: S105
-HELLO = "export default (request, response) => response.send('hello');\n"
-HELLO_2 = "export default (request, response) => response.send(`hello ${request.params.who}`);\n"
+_EMAIL = "demo@example.com"
+_PASSWORD = "demo-password"  # noqa: S105 - the emulator's sandbox accepts any password
+_WRONG_PASSWORD = "not-the-demo-password"  # noqa: S105
+_HELLO = "export default (request, response) => response.send('hello');\n"
+_HELLO_2 = "export default (request, response) => response.send(`hello ${request.params.who}`);\n"
 
 
-def _check(condition: bool, what: str) -> None:
-    if not condition:
-        raise RuntimeError(f"admin demo failed: {what}")
+_check = functools.partial(check, part="admin")
 
 
 async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     """Drive a block through its life on the emulator at ``base_url``; return summary rows."""
     rows: list[tuple[str, str]] = []
-    adm = session.pubnub_admin(email=EMAIL, password=PASSWORD, base_url=base_url)
+    adm = session.pubnub_admin(email=_EMAIL, password=_PASSWORD, base_url=base_url)
 
     me = await adm.login()
-    _check(me.user.email == EMAIL and me.expires.timestamp() > time.time(), "login")
+    _check(me.user.email == _EMAIL and me.expires.timestamp() > time.time(), "login")
     rows.append(("admin login", f"user {me.user_id}, account {me.user.account_id}"))
 
     apps = await adm.list_apps()
@@ -46,8 +46,8 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     block = await adm.create_block(key_id=key.id, name="demo", description="aiospaces demo")
     handler = await adm.create_event_handler(
         key_id=key.id, block_id=block.id, name="hello", event="js-on-rest", path="hello"
-    ).code(HELLO)
-    _check(handler.code == HELLO and handler.block_id == block.id, "handler saved as sent")
+    ).code(_HELLO)
+    _check(handler.code == _HELLO and handler.block_id == block.id, "handler saved as sent")
     rows.append(("block + handler", f"block {block.id}, js-on-rest /hello (handler {handler.id})"))
 
     started = time.perf_counter()
@@ -57,16 +57,16 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     rows.append(("start and wait", f"state {running.state!r} after {took:.0f} ms"))
 
     try:
-        await adm.update_event_handler(key_id=key.id, handler_id=handler.id, code=HELLO_2)
+        await adm.update_event_handler(key_id=key.id, handler_id=handler.id, code=_HELLO_2)
     except ConflictError as error:
         refused = error.message
     else:
         raise RuntimeError("admin demo failed: a running block accepted new code")
     deployed = await adm.deploy_event_handler(
-        key_id=key.id, block_id=block.id, event="js-on-rest", path="hello", code=HELLO_2
+        key_id=key.id, block_id=block.id, event="js-on-rest", path="hello", code=_HELLO_2
     )
     _check(deployed.restarted and not deployed.created, "redeploy stopped and restarted")
-    _check([h.code for h in deployed.block.event_handlers] == [HELLO_2], "new code is live")
+    _check([h.code for h in deployed.block.event_handlers] == [_HELLO_2], "new code is live")
     rows.append(("redeploy on a running block", f"409 {refused!r} → stop, save, start"))
 
     stopped = await adm.stop_block(key_id=key.id, block_id=block.id).wait(timeout=10)
@@ -76,7 +76,7 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     _check(await adm.list_blocks(key_id=key.id) == [], "block deleted")
     rows.append(("stop and delete", "stopped, handler and block deleted"))
 
-    wrong = session.pubnub_admin(email=EMAIL, password=WRONG_PASSWORD, base_url=base_url)
+    wrong = session.pubnub_admin(email=_EMAIL, password=_WRONG_PASSWORD, base_url=base_url)
     try:
         await wrong.list_apps()
     except AuthenticationError as error:
