@@ -15,7 +15,7 @@ mypy_api = pytest.importorskip("mypy.api")
 
 SAMPLE = """
 import aiospaces
-from aiospaces.pubnub.bulk import UploadItem
+from aiospaces.pubnub.report import UploadItem
 
 
 async def mistakes(session: aiospaces.Session) -> None:

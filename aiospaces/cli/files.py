@@ -23,7 +23,8 @@ from aiospaces.pubnub.config import PubNubConfig
 from aiospaces.session import Session
 
 if TYPE_CHECKING:
-    from aiospaces.pubnub.bulk import BulkUpload, UploadProgress, UploadReport
+    from aiospaces.pubnub.bulk import BulkUpload
+    from aiospaces.pubnub.report import UploadProgress, UploadReport
 
 __all__ = ["app", "upload"]
 

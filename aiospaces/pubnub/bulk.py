@@ -39,6 +39,13 @@ from aiospaces.core.errors import (
 from aiospaces.core.threads import run_blocking
 from aiospaces.pubnub.files import PublishFileMessage, PublishFileMessageParams
 from aiospaces.pubnub.models import SentFile
+from aiospaces.pubnub.report import (
+    UploadFailure,
+    UploadItem,
+    UploadProgress,
+    UploadReport,
+    UploadSuccess,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -47,15 +54,7 @@ if TYPE_CHECKING:
     from aiospaces.pubnub.client import PubNub
     from aiospaces.pubnub.upload import SendFile
 
-__all__ = [
-    "BulkUpload",
-    "UploadFailure",
-    "UploadFilesParams",
-    "UploadItem",
-    "UploadProgress",
-    "UploadReport",
-    "UploadSuccess",
-]
+__all__ = ["BulkUpload", "UploadFilesParams"]
 
 
 class UploadFilesParams(CallParams, total=False):
@@ -69,114 +68,6 @@ class UploadFilesParams(CallParams, total=False):
     cipher_key: str
     content_type: str
     publish_retries: int
-
-
-@attrs.frozen
-class UploadItem:
-    """One file to upload when a bare path is not enough.
-
-    Attributes:
-        source: The content: a path, bytes, a binary file object or an async iterable.
-        file_name: The name to store it under (default: the path's name).
-        message: A message sent along with the file.
-        size: The content's size, for streams that cannot tell it.
-    """
-
-    source: FileSource
-    file_name: str | None = None
-    message: object = None
-    size: int | None = None
-
-    @property
-    def name(self) -> str:
-        """The file name the upload will use."""
-        if self.file_name:
-            return self.file_name
-        if isinstance(self.source, str | os.PathLike):
-            return Path(self.source).name
-        raise ValidationError(f"file_name is required for a {type(self.source).__name__} source")
-
-
-@attrs.frozen
-class UploadSuccess:
-    """A file that was uploaded and announced.
-
-    Attributes:
-        item: What was uploaded.
-        sent: The ``send_file`` result (file id, name, timetoken).
-        attempts: How many times the file was tried (1 when the first try worked).
-    """
-
-    item: UploadItem
-    sent: SentFile
-    attempts: int
-
-
-@attrs.frozen
-class UploadFailure:
-    """A file that could not be uploaded or announced.
-
-    Attributes:
-        item: What was to be uploaded.
-        error: The last error.
-        step: ``"prepare"`` (bad input), ``"upload"`` (nothing stored) or ``"publish"``
-            (stored as ``file_id`` but not announced: resumable with ``publish_file_message``).
-        attempts: How many times the file was tried.
-        file_id: The stored file's id when the failure was in the publish step.
-    """
-
-    item: UploadItem
-    error: Exception
-    step: str
-    attempts: int
-    file_id: str | None = None
-
-
-@attrs.frozen
-class UploadProgress:
-    """Where a bulk upload stands (passed to ``on_progress``).
-
-    Attributes:
-        files_done: Files finished (succeeded or failed).
-        files_total: Files in the job.
-        bytes_sent: File bytes on the wire so far (after encryption; retries taken back).
-        bytes_total: Expected file bytes (known once each file was opened).
-        item: The file whose event this is, or None.
-        event: ``"started"``, ``"bytes"``, ``"succeeded"`` or ``"failed"``.
-    """
-
-    files_done: int
-    files_total: int
-    bytes_sent: int
-    bytes_total: int
-    item: UploadItem | None
-    event: str
-
-
-@attrs.define
-class UploadReport:
-    """The outcome of a bulk upload; complete once the job ends, live while it runs.
-
-    Attributes:
-        succeeded: Files uploaded and announced, in the order they finished.
-        failed: Files that failed, with the error and the step.
-        cancelled: Files whose upload was under way when the job was cancelled.
-        not_started: Files never tried (the job was cancelled first).
-        bytes_sent: File bytes sent (after encryption).
-        elapsed: Seconds the job ran.
-    """
-
-    succeeded: list[UploadSuccess] = attrs.field(factory=list)
-    failed: list[UploadFailure] = attrs.field(factory=list)
-    cancelled: list[UploadItem] = attrs.field(factory=list)
-    not_started: list[UploadItem] = attrs.field(factory=list)
-    bytes_sent: int = 0
-    elapsed: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """True when every file was uploaded and announced."""
-        return not (self.failed or self.cancelled or self.not_started)
 
 
 _TRANSIENT = (TransportError, ServerError, RateLimitError)
@@ -214,7 +105,7 @@ class BulkUpload:
         self._on_progress = on_progress
         self._send_options: UploadFilesParams = send_options or {}
         self.report = UploadReport(not_started=list(self._items))
-        """The live report (see [UploadReport][aiospaces.pubnub.bulk.UploadReport])."""
+        """The live report (see [UploadReport][aiospaces.pubnub.report.UploadReport])."""
         self._bytes_total = 0
         self._started = False
 

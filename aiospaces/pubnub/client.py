@@ -13,7 +13,7 @@ from aiospaces._version import __version__
 from aiospaces.core.client import BaseClient, ErrorInfo
 from aiospaces.core.errors import PayloadTooLargeError
 from aiospaces.core.settings import config_or_env
-from aiospaces.pubnub.bulk import BulkUpload, UploadFilesParams, UploadItem, UploadProgress
+from aiospaces.pubnub.bulk import BulkUpload, UploadFilesParams
 from aiospaces.pubnub.config import PubNubConfig
 from aiospaces.pubnub.crypto import CryptoModule
 from aiospaces.pubnub.download import DownloadFile, DownloadFileParams
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from aiospaces.core.request import RequestSpec
     from aiospaces.core.session import Session
     from aiospaces.core.sources import FileSource
+    from aiospaces.pubnub.report import UploadItem, UploadProgress
 
 __all__ = ["PNSDK", "PubNub"]
 
@@ -216,12 +217,12 @@ class PubNub(BaseClient):
 
         Args:
             channel: The channel every file goes to.
-            sources: Paths, or [UploadItem][aiospaces.pubnub.bulk.UploadItem]s for bytes,
+            sources: Paths, or [UploadItem][aiospaces.pubnub.report.UploadItem]s for bytes,
                 streams, custom names and messages.
             concurrency: How many files are uploaded at once.
             retries: How many more times a file that failed for a transient reason is tried
                 (a file stored but not announced is only re-published).
-            on_progress: Called with an [UploadProgress][aiospaces.pubnub.bulk.UploadProgress]
+            on_progress: Called with an [UploadProgress][aiospaces.pubnub.report.UploadProgress]
                 as files start, send bytes, succeed or fail.
             **send_options: Setters applied to every ``send_file`` call (``should_store``,
                 ``ttl``, ``meta``, ``cipher_key``, ``publish_retries``, ...).

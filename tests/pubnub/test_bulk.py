@@ -15,8 +15,8 @@ import respx
 import aiospaces
 from aiospaces.emulator.app import Emulator
 from aiospaces.emulator.faults import Fault
-from aiospaces.pubnub.bulk import UploadItem, UploadProgress, UploadReport
 from aiospaces.pubnub.client import PubNub
+from aiospaces.pubnub.report import UploadItem, UploadProgress, UploadReport
 from tests.pubnub import test_files_wire as wire
 
 KEYS: dict[str, Any] = {

@@ -1,0 +1,122 @@
+"""What a bulk upload takes and tells: the items, the progress events and the report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import attrs
+
+from aiospaces.core.errors import ValidationError
+from aiospaces.core.sources import FileSource  # noqa: TC001 - attrs resolves it for UploadItem
+from aiospaces.pubnub.models import SentFile  # noqa: TC001 - attrs resolves it for UploadSuccess
+
+__all__ = ["UploadFailure", "UploadItem", "UploadProgress", "UploadReport", "UploadSuccess"]
+
+
+@attrs.frozen
+class UploadItem:
+    """One file to upload when a bare path is not enough.
+
+    Attributes:
+        source: The content: a path, bytes, a binary file object or an async iterable.
+        file_name: The name to store it under (default: the path's name).
+        message: A message sent along with the file.
+        size: The content's size, for streams that cannot tell it.
+    """
+
+    source: FileSource
+    file_name: str | None = None
+    message: object = None
+    size: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The file name the upload will use."""
+        if self.file_name:
+            return self.file_name
+        if isinstance(self.source, str | os.PathLike):
+            return Path(self.source).name
+        raise ValidationError(f"file_name is required for a {type(self.source).__name__} source")
+
+
+@attrs.frozen
+class UploadSuccess:
+    """A file that was uploaded and announced.
+
+    Attributes:
+        item: What was uploaded.
+        sent: The ``send_file`` result (file id, name, timetoken).
+        attempts: How many times the file was tried (1 when the first try worked).
+    """
+
+    item: UploadItem
+    sent: SentFile
+    attempts: int
+
+
+@attrs.frozen
+class UploadFailure:
+    """A file that could not be uploaded or announced.
+
+    Attributes:
+        item: What was to be uploaded.
+        error: The last error.
+        step: ``"prepare"`` (bad input), ``"upload"`` (nothing stored) or ``"publish"``
+            (stored as ``file_id`` but not announced: resumable with ``publish_file_message``).
+        attempts: How many times the file was tried.
+        file_id: The stored file's id when the failure was in the publish step.
+    """
+
+    item: UploadItem
+    error: Exception
+    step: str
+    attempts: int
+    file_id: str | None = None
+
+
+@attrs.frozen
+class UploadProgress:
+    """Where a bulk upload stands (passed to ``on_progress``).
+
+    Attributes:
+        files_done: Files finished (succeeded or failed).
+        files_total: Files in the job.
+        bytes_sent: File bytes on the wire so far (after encryption; retries taken back).
+        bytes_total: Expected file bytes (known once each file was opened).
+        item: The file whose event this is, or None.
+        event: ``"started"``, ``"bytes"``, ``"succeeded"`` or ``"failed"``.
+    """
+
+    files_done: int
+    files_total: int
+    bytes_sent: int
+    bytes_total: int
+    item: UploadItem | None
+    event: str
+
+
+@attrs.define
+class UploadReport:
+    """The outcome of a bulk upload; complete once the job ends, live while it runs.
+
+    Attributes:
+        succeeded: Files uploaded and announced, in the order they finished.
+        failed: Files that failed, with the error and the step.
+        cancelled: Files whose upload was under way when the job was cancelled.
+        not_started: Files never tried (the job was cancelled first).
+        bytes_sent: File bytes sent (after encryption).
+        elapsed: Seconds the job ran.
+    """
+
+    succeeded: list[UploadSuccess] = attrs.field(factory=list)
+    failed: list[UploadFailure] = attrs.field(factory=list)
+    cancelled: list[UploadItem] = attrs.field(factory=list)
+    not_started: list[UploadItem] = attrs.field(factory=list)
+    bytes_sent: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every file was uploaded and announced."""
+        return not (self.failed or self.cancelled or self.not_started)
