@@ -116,7 +116,7 @@ class Emulator:
         from aiospaces.emulator.mux import MuxEmulation  # noqa: PLC0415 - cycle
         from aiospaces.emulator.neuroio import NeuroIOEmulation  # noqa: PLC0415 - cycle
         from aiospaces.emulator.pubnub import PubNubEmulation  # noqa: PLC0415 - cycle
-        from aiospaces.emulator.storage import Storage  # noqa: PLC0415
+        from aiospaces.emulator.s3.store import Storage  # noqa: PLC0415
 
         self.strict = strict
         self.storage = Storage(

@@ -1,6 +1,6 @@
 """PubNub file sharing: upload URLs, publish-file, list, get URL (307), download, delete.
 
-Bytes live in the emulator's [Storage][aiospaces.emulator.storage.Storage] under the key
+Bytes live in the emulator's [Storage][aiospaces.emulator.s3.store.Storage] under the key
 ``{sub_key}/{channel hash}/{file id}/{file name}``, uploaded through the S3-style presigned POST
 that ``generate-upload-url`` hands out, exactly as PubNub's real flow does.
 """
