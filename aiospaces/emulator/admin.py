@@ -36,6 +36,7 @@ import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from aiospaces.emulator._http import answering_errors
 from aiospaces.emulator.admin_state import (
     EVENTS,
     HANDLER_FIELDS,
@@ -54,7 +55,6 @@ from aiospaces.emulator.admin_state import (
     read_json,
     same_id,
 )
-from aiospaces.emulator.app import answering_errors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.app import Emulator
+    from aiospaces.emulator._http import EmulatorContext
 
 __all__ = ["EVENTS", "AdminEmulation", "AdminError"]
 
@@ -84,8 +84,8 @@ class AdminEmulation:
 
     name: ClassVar[str] = "pubnub_admin"
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, context: EmulatorContext) -> None:
+        self.context = context
         self.state_delay = STATE_DELAY
         self.session_lifetime = SESSION_LIFETIME
         self.clock: Callable[[], float] = time.monotonic
@@ -163,7 +163,7 @@ class AdminEmulation:
     # -- plumbing -------------------------------------------------------------------------------
 
     def _endpoint(self, handler: Any) -> Any:
-        return answering_errors(handler, AdminError)
+        return answering_errors(handler)
 
     def _provision(self, email: str, password: str, apps: list[dict[str, Any]]) -> PortalUser:
         now = int(time.time())
@@ -237,7 +237,7 @@ class AdminEmulation:
         if not isinstance(email, str) or not email or not isinstance(password, str):
             raise AdminError(400, {"error": "Email and password are required."})
         user = self.users.get(email.lower())
-        if user is None and not self.emulator.strict:
+        if user is None and not self.context.strict:
             user = self._provision(email, password, [{"name": "My First App"}])
         if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
             raise AdminError(400, {"error": "Invalid email or password."})

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from starlette.responses import JSONResponse, Response
 
+from aiospaces.emulator._http import ErrorAnswer
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -59,7 +61,7 @@ LOCKED_FIELDS = ("code", "event", "channels", "path")
 """Handler fields that cannot change while the block runs."""
 
 
-class AdminError(Exception):
+class AdminError(ErrorAnswer):
     """An error answer with the portal's body (``{"error"}``, ``{"message"}``, ...)."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.app import Emulator
+    from aiospaces.emulator._http import EmulatorContext
 
 __all__ = ["DEFAULT_TOKEN_ID", "DEFAULT_TOKEN_SECRET", "MuxEmulation", "MuxOptions", "Token"]
 
@@ -110,8 +110,8 @@ class MuxEmulation:
 
     name: ClassVar[str] = "mux"
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, context: EmulatorContext) -> None:
+        self.context = context
         self.tokens: dict[str, Token] = {}
         self.environments: dict[str, Environment] = {}
         self.options = MuxOptions()
@@ -216,7 +216,7 @@ class MuxEmulation:
             raise MuxError(401, "unauthorized", "Unauthorized request")
         token = self.tokens.get(token_id)
         if token is None:
-            if self.emulator.strict:
+            if self.context.strict:
                 raise MuxError(401, "unauthorized", "Unauthorized request")
             token = self.tokens[token_id] = Token(secret=secret, environment=token_id)
         if not secrets.compare_digest(token.secret.encode(), secret.encode()):

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from starlette.responses import JSONResponse
 
+from aiospaces.emulator._http import ErrorAnswer
+
 if TYPE_CHECKING:
     from starlette.requests import Request
 
@@ -66,7 +68,7 @@ def now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class MuxError(Exception):
+class MuxError(ErrorAnswer):
     """An error answer: ``{"error": {"type", "messages"}}``, or ``{"errors": [...]}`` for 429."""
 
     def __init__(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator.app import answering_errors
+from aiospaces.emulator._http import answering_errors
 from aiospaces.emulator.neuroio_state import (
     DEFAULT_SPACE,
     ERROR_CODES,
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.app import Emulator
+    from aiospaces.emulator._http import EmulatorContext
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -74,8 +74,8 @@ class NeuroIOEmulation:
 
     name: ClassVar[str] = "neuroio"
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, context: EmulatorContext) -> None:
+        self.context = context
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         """Current time (tests replace it to expire temporary tokens)."""
         self.reset()
@@ -146,7 +146,7 @@ class NeuroIOEmulation:
         live = [key for key in self._seeded_keys if key in self.tokens]
         if live:
             settings["api_token"] = live[0]
-        elif not self.emulator.strict and SANDBOX_TOKEN not in self._retired:
+        elif not self.context.strict and SANDBOX_TOKEN not in self._retired:
             settings["api_token"] = SANDBOX_TOKEN
         return settings
 
@@ -227,7 +227,7 @@ class NeuroIOEmulation:
     # -- request handling -----------------------------------------------------------------------
 
     def _endpoint(self, handler: Any) -> Any:
-        return answering_errors(handler, NeuroIOError)
+        return answering_errors(handler)
 
     def _caller(self, request: Request) -> Caller:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
@@ -237,7 +237,7 @@ class NeuroIOEmulation:
             )
         key = key.strip()
         token = self.tokens.get(key)
-        if token is None and not self.emulator.strict and key not in self._retired:
+        if token is None and not self.context.strict and key not in self._retired:
             account = self._new_account(f"sandbox-{next(self._sandbox_users)}")
             token = self._new_token(account, None, permanent=True, key=key)
         if (
@@ -280,7 +280,7 @@ class NeuroIOEmulation:
             fields = [field_error(f, "This field is required.") for f in missing]
             raise NeuroIOError(400, "validation", "Validation error.", fields)
         account = self.accounts.get(body["username"])
-        if account is None and not self.emulator.strict:
+        if account is None and not self.context.strict:
             account = self._new_account(body["username"], body["password"])
         if account is None or account.password is None or account.password != body["password"]:
             raise NeuroIOError(400, "credentials", "Username and password do not match.")

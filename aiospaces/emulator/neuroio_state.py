@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl
 import attrs
 from starlette.responses import JSONResponse, Response
 
+from aiospaces.emulator._http import ErrorAnswer
+
 if TYPE_CHECKING:
     from starlette.requests import Request
 
@@ -62,7 +64,7 @@ ERROR_CODES = {
 """Error codes the emulator sends; only 602 (wrong username or password) is documented."""
 
 
-class NeuroIOError(Exception):
+class NeuroIOError(ErrorAnswer):
     """An error answer: ``{"error_codes", "message", "fields"}`` with an HTTP status."""
 
     def __init__(

@@ -23,14 +23,14 @@ import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator.app import answering_errors
+from aiospaces.emulator._http import ErrorAnswer, answering_errors
 from aiospaces.emulator.filters import FilterError, parse_filter
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.app import Emulator
+    from aiospaces.emulator._http import EmulatorContext
 
 __all__ = ["Channel", "Keyset", "PubNubEmulation", "PubNubError", "pam_encode", "sign_v2"]
 
@@ -40,7 +40,7 @@ SORT_KEYS = frozenset({"id", "name", "updated", "status", "type"})
 SIGNATURE_WINDOW = 60
 
 
-class PubNubError(Exception):
+class PubNubError(ErrorAnswer):
     """An error answer in PubNub's v2 shape: ``{"status", "error": {message, source, details}}``."""
 
     def __init__(
@@ -146,8 +146,8 @@ class PubNubEmulation:
 
     name: ClassVar[str] = "pubnub"
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, context: EmulatorContext) -> None:
+        self.context = context
         self.keysets: dict[str, Keyset] = {}
 
     # -- vendor plug-in protocol ----------------------------------------------------------------
@@ -178,7 +178,7 @@ class PubNubEmulation:
                 "messages": ks.messages,
                 "files": [
                     attrs.asdict(o) | {"created": o.created.isoformat()}
-                    for o in self.emulator.storage.list(f"{sub}/")
+                    for o in self.context.storage.list(f"{sub}/")
                 ],
             }
             for sub, ks in self.keysets.items()
@@ -205,13 +205,13 @@ class PubNubEmulation:
     # -- common request handling ----------------------------------------------------------------
 
     def _endpoint(self, handler: Any) -> Any:
-        return answering_errors(handler, PubNubError)
+        return answering_errors(handler)
 
     def keyset(self, sub: str, *, publish_key: str | None = None) -> Keyset:
         """Return the keyset for ``sub``; sandbox mode provisions unknown keys on first use."""
         keyset = self.keysets.get(sub)
         if keyset is None:
-            if self.emulator.strict:
+            if self.context.strict:
                 raise PubNubError(400, "Invalid Subscribe Key", source="Access Manager")
             keyset = self.keysets[sub] = Keyset(subscribe_key=sub, publish_key=publish_key)
         if publish_key is not None and keyset.publish_key not in (None, publish_key):

@@ -48,7 +48,7 @@ def _base_url(request: Request) -> str:
 
 def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
     """Return the ``/v1/files`` routes of the PubNub emulation."""
-    storage = pn.emulator.storage
+    storage = pn.context.storage
 
     async def generate_upload_url(request: Request) -> Response:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
