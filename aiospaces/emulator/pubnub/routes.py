@@ -1,7 +1,8 @@
-"""PubNub emulation: keysets, common parameters, signature v2, auth, and App Context channels.
+"""PubNub emulation routes: the vendor plug-in and App Context channels with their parameters.
 
-Spaces are App Context channels (``/v2/objects/{sub}/channels``); file sharing lives in
-[pubnub_files][aiospaces.emulator.pubnub_files]. Wire facts (shapes, quirks) follow the
+Spaces are App Context channels (``/v2/objects/{sub}/channels``); keysets, channels and access
+checks live in [state][aiospaces.emulator.pubnub.state], file sharing in
+[files][aiospaces.emulator.pubnub.files]. Wire facts (shapes, quirks) follow the
 recorded production responses: ``custom``/``status``/``type`` only when included, 32-hex
 eTags, RFC 3339 ``updated`` without trailing zeros, unpadded base64 offset cursors,
 ``totalCount`` only with ``count``.
@@ -11,20 +12,26 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
-import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator._http import ErrorAnswer, answering_errors
-from aiospaces.emulator.filters import FilterError, parse_filter
+from aiospaces.emulator._http import answering_errors
+from aiospaces.emulator.pubnub.files import file_routes
+from aiospaces.emulator.pubnub.filter_syntax import FilterError
+from aiospaces.emulator.pubnub.filters import parse_filter
+from aiospaces.emulator.pubnub.state import (
+    MAX_LIMIT,
+    WRITABLE_FIELDS,
+    Channel,
+    Keyset,
+    Keysets,
+    PubNubError,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -32,113 +39,10 @@ if TYPE_CHECKING:
 
     from aiospaces.emulator._http import EmulatorContext
 
-__all__ = ["Channel", "Keyset", "PubNubEmulation", "PubNubError", "pam_encode", "sign_v2"]
+__all__ = ["SORT_KEYS", "PubNubEmulation"]
 
-MAX_LIMIT = 100
-WRITABLE_FIELDS = ("name", "description", "status", "type", "custom")
 SORT_KEYS = frozenset({"id", "name", "updated", "status", "type"})
-SIGNATURE_WINDOW = 60
-
-
-class PubNubError(ErrorAnswer):
-    """An error answer in PubNub's v2 shape: ``{"status", "error": {message, source, details}}``."""
-
-    def __init__(
-        self, status: int, message: str, *, source: str = "objects", details: Any = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.source = source
-        self.details = details
-
-    def response(self) -> Response:
-        """Return the error as an HTTP response."""
-        if self.source == "Access Manager":  # PAM-style body, as PubNub's auth layer answers
-            body: dict[str, Any] = {
-                "error": True,
-                "status": self.status,
-                "service": "Access Manager",
-                "message": self.message,
-            }
-        else:
-            error: dict[str, Any] = {"message": self.message, "source": self.source}
-            if self.details:
-                error["details"] = self.details
-            body = {"status": self.status, "error": error}
-        return JSONResponse(body, status_code=self.status)
-
-
-def _detail(message: str, location: str, location_type: str) -> dict[str, str]:
-    return {"message": message, "location": location, "locationType": location_type}
-
-
-def pam_encode(value: str) -> str:
-    """Percent-encode like PubNub's signer: everything but ``A-Za-z0-9_.-`` (``~`` too)."""
-    return quote(value, safe="").replace("~", "%7E")
-
-
-def sign_v2(
-    secret_key: str, publish_key: str, method: str, path: str, query: str, body: str
-) -> str:
-    """Return PubNub's signature v2 over a request (``query`` is already sorted and encoded)."""
-    message = f"{method}\n{publish_key}\n{path}\n{query}\n{body}"
-    digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
-    return "v2." + base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def _now_rfc3339() -> str:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
-    return stamp + "Z"
-
-
-@attrs.define
-class Channel:
-    """An App Context channel (a Space)."""
-
-    id: str
-    name: str | None = None
-    description: str | None = None
-    status: str | None = None
-    type: str | None = None
-    custom: dict[str, Any] | None = None
-    updated: str = ""
-    etag: str = ""
-
-    def touch(self) -> None:
-        """Stamp a new ``updated`` time and eTag."""
-        self.updated = _now_rfc3339()
-        state = json.dumps(attrs.asdict(self), sort_keys=True).encode()
-        self.etag = hashlib.md5(state, usedforsecurity=False).hexdigest()
-
-    def filterable(self) -> dict[str, Any]:
-        """Return the fields the filter language sees."""
-        return attrs.asdict(self)
-
-    def wire(self, include: frozenset[str]) -> dict[str, Any]:
-        """Return the channel as PubNub sends it, with optional fields per ``include``."""
-        data: dict[str, Any] = {"id": self.id, "name": self.name, "description": self.description}
-        if "type" in include:
-            data["type"] = self.type
-        if "status" in include:
-            data["status"] = self.status
-        if "custom" in include:
-            data["custom"] = self.custom
-        data["updated"] = self.updated
-        data["eTag"] = self.etag
-        return data
-
-
-@attrs.define
-class Keyset:
-    """A PubNub keyset and everything stored under it."""
-
-    subscribe_key: str
-    publish_key: str | None = None
-    secret_key: str | None = attrs.field(default=None, repr=False)
-    auth_keys: frozenset[str] = attrs.field(default=frozenset(), repr=False)
-    channels: dict[str, Channel] = attrs.field(factory=dict)
-    messages: list[dict[str, Any]] = attrs.field(factory=list)
+"""The channel fields a list may be sorted by."""
 
 
 class PubNubEmulation:
@@ -148,13 +52,13 @@ class PubNubEmulation:
 
     def __init__(self, context: EmulatorContext) -> None:
         self.context = context
-        self.keysets: dict[str, Keyset] = {}
+        self.keysets = Keysets(context)
 
     # -- vendor plug-in protocol ----------------------------------------------------------------
 
     def reset(self) -> None:
         """Forget every keyset."""
-        self.keysets.clear()
+        self.keysets.by_key.clear()
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision a keyset: ``{"subscribe_key", "publish_key", "secret_key", "auth_keys"}``."""
@@ -167,7 +71,7 @@ class PubNubEmulation:
             secret_key=payload.get("secret_key"),
             auth_keys=frozenset(payload.get("auth_keys") or ()),
         )
-        self.keysets[sub] = keyset
+        self.keysets.by_key[sub] = keyset
         return {"subscribe_key": sub, "publish_key": keyset.publish_key}
 
     def snapshot(self) -> dict[str, Any]:
@@ -181,7 +85,7 @@ class PubNubEmulation:
                     for o in self.context.storage.list(f"{sub}/")
                 ],
             }
-            for sub, ks in self.keysets.items()
+            for sub, ks in self.keysets.by_key.items()
         }
 
     def settings(self, base_url: str) -> dict[str, Any]:
@@ -191,78 +95,20 @@ class PubNubEmulation:
 
     def routes(self) -> list[BaseRoute]:
         """Return the App Context and file routes."""
-        from aiospaces.emulator.pubnub_files import file_routes  # noqa: PLC0415 - cycle
-
         base = "/v2/objects/{sub}/channels"
         return [
-            Route(base, self._endpoint(self.list_channels), methods=["GET"]),
-            Route(base + "/{channel}", self._endpoint(self.get_channel), methods=["GET"]),
-            Route(base + "/{channel}", self._endpoint(self.set_channel), methods=["PATCH"]),
-            Route(base + "/{channel}", self._endpoint(self.remove_channel), methods=["DELETE"]),
-            *file_routes(self),
+            Route(base, answering_errors(self.list_channels), methods=["GET"]),
+            Route(base + "/{channel}", answering_errors(self.get_channel), methods=["GET"]),
+            Route(base + "/{channel}", answering_errors(self.set_channel), methods=["PATCH"]),
+            Route(base + "/{channel}", answering_errors(self.remove_channel), methods=["DELETE"]),
+            *file_routes(self.keysets, self.context.storage),
         ]
-
-    # -- common request handling ----------------------------------------------------------------
-
-    def _endpoint(self, handler: Any) -> Any:
-        return answering_errors(handler)
-
-    def keyset(self, sub: str, *, publish_key: str | None = None) -> Keyset:
-        """Return the keyset for ``sub``; sandbox mode provisions unknown keys on first use."""
-        keyset = self.keysets.get(sub)
-        if keyset is None:
-            if self.context.strict:
-                raise PubNubError(400, "Invalid Subscribe Key", source="Access Manager")
-            keyset = self.keysets[sub] = Keyset(subscribe_key=sub, publish_key=publish_key)
-        if publish_key is not None and keyset.publish_key not in (None, publish_key):
-            raise PubNubError(400, "Invalid Publish Key", source="Access Manager")
-        return keyset
-
-    async def authorize(self, request: Request, keyset: Keyset, *, auth: bool = True) -> bytes:
-        """Check ``auth`` and the v2 signature when the keyset demands them; return the body."""
-        body = await request.body()
-        query = parse_qsl(request.url.query, keep_blank_values=True)
-        params = dict(query)
-        if auth and keyset.auth_keys and params.get("auth") not in keyset.auth_keys:
-            raise PubNubError(403, "Forbidden", source="Access Manager")
-        if keyset.secret_key:
-            self._verify_signature(request, keyset, query, params, body)
-        return body
-
-    def _verify_signature(
-        self,
-        request: Request,
-        keyset: Keyset,
-        query: list[tuple[str, str]],
-        params: dict[str, str],
-        body: bytes,
-    ) -> None:
-        signature, stamp = params.get("signature"), params.get("timestamp", "")
-        if not signature or not stamp.isdigit():
-            raise PubNubError(403, "Signature and timestamp are required", source="Access Manager")
-        if abs(int(stamp) - time.time()) > SIGNATURE_WINDOW:
-            raise PubNubError(403, "Request timestamp expired", source="Access Manager")
-        signed = "&".join(
-            f"{k}={pam_encode(v)}" for k, v in sorted(query) if k != "signature"
-        )  # fmt: skip
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        expected = sign_v2(
-            keyset.secret_key or "",
-            keyset.publish_key or "",
-            request.method,
-            raw_path.decode("latin-1"),
-            signed,
-            body.decode("utf-8", "replace"),
-        )
-        if not hmac.compare_digest(expected, signature):
-            raise PubNubError(403, "Signature does not match", source="Access Manager")
 
     # -- App Context channels -----------------------------------------------------------------
 
     async def list_channels(self, request: Request) -> Response:
         """``GET /v2/objects/{sub}/channels``: filter, sort, count, cursors, include."""
-        keyset = self.keyset(request.path_params["sub"])
-        await self.authorize(request, keyset)
+        keyset = await self.keysets.admit(request)
         query = parse_qsl(request.url.query, keep_blank_values=True)
         params = dict(query)
         include = _include(params.get("include", ""))
@@ -295,8 +141,7 @@ class PubNubEmulation:
 
     async def get_channel(self, request: Request) -> Response:
         """``GET /v2/objects/{sub}/channels/{channel}``."""
-        keyset = self.keyset(request.path_params["sub"])
-        await self.authorize(request, keyset)
+        keyset = await self.keysets.admit(request)
         channel = keyset.channels.get(request.path_params["channel"])
         if channel is None:
             raise PubNubError(404, "Requested object was not found.")
@@ -305,9 +150,8 @@ class PubNubEmulation:
 
     async def set_channel(self, request: Request) -> Response:
         """``PATCH /v2/objects/{sub}/channels/{channel}``: upsert, honouring ``If-Match``."""
-        keyset = self.keyset(request.path_params["sub"])
-        body = await self.authorize(request, keyset)
-        changes = _channel_body(body)
+        keyset = await self.keysets.admit(request)
+        changes = _channel_body(await request.body())
         channel_id = request.path_params["channel"]
         existing = keyset.channels.get(channel_id)
         if_match = request.headers.get("if-match")
@@ -323,14 +167,17 @@ class PubNubEmulation:
 
     async def remove_channel(self, request: Request) -> Response:
         """``DELETE /v2/objects/{sub}/channels/{channel}``."""
-        keyset = self.keyset(request.path_params["sub"])
-        await self.authorize(request, keyset)
+        keyset = await self.keysets.admit(request)
         if keyset.channels.pop(request.path_params["channel"], None) is None:
             raise PubNubError(404, "Requested object was not found.")
         return JSONResponse({"status": 200, "data": None})
 
 
 # -- parameter parsing -----------------------------------------------------------------------
+
+
+def _detail(message: str, location: str, location_type: str) -> dict[str, str]:
+    return {"message": message, "location": location, "locationType": location_type}
 
 
 def _include(raw: str) -> frozenset[str]:

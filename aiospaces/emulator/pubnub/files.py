@@ -18,17 +18,20 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator.pubnub import MAX_LIMIT, PubNubError
+from aiospaces.emulator._http import answering_errors
+from aiospaces.emulator.pubnub.state import MAX_LIMIT, PubNubError
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.pubnub import PubNubEmulation
+    from aiospaces.emulator.pubnub.state import Keysets
+    from aiospaces.emulator.s3.store import Storage
 
-__all__ = ["file_key", "file_routes"]
+__all__ = ["UPLOAD_CONTENT_TYPE", "file_key", "file_routes"]
 
 UPLOAD_CONTENT_TYPE = "text/plain; charset=utf-8"
+"""The ``Content-Type`` form field an upload URL's policy requires (PubNub's choice)."""
 
 
 def file_key(sub: str, channel: str, file_id: str = "", name: str = "") -> str:
@@ -46,16 +49,14 @@ def _base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
-    """Return the ``/v1/files`` routes of the PubNub emulation."""
-    storage = pn.context.storage
+def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
+    """Return the ``/v1/files`` routes of the PubNub emulation, storing files in ``storage``."""
 
     async def generate_upload_url(request: Request) -> Response:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
-        keyset = pn.keyset(sub)
-        body = await pn.authorize(request, keyset)
+        await keysets.admit(request)
         try:
-            payload = json.loads(body or b"null")
+            payload = json.loads(await request.body() or b"null")
         except ValueError:
             payload = None
         name = payload.get("name") if isinstance(payload, dict) else None
@@ -72,8 +73,7 @@ def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
 
     async def publish_file(request: Request) -> Response:
         params = request.path_params
-        keyset = pn.keyset(params["sub"], publish_key=params["pub"])
-        await pn.authorize(request, keyset)
+        keyset = await keysets.admit(request, publish_key=params["pub"])
         try:
             message = json.loads(params["payload"])
         except ValueError as exc:
@@ -100,8 +100,7 @@ def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
 
     async def list_files(request: Request) -> Response:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
-        keyset = pn.keyset(sub)
-        await pn.authorize(request, keyset)
+        await keysets.admit(request)
         raw_limit = request.query_params.get("limit", str(MAX_LIMIT))
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
             raise _files_error(400, f"limit must be an integer from 1 to {MAX_LIMIT}.")
@@ -131,8 +130,7 @@ def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
 
     async def _existing_key(request: Request) -> str:
         params = request.path_params
-        keyset = pn.keyset(params["sub"])
-        await pn.authorize(request, keyset)
+        await keysets.admit(request)
         key = file_key(params["sub"], params["channel"], params["file_id"], params["name"])
         if storage.get(key) is None:
             raise _files_error(404, "File not found.")
@@ -144,13 +142,13 @@ def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
     return [
         Route(
             channel_base + "/generate-upload-url",
-            pn._endpoint(generate_upload_url),
+            answering_errors(generate_upload_url),
             methods=["POST"],
         ),
-        Route(publish, pn._endpoint(publish_file), methods=["GET"]),
-        Route(channel_base + "/files", pn._endpoint(list_files), methods=["GET"]),
-        Route(one, pn._endpoint(file_url), methods=["GET"]),
-        Route(one, pn._endpoint(delete_file), methods=["DELETE"]),
+        Route(publish, answering_errors(publish_file), methods=["GET"]),
+        Route(channel_base + "/files", answering_errors(list_files), methods=["GET"]),
+        Route(one, answering_errors(file_url), methods=["GET"]),
+        Route(one, answering_errors(delete_file), methods=["DELETE"]),
     ]
 
 
