@@ -25,7 +25,7 @@ from aiospaces.emulator._http import EmulatorContext
 from aiospaces.emulator.admin import AdminEmulation
 from aiospaces.emulator.control import SeedableVendor, control_routes
 from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
-from aiospaces.emulator.mux import MuxEmulation
+from aiospaces.emulator.mux.routes import MuxEmulation
 from aiospaces.emulator.neuroio import NeuroIOEmulation
 from aiospaces.emulator.pubnub.routes import PubNubEmulation
 from aiospaces.emulator.s3.store import Storage
