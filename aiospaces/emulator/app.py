@@ -26,7 +26,7 @@ from aiospaces.emulator.admin import AdminEmulation
 from aiospaces.emulator.control import SeedableVendor, control_routes
 from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
 from aiospaces.emulator.mux.routes import MuxEmulation
-from aiospaces.emulator.neuroio import NeuroIOEmulation
+from aiospaces.emulator.neuroio.routes import NeuroIOEmulation
 from aiospaces.emulator.pubnub.routes import PubNubEmulation
 from aiospaces.emulator.s3.store import Storage
 

@@ -1,4 +1,4 @@
-"""NeuroIO IAM emulation: login, whoami, tokens, spaces, space tokens and the full space list.
+"""NeuroIO IAM emulation routes: login, whoami, tokens, spaces, space tokens, the space list.
 
 Wire facts follow the public NeuroIO clients: every path under ``/v1/`` ends with a slash,
 ``Authorization: Token <key>``, lists are DRF ``LimitOffsetPagination`` pages
@@ -11,8 +11,9 @@ Temporary tokens live 24 hours; at most 5 permanent tokens exist per account and
 
 Sandbox mode provisions an account (with its ``default`` space) the first time an unknown token
 or username is seen; strict mode accepts only what
-[seed][aiospaces.emulator.neuroio.NeuroIOEmulation.seed] created. Only error code 602 (wrong
-credentials) is documented upstream; the others (``ERROR_CODES``) are the emulator's.
+[seed][aiospaces.emulator.neuroio.routes.NeuroIOEmulation.seed] created. Only error code 602
+(wrong credentials) is documented upstream; the others
+([ERROR_CODES][aiospaces.emulator.neuroio.state.ERROR_CODES]) are the emulator's.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from aiospaces.emulator._http import answering_errors
-from aiospaces.emulator.neuroio_state import (
+from aiospaces.emulator.neuroio.state import (
     DEFAULT_SPACE,
-    ERROR_CODES,
     MAX_PERMANENT_TOKENS,
     TEMPORARY_TTL,
     Account,
@@ -53,17 +53,7 @@ if TYPE_CHECKING:
 
     from aiospaces.emulator._http import EmulatorContext
 
-__all__ = [
-    "DEFAULT_SPACE",
-    "ERROR_CODES",
-    "MAX_PERMANENT_TOKENS",
-    "SANDBOX_TOKEN",
-    "Account",
-    "NeuroIOEmulation",
-    "NeuroIOError",
-    "SpaceRecord",
-    "TokenRecord",
-]
+__all__ = ["SANDBOX_TOKEN", "NeuroIOEmulation"]
 
 SANDBOX_TOKEN = "emulator-neuroio-token"  # noqa: S105 - a documented sandbox credential
 """The token ``settings()`` hands out in sandbox mode (any token works there)."""
@@ -154,20 +144,20 @@ class NeuroIOEmulation:
         """Return the IAM routes (every path under ``/v1/`` with a trailing slash)."""
         space = "/v1/spaces/{space_id:int}/"
         return [
-            Route("/v1/auth/token/", self._endpoint(self.login), methods=["POST"]),
-            Route("/v1/whoami/", self._endpoint(self.whoami), methods=["GET"]),
-            Route("/v1/tokens/", self._endpoint(self.list_tokens), methods=["GET"]),
-            Route("/v1/tokens/", self._endpoint(self.create_token), methods=["POST"]),
-            Route("/v1/tokens/", self._endpoint(self.delete_tokens), methods=["DELETE"]),
-            Route("/v1/tokens/{ref}/", self._endpoint(self.one_token), methods=["GET", "PATCH"]),
-            Route("/v1/tokens/{ref}/", self._endpoint(self.delete_token), methods=["DELETE"]),
-            Route("/v1/spaces/", self._endpoint(self.list_spaces), methods=["GET"]),
-            Route("/v1/spaces/", self._endpoint(self.create_space), methods=["POST"]),
-            Route(space, self._endpoint(self.get_space), methods=["GET"]),
-            Route(space, self._endpoint(self.update_space), methods=["PATCH", "PUT"]),
-            Route(space, self._endpoint(self.delete_space), methods=["DELETE"]),
-            Route(space + "tokens/", self._endpoint(self.space_token), methods=["POST"]),
-            Route("/v1/lists/spaces/", self._endpoint(self.all_spaces), methods=["GET"]),
+            Route("/v1/auth/token/", answering_errors(self.login), methods=["POST"]),
+            Route("/v1/whoami/", answering_errors(self.whoami), methods=["GET"]),
+            Route("/v1/tokens/", answering_errors(self.list_tokens), methods=["GET"]),
+            Route("/v1/tokens/", answering_errors(self.create_token), methods=["POST"]),
+            Route("/v1/tokens/", answering_errors(self.delete_tokens), methods=["DELETE"]),
+            Route("/v1/tokens/{ref}/", answering_errors(self.one_token), methods=["GET", "PATCH"]),
+            Route("/v1/tokens/{ref}/", answering_errors(self.delete_token), methods=["DELETE"]),
+            Route("/v1/spaces/", answering_errors(self.list_spaces), methods=["GET"]),
+            Route("/v1/spaces/", answering_errors(self.create_space), methods=["POST"]),
+            Route(space, answering_errors(self.get_space), methods=["GET"]),
+            Route(space, answering_errors(self.update_space), methods=["PATCH", "PUT"]),
+            Route(space, answering_errors(self.delete_space), methods=["DELETE"]),
+            Route(space + "tokens/", answering_errors(self.space_token), methods=["POST"]),
+            Route("/v1/lists/spaces/", answering_errors(self.all_spaces), methods=["GET"]),
         ]
 
     # -- state helpers --------------------------------------------------------------------------
@@ -225,9 +215,6 @@ class NeuroIOEmulation:
         return self._new_token(caller.account, space, permanent=permanent)
 
     # -- request handling -----------------------------------------------------------------------
-
-    def _endpoint(self, handler: Any) -> Any:
-        return answering_errors(handler)
 
     def _caller(self, request: Request) -> Caller:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
