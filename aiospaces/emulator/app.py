@@ -22,7 +22,7 @@ import httpx
 from starlette.applications import Starlette
 
 from aiospaces.emulator._http import EmulatorContext
-from aiospaces.emulator.admin import AdminEmulation
+from aiospaces.emulator.admin.routes import AdminEmulation
 from aiospaces.emulator.control import SeedableVendor, control_routes
 from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
 from aiospaces.emulator.mux.routes import MuxEmulation
