@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator._http import answering_errors
+from aiospaces.emulator._http import answering_errors, json_object
 from aiospaces.emulator.pubnub.state import MAX_LIMIT, PubNubError
 
 if TYPE_CHECKING:
@@ -55,13 +55,10 @@ def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
     async def generate_upload_url(request: Request) -> Response:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
         await keysets.admit(request)
-        try:
-            payload = json.loads(await request.body() or b"null")
-        except ValueError:
-            payload = None
-        name = payload.get("name") if isinstance(payload, dict) else None
+        no_name = _files_error(400, "Invalid request body: 'name' must be a file name.")
+        name = json_object(await request.body() or b"null", not_json=no_name).get("name")
         if not isinstance(name, str) or not name or "/" in name:
-            raise _files_error(400, "Invalid request body: 'name' must be a file name.")
+            raise no_name
         file_id = str(uuid.uuid4())
         upload = storage.presign_upload(
             file_key(sub, channel, file_id, name),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -20,7 +19,7 @@ import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator._http import answering_errors
+from aiospaces.emulator._http import answering_errors, json_object
 from aiospaces.emulator.pubnub.files import file_routes
 from aiospaces.emulator.pubnub.filter_syntax import FilterError
 from aiospaces.emulator.pubnub.filters import parse_filter
@@ -226,15 +225,16 @@ def _sorted(channels: list[Channel], raw_sorts: list[str]) -> list[Channel]:
     return result
 
 
+def _invalid_body(details: list[dict[str, str]]) -> PubNubError:
+    return PubNubError(400, "Request body is invalid.", details=details)
+
+
 def _channel_body(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body or b"null")
-    except ValueError as exc:
-        detail = _detail("body is not valid JSON", "body", "body")
-        raise PubNubError(400, "Request body is invalid.", details=[detail]) from exc
-    if not isinstance(payload, dict):
-        detail = _detail("body must be a JSON object", "body", "body")
-        raise PubNubError(400, "Request body is invalid.", details=[detail])
+    payload = json_object(
+        body or b"null",
+        not_json=_invalid_body([_detail("body is not valid JSON", "body", "body")]),
+        not_object=_invalid_body([_detail("body must be a JSON object", "body", "body")]),
+    )
     details = [
         _detail(f"unknown field {key!r}", key, "body")
         for key in payload
@@ -249,5 +249,5 @@ def _channel_body(body: bytes) -> dict[str, Any]:
     ):
         details.append(_detail("custom must be an object of scalar values", "custom", "body"))
     if details:
-        raise PubNubError(400, "Request body is invalid.", details=details)
+        raise _invalid_body(details)
     return {key: payload[key] for key in WRITABLE_FIELDS if key in payload}
