@@ -14,8 +14,7 @@ import respx
 
 import aiospaces
 from aiospaces.bulk import UploadItem, UploadProgress, UploadReport
-from aiospaces.emulator.app import Emulator
-from aiospaces.emulator.faults import Fault
+from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub.client import PubNub
 from tests.pubnub import test_files_wire as wire
 

@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from aiospaces.cli import app
 from aiospaces.core.crypto import CryptoModule
-from aiospaces.emulator.app import Emulator
-from aiospaces.emulator.faults import Fault
+from aiospaces.emulator import Emulator, Fault
 
 runner = CliRunner()
 

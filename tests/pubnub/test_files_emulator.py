@@ -15,8 +15,7 @@ import pytest
 import aiospaces
 from aiospaces.core.crypto import CryptoModule
 from aiospaces.core.transport import PoolStats
-from aiospaces.emulator.app import Emulator
-from aiospaces.emulator.faults import Fault
+from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub.client import PubNub
 
 KEYS = {"subscribe_key": "sub-c-files", "publish_key": "pub-c-files", "user_id": "tester"}
