@@ -11,7 +11,7 @@ a handler into the HTTP answer.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 from starlette.responses import JSONResponse
@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 
     from aiospaces.emulator.s3.store import Storage
 
-__all__ = ["ControlError", "EmulatorContext", "ErrorAnswer", "answering_errors", "json_object"]
+__all__ = [
+    "ControlError",
+    "EmulatorContext",
+    "ErrorAnswer",
+    "answering_errors",
+    "json_object",
+    "json_value",
+]
 
 
 @attrs.define
@@ -75,6 +82,22 @@ def answering_errors(
     return endpoint
 
 
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_value(raw: str | bytes) -> Any:
+    """Return the JSON value of ``raw``; ``NaN`` and ``Infinity`` are refused as not JSON.
+
+    Python's ``json`` reads those constants, but no JSON answer can carry them (Starlette's
+    ``JSONResponse`` refuses them), so a stored one would break every later answer.
+
+    Raises:
+        ValueError: ``raw`` is not JSON.
+    """
+    return json.loads(raw, parse_constant=_refuse_constant)
+
+
 def json_object(
     raw: bytes, *, not_json: Exception, not_object: Exception | None = None
 ) -> dict[str, Any]:
@@ -92,7 +115,7 @@ def json_object(
         Exception: ``not_json`` or ``not_object``, each in the vendor's own shape.
     """
     try:
-        payload = json.loads(raw)
+        payload = json_value(raw)
     except ValueError as exc:
         raise not_json from exc
     if not isinstance(payload, dict):

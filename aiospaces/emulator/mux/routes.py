@@ -298,7 +298,7 @@ def _int_param(request: Request, name: str, default: int, maximum: int | None) -
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    if not raw.isdecimal() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
         upper = f" to {maximum}" if maximum is not None else " or more"
         raise invalid(f"{name} must be an integer from 1{upper}")
     return int(raw)

@@ -249,7 +249,7 @@ class NeuroIOEmulation:
 
     def _token(self, caller: Caller, ref: str) -> TokenRecord:
         found = self.tokens.get(ref)
-        if found is None and ref.isdigit():
+        if found is None and ref.isdecimal():
             found = next((t for t in self.tokens.values() if t.id == int(ref)), None)
         if found is None or not caller.manages(found):
             raise NeuroIOError(404, "not_found", "Not found.")

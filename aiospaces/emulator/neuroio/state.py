@@ -214,7 +214,7 @@ def parse_name(body: dict[str, Any], *, required: bool) -> str | None:
 
 def _int_param(raw: str | None, default: int, cap: int | None = None) -> int:
     """DRF's ``_positive_int``: a bad or missing value falls back to the default."""
-    if raw is None or not raw.isdigit():
+    if raw is None or not raw.isdecimal():
         return default
     value = int(raw)
     return min(value, cap) if cap is not None else value

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator._http import answering_errors, json_object
+from aiospaces.emulator._http import answering_errors, json_object, json_value
 from aiospaces.emulator.pubnub.state import MAX_LIMIT, PubNubError
 
 if TYPE_CHECKING:
@@ -72,7 +71,7 @@ def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
         params = request.path_params
         keyset = await keysets.admit(request, publish_key=params["pub"])
         try:
-            message = json.loads(params["payload"])
+            message = json_value(params["payload"])
         except ValueError as exc:
             raise _files_error(400, "Invalid message: not JSON.") from exc
         if not isinstance(message, str) and not (
@@ -81,14 +80,18 @@ def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
             and {"id", "name"} <= message["file"].keys()
         ):
             raise _files_error(400, "Invalid message: 'file' must carry 'id' and 'name'.")
-        timetoken = str(time.time_ns() // 100)
         query = request.query_params
+        try:
+            meta = json_value(query.get("meta") or "null")
+        except ValueError as exc:
+            raise _files_error(400, "Invalid meta: not JSON.") from exc
+        timetoken = str(time.time_ns() // 100)
         keyset.messages.append(
             {
                 "channel": params["channel"],
                 "timetoken": timetoken,
                 "message": message,
-                "meta": json.loads(query.get("meta") or "null"),
+                "meta": meta,
                 "store": query.get("store", "1") == "1",
                 "ttl": query.get("ttl"),
             }
@@ -99,7 +102,7 @@ def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
         await keysets.admit(request)
         raw_limit = request.query_params.get("limit", str(MAX_LIMIT))
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        if not raw_limit.isdecimal() or not 1 <= int(raw_limit) <= MAX_LIMIT:
             raise _files_error(400, f"limit must be an integer from 1 to {MAX_LIMIT}.")
         after = _decode_next(request.query_params.get("next"))
         prefix = file_key(sub, channel)

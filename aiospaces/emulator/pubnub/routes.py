@@ -186,7 +186,7 @@ def _include(raw: str) -> frozenset[str]:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return MAX_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
         detail = _detail(f"limit must be an integer from 1 to {MAX_LIMIT}", "limit", "query")
         raise PubNubError(400, "Request contains invalid parameters.", details=[detail])
     return int(raw)
@@ -199,7 +199,7 @@ def _encode_cursor(offset: int) -> str:
 def _cursor(raw: str, name: str) -> int:
     try:
         decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True).decode()
-        if decoded.isdigit():
+        if decoded.isdecimal():
             return int(decoded)
     except (binascii.Error, UnicodeDecodeError):
         pass

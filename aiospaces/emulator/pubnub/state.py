@@ -199,7 +199,7 @@ def _verify_signature(
     body: bytes,
 ) -> None:
     signature, stamp = params.get("signature"), params.get("timestamp", "")
-    if not signature or not stamp.isdigit():
+    if not signature or not stamp.isdecimal():
         raise _access_denied(403, "Signature and timestamp are required")
     if abs(int(stamp) - time.time()) > SIGNATURE_WINDOW:
         raise _access_denied(403, "Request timestamp expired")

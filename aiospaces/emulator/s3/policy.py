@@ -287,7 +287,7 @@ def check_download(
     if query["X-Amz-Algorithm"] != ALGORITHM:
         raise algorithm_error()
     expires = query["X-Amz-Expires"]
-    if not expires.isdigit() or not 1 <= int(expires) <= MAX_EXPIRES:
+    if not expires.isdecimal() or not 1 <= int(expires) <= MAX_EXPIRES:
         raise S3Error(
             400,
             "AuthorizationQueryParametersError",
