@@ -1,11 +1,11 @@
-"""What the vendor emulations share: their context, error answers and the JSON body reader.
+"""What the vendor emulations share: their context, error answers and the JSON body readers.
 
-Each vendor emulation is built with an [EmulatorContext][aiospaces.emulator._http.EmulatorContext]
-(the mode and the shared object store) rather than the ``Emulator`` itself, so no vendor module
-depends on the module that assembles them. A vendor's error class subclasses
-[ErrorAnswer][aiospaces.emulator._http.ErrorAnswer] and knows its own response shape;
-[answering_errors][aiospaces.emulator._http.answering_errors] turns one raised from deep inside
-a handler into the HTTP answer.
+Each vendor emulation is built with an ``EmulatorContext`` (the strict flag and the shared
+object store) rather than the ``Emulator`` itself, so no vendor module depends on the module
+that assembles them. A vendor's error class subclasses ``ErrorAnswer`` and knows its own
+response shape; ``answering_errors`` turns one raised from deep inside a handler into the HTTP
+answer. ``json_object`` is the one reader of JSON-object bodies; each vendor passes the errors
+it answers with.
 """
 
 from __future__ import annotations
