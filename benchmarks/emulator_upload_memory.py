@@ -61,7 +61,7 @@ def serve(directory: Path | None, secret: bytes) -> None:
     import uvicorn  # noqa: PLC0415 - only the child needs it
     from starlette.applications import Starlette  # noqa: PLC0415
 
-    from aiospaces.emulator.storage import Storage  # noqa: PLC0415
+    from aiospaces.emulator.s3.store import Storage  # noqa: PLC0415
 
     storage = Storage(secret=secret, max_size=MAX_SIZE, directory=directory)
     app = Starlette(routes=storage.routes())
@@ -159,7 +159,7 @@ async def upload(
     Returns:
         The ``ETag`` (without quotes), the upload's seconds and the download's seconds.
     """
-    from aiospaces.emulator.storage import Storage  # noqa: PLC0415
+    from aiospaces.emulator.s3.store import Storage  # noqa: PLC0415
 
     storage = Storage(secret=secret, max_size=MAX_SIZE)  # same secret: same signatures
     key = f"bench/{uuid.uuid4()}/{path.name}"

@@ -21,33 +21,36 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import httpx
 from starlette.applications import Starlette
 
-from aiospaces.emulator.control import control_routes
+from aiospaces.emulator._http import EmulatorContext
+from aiospaces.emulator.admin.routes import AdminEmulation
+from aiospaces.emulator.control import SeedableVendor, control_routes
 from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
+from aiospaces.emulator.mux.routes import MuxEmulation
+from aiospaces.emulator.neuroio.routes import NeuroIOEmulation
+from aiospaces.emulator.pubnub.routes import PubNubEmulation
+from aiospaces.emulator.s3.store import Storage
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
-    from starlette.requests import Request
-    from starlette.responses import Response
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp
 
-__all__ = [
-    "DEFAULT_MAX_UPLOAD",
-    "Emulator",
-    "EmulatorTransport",
-    "VendorEmulation",
-    "answering_errors",
-    "serve_asgi",
-]
+__all__ = ["DEFAULT_MAX_UPLOAD", "Emulator", "EmulatorTransport", "VendorEmulation", "serve_asgi"]
 
 DEFAULT_MAX_UPLOAD = 5 * 1024 * 1024
 """PubNub's file size limit: 5 MiB."""
 
 
-class VendorEmulation(Protocol):
-    """What a vendor emulation plugs into the [Emulator][aiospaces.emulator.app.Emulator]."""
+class VendorEmulation(SeedableVendor, Protocol):
+    """What a vendor emulation plugs into the [Emulator][aiospaces.emulator.app.Emulator].
+
+    Besides ``seed`` and ``snapshot`` (for the control API, see
+    [SeedableVendor][aiospaces.emulator.control.SeedableVendor]), a vendor names itself, lists
+    its routes, resets and hands out client settings. It is built with the emulator's context
+    (the strict flag and the object store), never with the emulator itself.
+    """
 
     name: ClassVar[str]
 
@@ -59,36 +62,9 @@ class VendorEmulation(Protocol):
         """Forget all state."""
         ...
 
-    def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Provision accounts or keys from a control-API payload; return what was created."""
-        ...
-
-    def snapshot(self) -> dict[str, Any]:
-        """Return the stored objects as JSON-ready data."""
-        ...
-
     def settings(self, base_url: str) -> dict[str, Any]:
         """Return what a client needs to talk to this emulation at ``base_url``."""
         ...
-
-
-def answering_errors(
-    handler: Callable[[Request], Awaitable[Response]], error_type: type[Exception]
-) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a route handler so a raised ``error_type`` becomes its ``response()``.
-
-    Each vendor emulation raises its own error class (with the vendor's error shape) from deep
-    inside a handler; this turns it into the HTTP answer.
-    """
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except error_type as error:
-            response: Response = error.response()  # type: ignore[attr-defined]
-            return response
-
-    return endpoint
 
 
 class Emulator:
@@ -112,21 +88,15 @@ class Emulator:
         storage_dir: Path | None = None,
         faults: list[Fault] | None = None,
     ) -> None:
-        from aiospaces.emulator.admin import AdminEmulation  # noqa: PLC0415 - cycle
-        from aiospaces.emulator.mux import MuxEmulation  # noqa: PLC0415 - cycle
-        from aiospaces.emulator.neuroio import NeuroIOEmulation  # noqa: PLC0415 - cycle
-        from aiospaces.emulator.pubnub import PubNubEmulation  # noqa: PLC0415 - cycle
-        from aiospaces.emulator.storage import Storage  # noqa: PLC0415
-
-        self.strict = strict
-        self.storage = Storage(
+        storage = Storage(
             secret=secrets.token_bytes(32), max_size=max_upload_size, directory=storage_dir
         )
+        self._context = EmulatorContext(strict=strict, storage=storage)
         vendors: list[VendorEmulation] = [
-            PubNubEmulation(self),
-            MuxEmulation(self),
-            NeuroIOEmulation(self),
-            AdminEmulation(self),
+            PubNubEmulation(self._context),
+            MuxEmulation(self._context),
+            NeuroIOEmulation(self._context),
+            AdminEmulation(self._context),
         ]
         self.vendors: dict[str, VendorEmulation] = {v.name: v for v in vendors}
         routes: list[BaseRoute] = [*control_routes(self), *self.storage.routes()]
@@ -136,6 +106,20 @@ class Emulator:
         self.faults = FaultInjector(self._starlette, seed=seed)
         for fault in faults or ():
             self.faults.add(fault)
+
+    @property
+    def strict(self) -> bool:
+        """Whether only seeded keys and accounts are accepted (and auth is enforced)."""
+        return self._context.strict
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._context.strict = value
+
+    @property
+    def storage(self) -> Storage:
+        """The S3-style object store behind every vendor's files (``/_storage``)."""
+        return self._context.storage
 
     @property
     def app(self) -> FaultInjector:
@@ -170,7 +154,7 @@ class Emulator:
 @contextlib.contextmanager
 def serve_asgi(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve any ASGI app with uvicorn in a background thread; yield its base URL."""
-    import uvicorn  # noqa: PLC0415 - only needed when serving on a port
+    import uvicorn  # noqa: PLC0415 - a heavy dependency, only needed when serving on a port
 
     config = uvicorn.Config(
         app,

@@ -9,44 +9,72 @@
 | POST | `/_emulator/faults` | add a rule (JSON fields of `Fault`) |
 | DELETE | `/_emulator/faults` | remove every rule |
 | POST | `/_emulator/faults/seed` | `{"seed": N}` restarts the fault RNG |
+
+Errors are ``{"error": message}`` with a 4xx status.
 """
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from aiospaces.emulator._http import ControlError, answering_errors, json_object
 from aiospaces.emulator.faults import Fault
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from starlette.requests import Request
 
-    from aiospaces.emulator.app import Emulator
+    from aiospaces.emulator.faults import FaultInjector
 
-__all__ = ["control_routes"]
+__all__ = ["ControlledEmulator", "SeedableVendor", "control_routes"]
 
 _FAULT_FIELDS = {f.name for f in attrs.fields(Fault)} - {"fired"}
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+class SeedableVendor(Protocol):
+    """What the control API needs of a vendor emulation."""
+
+    def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Provision accounts or keys from a control-API payload; return what was created."""
+        ...
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the stored objects as JSON-ready data."""
+        ...
 
 
-async def _json_object(request: Request) -> dict[str, Any] | JSONResponse:
-    try:
-        payload = json.loads(await request.body() or b"{}")
-    except ValueError:
-        return _error(400, "body must be JSON")
-    if not isinstance(payload, dict):
-        return _error(400, "body must be a JSON object")
-    return payload
+class ControlledEmulator(Protocol):
+    """What the control API acts on (the [Emulator][aiospaces.emulator.app.Emulator])."""
+
+    @property
+    def vendors(self) -> Mapping[str, SeedableVendor]:
+        """The vendor emulations by name."""
+        ...
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The fault rules in front of the vendors' routes."""
+        ...
+
+    def reset(self) -> None:
+        """Forget every vendor's state, stored files and fault rules."""
+        ...
 
 
-def control_routes(emulator: Emulator) -> list[Route]:
+async def _payload(request: Request) -> dict[str, Any]:
+    return json_object(
+        await request.body() or b"{}",
+        not_json=ControlError(400, "body must be JSON"),
+        not_object=ControlError(400, "body must be a JSON object"),
+    )
+
+
+def control_routes(emulator: ControlledEmulator) -> list[Route]:
     """Return the ``/_emulator`` routes bound to ``emulator``."""
 
     async def reset(request: Request) -> JSONResponse:
@@ -59,29 +87,25 @@ def control_routes(emulator: Emulator) -> list[Route]:
     async def seed(request: Request) -> JSONResponse:
         vendor = emulator.vendors.get(request.path_params["vendor"])
         if vendor is None:
-            return _error(404, f"unknown vendor {request.path_params['vendor']!r}")
-        payload = await _json_object(request)
-        if isinstance(payload, JSONResponse):
-            return payload
+            raise ControlError(404, f"unknown vendor {request.path_params['vendor']!r}")
+        payload = await _payload(request)
         try:
             return JSONResponse(vendor.seed(payload), status_code=201)
         except (KeyError, TypeError, ValueError) as exc:
-            return _error(400, f"bad seed payload: {exc}")
+            raise ControlError(400, f"bad seed payload: {exc}") from exc
 
     async def list_faults(request: Request) -> JSONResponse:
         return JSONResponse([rule.to_json() for rule in emulator.faults.rules])
 
     async def add_fault(request: Request) -> JSONResponse:
-        payload = await _json_object(request)
-        if isinstance(payload, JSONResponse):
-            return payload
+        payload = await _payload(request)
         unknown = set(payload) - _FAULT_FIELDS
         if unknown:
-            return _error(400, f"unknown fault fields: {sorted(unknown)}")
+            raise ControlError(400, f"unknown fault fields: {sorted(unknown)}")
         try:
             rule = emulator.faults.add(Fault(**payload))
         except (TypeError, ValueError) as exc:
-            return _error(400, f"bad fault: {exc}")
+            raise ControlError(400, f"bad fault: {exc}") from exc
         return JSONResponse(rule.to_json(), status_code=201)
 
     async def clear_faults(request: Request) -> JSONResponse:
@@ -89,21 +113,21 @@ def control_routes(emulator: Emulator) -> list[Route]:
         return JSONResponse({"cleared": True})
 
     async def seed_faults(request: Request) -> JSONResponse:
-        payload = await _json_object(request)
-        if isinstance(payload, JSONResponse):
-            return payload
-        value = payload.get("seed")
+        value = (await _payload(request)).get("seed")
         if value is not None and not isinstance(value, int):
-            return _error(400, "seed must be an integer or null")
+            raise ControlError(400, "seed must be an integer or null")
         emulator.faults.reseed(value)
         return JSONResponse({"seed": value})
 
+    table = [
+        ("/_emulator/reset", reset, "POST"),
+        ("/_emulator/state", state, "GET"),
+        ("/_emulator/faults", list_faults, "GET"),
+        ("/_emulator/faults", add_fault, "POST"),
+        ("/_emulator/faults", clear_faults, "DELETE"),
+        ("/_emulator/faults/seed", seed_faults, "POST"),
+        ("/_emulator/{vendor}/seed", seed, "POST"),
+    ]
     return [
-        Route("/_emulator/reset", reset, methods=["POST"]),
-        Route("/_emulator/state", state, methods=["GET"]),
-        Route("/_emulator/faults", list_faults, methods=["GET"]),
-        Route("/_emulator/faults", add_fault, methods=["POST"]),
-        Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
-        Route("/_emulator/faults/seed", seed_faults, methods=["POST"]),
-        Route("/_emulator/{vendor}/seed", seed, methods=["POST"]),
+        Route(path, answering_errors(handler), methods=[method]) for path, handler, method in table
     ]

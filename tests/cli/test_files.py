@@ -9,8 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aiospaces.cli import app
-from aiospaces.emulator.app import Emulator
-from aiospaces.emulator.faults import Fault
+from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub.crypto import CryptoModule
 
 runner = CliRunner()

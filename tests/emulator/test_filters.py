@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiospaces.emulator import filters
-from aiospaces.emulator.filters import FilterError, parse_filter
+from aiospaces.emulator.pubnub import filter_syntax, filters
+from aiospaces.emulator.pubnub.filter_syntax import FilterError
+from aiospaces.emulator.pubnub.filters import parse_filter
 
 CHANNEL: dict[str, Any] = {
     "id": "ch-1",
@@ -338,7 +339,7 @@ def test_garbled_stored_updated_is_an_error() -> None:
 
 def test_public_surface() -> None:
     assert filters.__all__ == sorted(filters.__all__)
-    assert filters._parser() is filters._parser()  # built once
+    assert filter_syntax._parser() is filter_syntax._parser()  # built once
     filter_ = parse_filter('name == "x"')
     assert filter_.expression == 'name == "x"'
     assert "name" in repr(filter_)

@@ -16,8 +16,9 @@ from starlette.routing import Route
 
 from aiospaces.emulator import Emulator
 from aiospaces.emulator.app import serve_asgi
-from aiospaces.emulator.mux import DEFAULT_TOKEN_ID, DEFAULT_TOKEN_SECRET, MuxOptions
-from aiospaces.emulator.mux_control import signature_header
+from aiospaces.emulator.mux.control import signature_header
+from aiospaces.emulator.mux.routes import DEFAULT_TOKEN_ID, DEFAULT_TOKEN_SECRET
+from aiospaces.emulator.mux.state import MuxOptions
 from aiospaces.mux.webhooks import construct_event, verify_signature
 
 EMU = "http://emu"

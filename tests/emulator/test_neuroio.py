@@ -198,7 +198,6 @@ async def test_reset_and_settings(client: httpx.AsyncClient, emulator: Emulator)
     assert emulator.vendors["neuroio"].snapshot() == {}
     assert emulator.settings("http://h:1")["neuroio"] == {
         "iam_url": "http://h:1",
-        "api_url": "http://h:1",
         "api_token": SANDBOX_TOKEN,
     }
 

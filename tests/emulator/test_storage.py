@@ -18,7 +18,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
-from aiospaces.emulator.storage import CHUNK_SIZE, Storage, StoredObject
+from aiospaces.emulator.s3.store import CHUNK_SIZE, Storage, StoredObject
 
 KEY = "sub-c-1/abc123/0b7f19b8-fda2-4d6d-9415-ef286cf876d6/king arthur.txt"
 TEXT = "text/plain; charset=utf-8"

@@ -13,8 +13,7 @@ import pytest
 import respx
 
 import aiospaces
-from aiospaces.emulator.app import Emulator
-from aiospaces.emulator.faults import Fault
+from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub.client import PubNub
 from aiospaces.pubnub.report import UploadItem, UploadProgress, UploadReport
 from tests.pubnub import test_files_wire as wire

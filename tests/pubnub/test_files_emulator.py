@@ -15,8 +15,7 @@ import pytest
 
 import aiospaces
 from aiospaces.core.transport import PoolStats
-from aiospaces.emulator.app import Emulator
-from aiospaces.emulator.faults import Fault
+from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub.client import PubNub
 from aiospaces.pubnub.crypto import CryptoModule
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aiospaces.emulator import admin
+from aiospaces.emulator.admin import routes as admin
 
 PAGE = Path(__file__).parents[2] / "docs" / "pubnub-admin.md"
 

@@ -1,6 +1,6 @@
 """PubNub file sharing: upload URLs, publish-file, list, get URL (307), download, delete.
 
-Bytes live in the emulator's [Storage][aiospaces.emulator.storage.Storage] under the key
+Bytes live in the emulator's [Storage][aiospaces.emulator.s3.store.Storage] under the key
 ``{sub_key}/{channel hash}/{file id}/{file name}``, uploaded through the S3-style presigned POST
 that ``generate-upload-url`` hands out, exactly as PubNub's real flow does.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING
@@ -18,17 +17,20 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator.pubnub import MAX_LIMIT, PubNubError
+from aiospaces.emulator._http import answering_errors, json_object, json_value
+from aiospaces.emulator.pubnub.state import MAX_LIMIT, PubNubError
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.pubnub import PubNubEmulation
+    from aiospaces.emulator.pubnub.state import Keysets
+    from aiospaces.emulator.s3.store import Storage
 
-__all__ = ["file_key", "file_routes"]
+__all__ = ["UPLOAD_CONTENT_TYPE", "file_key", "file_routes"]
 
 UPLOAD_CONTENT_TYPE = "text/plain; charset=utf-8"
+"""The ``Content-Type`` form field an upload URL's policy requires (PubNub's choice)."""
 
 
 def file_key(sub: str, channel: str, file_id: str = "", name: str = "") -> str:
@@ -46,21 +48,16 @@ def _base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
-    """Return the ``/v1/files`` routes of the PubNub emulation."""
-    storage = pn.emulator.storage
+def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
+    """Return the ``/v1/files`` routes of the PubNub emulation, storing files in ``storage``."""
 
     async def generate_upload_url(request: Request) -> Response:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
-        keyset = pn.keyset(sub)
-        body = await pn.authorize(request, keyset)
-        try:
-            payload = json.loads(body or b"null")
-        except ValueError:
-            payload = None
-        name = payload.get("name") if isinstance(payload, dict) else None
+        await keysets.admit(request)
+        no_name = _files_error(400, "Invalid request body: 'name' must be a file name.")
+        name = json_object(await request.body() or b"null", not_json=no_name).get("name")
         if not isinstance(name, str) or not name or "/" in name:
-            raise _files_error(400, "Invalid request body: 'name' must be a file name.")
+            raise no_name
         file_id = str(uuid.uuid4())
         upload = storage.presign_upload(
             file_key(sub, channel, file_id, name),
@@ -72,10 +69,9 @@ def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
 
     async def publish_file(request: Request) -> Response:
         params = request.path_params
-        keyset = pn.keyset(params["sub"], publish_key=params["pub"])
-        await pn.authorize(request, keyset)
+        keyset = await keysets.admit(request, publish_key=params["pub"])
         try:
-            message = json.loads(params["payload"])
+            message = json_value(params["payload"])
         except ValueError as exc:
             raise _files_error(400, "Invalid message: not JSON.") from exc
         if not isinstance(message, str) and not (
@@ -84,14 +80,18 @@ def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
             and {"id", "name"} <= message["file"].keys()
         ):
             raise _files_error(400, "Invalid message: 'file' must carry 'id' and 'name'.")
-        timetoken = str(time.time_ns() // 100)
         query = request.query_params
+        try:
+            meta = json_value(query.get("meta") or "null")
+        except ValueError as exc:
+            raise _files_error(400, "Invalid meta: not JSON.") from exc
+        timetoken = str(time.time_ns() // 100)
         keyset.messages.append(
             {
                 "channel": params["channel"],
                 "timetoken": timetoken,
                 "message": message,
-                "meta": json.loads(query.get("meta") or "null"),
+                "meta": meta,
                 "store": query.get("store", "1") == "1",
                 "ttl": query.get("ttl"),
             }
@@ -100,10 +100,9 @@ def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
 
     async def list_files(request: Request) -> Response:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
-        keyset = pn.keyset(sub)
-        await pn.authorize(request, keyset)
+        await keysets.admit(request)
         raw_limit = request.query_params.get("limit", str(MAX_LIMIT))
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        if not raw_limit.isdecimal() or not 1 <= int(raw_limit) <= MAX_LIMIT:
             raise _files_error(400, f"limit must be an integer from 1 to {MAX_LIMIT}.")
         after = _decode_next(request.query_params.get("next"))
         prefix = file_key(sub, channel)
@@ -131,8 +130,7 @@ def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
 
     async def _existing_key(request: Request) -> str:
         params = request.path_params
-        keyset = pn.keyset(params["sub"])
-        await pn.authorize(request, keyset)
+        await keysets.admit(request)
         key = file_key(params["sub"], params["channel"], params["file_id"], params["name"])
         if storage.get(key) is None:
             raise _files_error(404, "File not found.")
@@ -144,13 +142,13 @@ def file_routes(pn: PubNubEmulation) -> list[BaseRoute]:
     return [
         Route(
             channel_base + "/generate-upload-url",
-            pn._endpoint(generate_upload_url),
+            answering_errors(generate_upload_url),
             methods=["POST"],
         ),
-        Route(publish, pn._endpoint(publish_file), methods=["GET"]),
-        Route(channel_base + "/files", pn._endpoint(list_files), methods=["GET"]),
-        Route(one, pn._endpoint(file_url), methods=["GET"]),
-        Route(one, pn._endpoint(delete_file), methods=["DELETE"]),
+        Route(publish, answering_errors(publish_file), methods=["GET"]),
+        Route(channel_base + "/files", answering_errors(list_files), methods=["GET"]),
+        Route(one, answering_errors(file_url), methods=["GET"]),
+        Route(one, answering_errors(delete_file), methods=["DELETE"]),
     ]
 
 

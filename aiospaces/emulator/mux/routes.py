@@ -1,10 +1,10 @@
-"""Mux emulation: HTTP Basic auth, Spaces, space broadcasts, live streams, rate limits.
+"""Mux emulation routes: HTTP Basic auth, Spaces, space broadcasts, live streams, rate limits.
 
-State and rules live in [mux_state][aiospaces.emulator.mux_state], live-stream request
-parsing in [mux_live_streams][aiospaces.emulator.mux_live_streams], the control routes
-(participants, webhooks, options) in [mux_control][aiospaces.emulator.mux_control]. Errors
-come in Mux's two shapes: ``{"error": {"type", "messages"}}`` and, for 429,
-``{"errors": [...]}``. Lists take ``page``/``limit`` and carry no totals.
+State and rules live in [state][aiospaces.emulator.mux.state], errors and request checks in
+[wire][aiospaces.emulator.mux.wire], live-stream request parsing in
+[live_streams][aiospaces.emulator.mux.live_streams], the control routes (participants,
+webhooks, options) in [control][aiospaces.emulator.mux.control]. Lists take ``page``/``limit``
+and carry no totals.
 """
 
 from __future__ import annotations
@@ -15,94 +15,30 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator.mux_live_streams import LIVE_STREAM_STATUSES, new_live_stream
-from aiospaces.emulator.mux_state import (
-    Environment,
-    MuxError,
-    invalid,
-    json_object,
-    new_id,
-    not_found,
-)
+from aiospaces.emulator.mux.control import control_routes
+from aiospaces.emulator.mux.live_streams import LIVE_STREAM_STATUSES, new_live_stream
+from aiospaces.emulator.mux.state import Environment, MuxOptions, Token
+from aiospaces.emulator.mux.wire import MuxError, invalid, json_body, new_id, not_found
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.app import Emulator
+    from aiospaces.emulator._http import EmulatorContext
 
-__all__ = ["DEFAULT_TOKEN_ID", "DEFAULT_TOKEN_SECRET", "MuxEmulation", "MuxOptions", "Token"]
+__all__ = ["DEFAULT_LIMIT", "DEFAULT_TOKEN_ID", "DEFAULT_TOKEN_SECRET", "MAX_LIMIT", "MuxEmulation"]
 
 DEFAULT_TOKEN_ID = "emulator-token-id"  # noqa: S105 - a sandbox token id, documented
+"""The token id ``settings()`` hands out when none was seeded (any token works in sandbox)."""
 DEFAULT_TOKEN_SECRET = "emulator-token-secret"  # noqa: S105 - a sandbox credential, documented
+"""The token secret that goes with ``DEFAULT_TOKEN_ID``."""
 DEFAULT_LIMIT = 25
+"""Page size of a list without ``limit``."""
 MAX_LIMIT = 100
-
-
-@attrs.define
-class Token:
-    """An access token: its secret and the environment it is scoped to."""
-
-    secret: str = attrs.field(repr=False)
-    environment: str
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _fits(test: Callable[[Any], bool], wanted: str) -> Any:
-    """Return an attrs validator raising ValueError when ``test`` refuses a value."""
-
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if not test(value):
-            raise ValueError(f"{attribute.name} must be {wanted}, not {value!r}")
-
-    return check
-
-
-@attrs.define(kw_only=True)
-class MuxOptions:
-    """Knobs of the Mux emulation (set through ``POST /_emulator/mux/config``).
-
-    Attributes:
-        rule_status: Status of state-rule violations (Mux documents none; 400 by default).
-        max_broadcasts: Broadcasts a space may have (Mux's default is one).
-        rate_limit: Requests allowed per ``rate_window`` seconds per environment (None: off).
-            When on, every answer carries ``X-RateLimit-Limit``/``X-RateLimit-Remaining``.
-        rate_window: The rate limiter's window in seconds.
-
-    Raises:
-        ValueError: A value would break the emulation (also when set later).
-    """
-
-    rule_status: int = attrs.field(
-        default=400,
-        validator=_fits(
-            lambda v: _is_int(v) and 400 <= v <= 499 and v != 429,
-            "an int from 400 to 499 (not 429)",
-        ),
-    )
-    max_broadcasts: int = attrs.field(
-        default=1, validator=_fits(lambda v: _is_int(v) and v >= 1, "an int >= 1")
-    )
-    rate_limit: int | None = attrs.field(
-        default=None,
-        validator=_fits(lambda v: v is None or (_is_int(v) and v >= 1), "null or an int >= 1"),
-    )
-    rate_window: float = attrs.field(
-        default=1.0,
-        validator=_fits(
-            lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
-            "a positive number",
-        ),
-    )
+"""Largest ``limit`` a list accepts."""
 
 
 class MuxEmulation:
@@ -110,8 +46,8 @@ class MuxEmulation:
 
     name: ClassVar[str] = "mux"
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, context: EmulatorContext) -> None:
+        self.context = context
         self.tokens: dict[str, Token] = {}
         self.environments: dict[str, Environment] = {}
         self.options = MuxOptions()
@@ -160,8 +96,6 @@ class MuxEmulation:
 
     def routes(self) -> list[BaseRoute]:
         """Return the ``/video/v1`` routes and the ``/_emulator/mux`` control routes."""
-        from aiospaces.emulator.mux_control import control_routes  # noqa: PLC0415 - cycle
-
         spaces = "/video/v1/spaces"
         broadcast = spaces + "/{space_id}/broadcasts/{broadcast_id}"
         streams = "/video/v1/live-streams"
@@ -216,7 +150,7 @@ class MuxEmulation:
             raise MuxError(401, "unauthorized", "Unauthorized request")
         token = self.tokens.get(token_id)
         if token is None:
-            if self.emulator.strict:
+            if self.context.strict:
                 raise MuxError(401, "unauthorized", "Unauthorized request")
             token = self.tokens[token_id] = Token(secret=secret, environment=token_id)
         if not secrets.compare_digest(token.secret.encode(), secret.encode()):
@@ -264,7 +198,7 @@ class MuxEmulation:
 
     async def create_space(self, request: Request, env: Environment) -> Response:
         """``POST /video/v1/spaces`` → 201."""
-        payload = await json_object(request)
+        payload = await json_body(request)
         space = env.create_space(payload, self.options.max_broadcasts)
         return _data(space.wire(), 201)
 
@@ -281,7 +215,7 @@ class MuxEmulation:
 
     async def create_broadcast(self, request: Request, env: Environment) -> Response:
         """``POST .../broadcasts`` → 201."""
-        payload = await json_object(request)
+        payload = await json_body(request)
         space_id = request.path_params["space_id"]
         broadcast = env.create_broadcast(space_id, payload, self.options.max_broadcasts)
         return _data(broadcast.wire(), 201)
@@ -327,7 +261,7 @@ class MuxEmulation:
 
     async def create_live_stream(self, request: Request, env: Environment) -> Response:
         """``POST /video/v1/live-streams`` → 201."""
-        stream = new_live_stream(await json_object(request))
+        stream = new_live_stream(await json_body(request))
         env.live_streams[stream.id] = stream
         env.emit("video.live_stream.created", "live_stream", stream.wire())
         return _data(stream.wire(), 201)
@@ -364,7 +298,7 @@ def _int_param(request: Request, name: str, default: int, maximum: int | None) -
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    if not raw.isdecimal() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
         upper = f" to {maximum}" if maximum is not None else " or more"
         raise invalid(f"{name} must be an integer from 1{upper}")
     return int(raw)

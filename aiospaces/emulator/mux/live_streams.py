@@ -10,14 +10,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from aiospaces.emulator.mux_state import (
-    EmuLiveStream,
-    invalid,
-    new_id,
-    now_seconds,
-    refuse_unknown,
-    text_param,
-)
+from aiospaces.emulator.mux.state import EmuLiveStream
+from aiospaces.emulator.mux.wire import invalid, new_id, now_seconds, refuse_unknown, text_param
 
 __all__ = [
     "LATENCY_MODES",

@@ -13,8 +13,8 @@
 
 Every call but the login needs a live `X-Session-Token` (else 401 `{"error"}`); a keyset of
 another account answers 403. A block's `state` follows its `intended_state` once
-[state_delay][aiospaces.emulator.admin.AdminEmulation] seconds have passed on
-[clock][aiospaces.emulator.admin.AdminEmulation]. Choices where the portal's behaviour is
+[state_delay][aiospaces.emulator.admin.routes.AdminEmulation] seconds have passed on
+[clock][aiospaces.emulator.admin.routes.AdminEmulation]. Choices where the portal's behaviour is
 not documented: a start fails with 409 `{"message": {"text", "stack"}}` when a handler has no
 `export default`; changing the code, event, channels or path of a handler, adding or
 deleting handlers, or deleting the block while it runs (or is changing state) answers 409 —
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hmac
 import itertools
-import json
 import secrets
 import time
 import uuid
@@ -36,8 +35,8 @@ import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator.admin_state import (
-    EVENTS,
+from aiospaces.emulator._http import answering_errors, json_object
+from aiospaces.emulator.admin.state import (
     HANDLER_FIELDS,
     LOCKED_FIELDS,
     AdminError,
@@ -54,7 +53,6 @@ from aiospaces.emulator.admin_state import (
     read_json,
     same_id,
 )
-from aiospaces.emulator.app import answering_errors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,9 +60,9 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.app import Emulator
+    from aiospaces.emulator._http import EmulatorContext
 
-__all__ = ["EVENTS", "AdminEmulation", "AdminError"]
+__all__ = ["SESSION_LIFETIME", "STATE_DELAY", "AdminEmulation"]
 
 SESSION_LIFETIME = 30 * 24 * 3600
 """Seconds a session token lives (the portal's example: 30 days)."""
@@ -84,8 +82,8 @@ class AdminEmulation:
 
     name: ClassVar[str] = "pubnub_admin"
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, context: EmulatorContext) -> None:
+        self.context = context
         self.state_delay = STATE_DELAY
         self.session_lifetime = SESSION_LIFETIME
         self.clock: Callable[[], float] = time.monotonic
@@ -143,7 +141,7 @@ class AdminEmulation:
         key = "/api/v1/blocks/key/{key_id:int}"
         block = key + "/block/{block_id:int}"
         handler = key + "/event_handler/{handler_id:int}"
-        ep = self._endpoint
+        ep = answering_errors
         return [
             Route("/api/me", ep(self.login), methods=["POST"]),
             Route("/api/accounts", ep(self.accounts), methods=["GET"]),
@@ -161,9 +159,6 @@ class AdminEmulation:
         ]
 
     # -- plumbing -------------------------------------------------------------------------------
-
-    def _endpoint(self, handler: Any) -> Any:
-        return answering_errors(handler, AdminError)
 
     def _provision(self, email: str, password: str, apps: list[dict[str, Any]]) -> PortalUser:
         now = int(time.time())
@@ -203,18 +198,15 @@ class AdminEmulation:
             raise AdminError(403, {"error": "Insufficient rights to access this key."})
         return keyset
 
-    def _block(self, request: Request, keyset: PortalKeyset) -> BlockRecord:
+    def _block(self, request: Request) -> tuple[PortalKeyset, BlockRecord]:
+        keyset = self._keyset(request)
         block = self.blocks.get(request.path_params["block_id"])
         if block is None or block.key_id != keyset.id:
             raise AdminError(404, {"message": "Block not found."})
-        return self._settle(block)
+        return keyset, self._settle(block)
 
     def _settle(self, block: BlockRecord) -> BlockRecord:
-        if block.state != block.intended_state and (
-            self.clock() - block.changed_at >= self.state_delay
-        ):
-            block.state = block.intended_state
-        return block
+        return block.settle(self.clock, self.state_delay)
 
     def _wire(self, block: BlockRecord) -> dict[str, Any]:
         return self._settle(block).wire(self.keysets[block.key_id])
@@ -224,20 +216,16 @@ class AdminEmulation:
     async def login(self, request: Request) -> Response:
         """``POST /api/me``: JSON or form ``email``/``password``; sandbox provisions users."""
         raw = await request.body()
+        required = AdminError(400, {"error": "Email and password are required."})
         if request.headers.get("content-type", "").startswith("application/x-www-form"):
-            fields: Any = dict(parse_qsl(raw.decode("utf-8", "replace")))
+            fields: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8", "replace")))
         else:
-            try:
-                fields = json.loads(raw or b"null")
-            except ValueError:
-                fields = None
-        if not isinstance(fields, dict):
-            raise AdminError(400, {"error": "Email and password are required."})
+            fields = json_object(raw or b"null", not_json=required)
         email, password = fields.get("email"), fields.get("password")
         if not isinstance(email, str) or not email or not isinstance(password, str):
-            raise AdminError(400, {"error": "Email and password are required."})
+            raise required
         user = self.users.get(email.lower())
-        if user is None and not self.emulator.strict:
+        if user is None and not self.context.strict:
             user = self._provision(email, password, [{"name": "My First App"}])
         if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
             raise AdminError(400, {"error": "Invalid email or password."})
@@ -245,42 +233,14 @@ class AdminEmulation:
         now = int(time.time())
         expires = now + self.session_lifetime
         self.sessions[token] = (user, expires)
-        user_wire = {
-            "id": user.id,
-            "email": user.email,
-            "created": user.created,
-            "account_id": user.account_id,
-            "properties": {},
-            "login_attempts": 0,
-        }
-        result = {
-            "created": now,
-            "modified": now,
-            "expires": expires,
-            "token": token,
-            "role": "user",
-            "status": 1,
-            "storage": {},
-            "user": user_wire,
-            "user_id": user.id,
-            "user_roles": {},
-        }
-        return JSONResponse({"result": result})
+        return JSONResponse({"result": user.session_wire(token, now, expires)})
 
     async def accounts(self, request: Request) -> Response:
         """``GET /api/accounts?user_id=``: the user's own account."""
         user = self._user(request)
         if request.query_params.get("user_id") != str(user.id):
             raise AdminError(403, {"error": "Insufficient rights to list these accounts."})
-        account = {
-            "id": user.account_id,
-            "owner_id": user.id,
-            "email": user.email,
-            "properties": {"company": ""},
-            "created": user.created,
-            "dates": {},
-        }
-        return JSONResponse({"result": {"accounts": [account]}})
+        return JSONResponse({"result": {"accounts": [user.account_wire()]}})
 
     async def list_apps(self, request: Request) -> Response:
         """``GET /api/apps?owner_id=[&no_keys=1]``: the account's apps with keysets."""
@@ -301,8 +261,8 @@ class AdminEmulation:
 
     async def get_block(self, request: Request) -> Response:
         """``GET …/block/{id}``: an array of one block."""
-        keyset = self._keyset(request)
-        return JSONResponse({"payload": [self._wire(self._block(request, keyset))]})
+        _, block = self._block(request)
+        return JSONResponse({"payload": [self._wire(block)]})
 
     async def create_block(self, request: Request) -> Response:
         """``POST …/block``: ``{key_id, name, description}`` → the new, stopped block."""
@@ -320,8 +280,7 @@ class AdminEmulation:
 
     async def update_block(self, request: Request) -> Response:
         """``PUT …/block/{id}``: change the name or description."""
-        keyset = self._keyset(request)
-        block = self._block(request, keyset)
+        keyset, block = self._block(request)
         allowed = frozenset({"key_id", "block_id", "id", "name", "description"})
         body = await read_json(request, allowed)
         same_id(body, "key_id", keyset.id)
@@ -336,16 +295,14 @@ class AdminEmulation:
 
     async def delete_block(self, request: Request) -> Response:
         """``DELETE …/block/{id}``: only a stopped block."""
-        keyset = self._keyset(request)
-        block = self._block(request, keyset)
+        _, block = self._block(request)
         ensure_stopped(block, "delete it")
         del self.blocks[block.id]
         return JSONResponse({"payload": {"id": block.id}})
 
     async def start_block(self, request: Request) -> Response:
         """``POST …/start``: every handler must compile (have an ``export default``)."""
-        keyset = self._keyset(request)
-        block = self._block(request, keyset)
+        _, block = self._block(request)
         if not block.handlers:
             raise bad(f"Block {block.id} has no event handlers to start.")
         if block.intended_state == "stopped" and block.state == "running":
@@ -362,8 +319,7 @@ class AdminEmulation:
 
     async def stop_block(self, request: Request) -> Response:
         """``POST …/stop``: a block without handlers answers 400 ``STOP_BLOCK_EMPTY``."""
-        keyset = self._keyset(request)
-        block = self._block(request, keyset)
+        _, block = self._block(request)
         if not block.handlers:
             message = f"Block {block.id} has no event handlers to stop."
             raise AdminError(400, {"error_code": "STOP_BLOCK_EMPTY", "message": message})

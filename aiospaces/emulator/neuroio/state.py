@@ -8,13 +8,14 @@ tokens have no space; space tokens are scoped to theirs). Errors are
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import attrs
 from starlette.responses import JSONResponse, Response
+
+from aiospaces.emulator._http import ErrorAnswer, json_object
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -47,9 +48,13 @@ DEFAULT_SPACE = "default"
 MAX_PERMANENT_TOKENS = 5
 """Permanent tokens allowed per account and per space."""
 TEMPORARY_TTL = timedelta(hours=24)
+"""How long a temporary token lives."""
 DEFAULT_LIMIT = 20
+"""Page size of a list without ``limit``."""
 MAX_LIMIT = 100
+"""Largest page a list answers (a larger ``limit`` is capped)."""
 MAX_NAME_LENGTH = 255
+"""The longest space name."""
 
 ERROR_CODES = {
     "validation": 600,
@@ -62,7 +67,7 @@ ERROR_CODES = {
 """Error codes the emulator sends; only 602 (wrong username or password) is documented."""
 
 
-class NeuroIOError(Exception):
+class NeuroIOError(ErrorAnswer):
     """An error answer: ``{"error_codes", "message", "fields"}`` with an HTTP status."""
 
     def __init__(
@@ -165,13 +170,11 @@ async def read_body(request: Request) -> dict[str, Any]:
         return {}
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise NeuroIOError(400, "validation", "JSON parse error.") from exc
-    if not isinstance(body, dict):
-        raise NeuroIOError(400, "validation", "Expected a JSON object.")
-    return body
+    return json_object(
+        raw,
+        not_json=NeuroIOError(400, "validation", "JSON parse error."),
+        not_object=NeuroIOError(400, "validation", "Expected a JSON object."),
+    )
 
 
 def parse_flag(raw: str | None) -> bool | None:
@@ -211,7 +214,7 @@ def parse_name(body: dict[str, Any], *, required: bool) -> str | None:
 
 def _int_param(raw: str | None, default: int, cap: int | None = None) -> int:
     """DRF's ``_positive_int``: a bad or missing value falls back to the default."""
-    if raw is None or not raw.isdigit():
+    if raw is None or not raw.isdecimal():
         return default
     value = int(raw)
     return min(value, cap) if cap is not None else value

@@ -1,4 +1,4 @@
-"""NeuroIO IAM emulation: login, whoami, tokens, spaces, space tokens and the full space list.
+"""NeuroIO IAM emulation routes: login, whoami, tokens, spaces, space tokens, the space list.
 
 Wire facts follow the public NeuroIO clients: every path under ``/v1/`` ends with a slash,
 ``Authorization: Token <key>``, lists are DRF ``LimitOffsetPagination`` pages
@@ -11,8 +11,9 @@ Temporary tokens live 24 hours; at most 5 permanent tokens exist per account and
 
 Sandbox mode provisions an account (with its ``default`` space) the first time an unknown token
 or username is seen; strict mode accepts only what
-[seed][aiospaces.emulator.neuroio.NeuroIOEmulation.seed] created. Only error code 602 (wrong
-credentials) is documented upstream; the others (``ERROR_CODES``) are the emulator's.
+[seed][aiospaces.emulator.neuroio.routes.NeuroIOEmulation.seed] created. Only error code 602
+(wrong credentials) is documented upstream; the others
+([ERROR_CODES][aiospaces.emulator.neuroio.state.ERROR_CODES]) are the emulator's.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator.app import answering_errors
-from aiospaces.emulator.neuroio_state import (
+from aiospaces.emulator._http import answering_errors
+from aiospaces.emulator.neuroio.state import (
     DEFAULT_SPACE,
-    ERROR_CODES,
     MAX_PERMANENT_TOKENS,
     TEMPORARY_TTL,
     Account,
@@ -51,19 +51,9 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.app import Emulator
+    from aiospaces.emulator._http import EmulatorContext
 
-__all__ = [
-    "DEFAULT_SPACE",
-    "ERROR_CODES",
-    "MAX_PERMANENT_TOKENS",
-    "SANDBOX_TOKEN",
-    "Account",
-    "NeuroIOEmulation",
-    "NeuroIOError",
-    "SpaceRecord",
-    "TokenRecord",
-]
+__all__ = ["SANDBOX_TOKEN", "NeuroIOEmulation"]
 
 SANDBOX_TOKEN = "emulator-neuroio-token"  # noqa: S105 - a documented sandbox credential
 """The token ``settings()`` hands out in sandbox mode (any token works there)."""
@@ -74,8 +64,8 @@ class NeuroIOEmulation:
 
     name: ClassVar[str] = "neuroio"
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, context: EmulatorContext) -> None:
+        self.context = context
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         """Current time (tests replace it to expire temporary tokens)."""
         self.reset()
@@ -137,16 +127,16 @@ class NeuroIOEmulation:
         }
 
     def settings(self, base_url: str) -> dict[str, Any]:
-        """Return ``iam_url``/``api_url`` (both this origin) and an ``api_token``.
+        """Return ``iam_url`` (this origin) and an ``api_token``.
 
         The token is the first seeded one that still works, else (sandbox mode only)
         ``SANDBOX_TOKEN``, which provisions an account on first use.
         """
-        settings: dict[str, Any] = {"iam_url": base_url, "api_url": base_url}
+        settings: dict[str, Any] = {"iam_url": base_url}
         live = [key for key in self._seeded_keys if key in self.tokens]
         if live:
             settings["api_token"] = live[0]
-        elif not self.emulator.strict and SANDBOX_TOKEN not in self._retired:
+        elif not self.context.strict and SANDBOX_TOKEN not in self._retired:
             settings["api_token"] = SANDBOX_TOKEN
         return settings
 
@@ -154,20 +144,20 @@ class NeuroIOEmulation:
         """Return the IAM routes (every path under ``/v1/`` with a trailing slash)."""
         space = "/v1/spaces/{space_id:int}/"
         return [
-            Route("/v1/auth/token/", self._endpoint(self.login), methods=["POST"]),
-            Route("/v1/whoami/", self._endpoint(self.whoami), methods=["GET"]),
-            Route("/v1/tokens/", self._endpoint(self.list_tokens), methods=["GET"]),
-            Route("/v1/tokens/", self._endpoint(self.create_token), methods=["POST"]),
-            Route("/v1/tokens/", self._endpoint(self.delete_tokens), methods=["DELETE"]),
-            Route("/v1/tokens/{ref}/", self._endpoint(self.one_token), methods=["GET", "PATCH"]),
-            Route("/v1/tokens/{ref}/", self._endpoint(self.delete_token), methods=["DELETE"]),
-            Route("/v1/spaces/", self._endpoint(self.list_spaces), methods=["GET"]),
-            Route("/v1/spaces/", self._endpoint(self.create_space), methods=["POST"]),
-            Route(space, self._endpoint(self.get_space), methods=["GET"]),
-            Route(space, self._endpoint(self.update_space), methods=["PATCH", "PUT"]),
-            Route(space, self._endpoint(self.delete_space), methods=["DELETE"]),
-            Route(space + "tokens/", self._endpoint(self.space_token), methods=["POST"]),
-            Route("/v1/lists/spaces/", self._endpoint(self.all_spaces), methods=["GET"]),
+            Route("/v1/auth/token/", answering_errors(self.login), methods=["POST"]),
+            Route("/v1/whoami/", answering_errors(self.whoami), methods=["GET"]),
+            Route("/v1/tokens/", answering_errors(self.list_tokens), methods=["GET"]),
+            Route("/v1/tokens/", answering_errors(self.create_token), methods=["POST"]),
+            Route("/v1/tokens/", answering_errors(self.delete_tokens), methods=["DELETE"]),
+            Route("/v1/tokens/{ref}/", answering_errors(self.one_token), methods=["GET", "PATCH"]),
+            Route("/v1/tokens/{ref}/", answering_errors(self.delete_token), methods=["DELETE"]),
+            Route("/v1/spaces/", answering_errors(self.list_spaces), methods=["GET"]),
+            Route("/v1/spaces/", answering_errors(self.create_space), methods=["POST"]),
+            Route(space, answering_errors(self.get_space), methods=["GET"]),
+            Route(space, answering_errors(self.update_space), methods=["PATCH", "PUT"]),
+            Route(space, answering_errors(self.delete_space), methods=["DELETE"]),
+            Route(space + "tokens/", answering_errors(self.space_token), methods=["POST"]),
+            Route("/v1/lists/spaces/", answering_errors(self.all_spaces), methods=["GET"]),
         ]
 
     # -- state helpers --------------------------------------------------------------------------
@@ -226,9 +216,6 @@ class NeuroIOEmulation:
 
     # -- request handling -----------------------------------------------------------------------
 
-    def _endpoint(self, handler: Any) -> Any:
-        return answering_errors(handler, NeuroIOError)
-
     def _caller(self, request: Request) -> Caller:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "token" or not key.strip():
@@ -237,7 +224,7 @@ class NeuroIOEmulation:
             )
         key = key.strip()
         token = self.tokens.get(key)
-        if token is None and not self.emulator.strict and key not in self._retired:
+        if token is None and not self.context.strict and key not in self._retired:
             account = self._new_account(f"sandbox-{next(self._sandbox_users)}")
             token = self._new_token(account, None, permanent=True, key=key)
         if (
@@ -262,7 +249,7 @@ class NeuroIOEmulation:
 
     def _token(self, caller: Caller, ref: str) -> TokenRecord:
         found = self.tokens.get(ref)
-        if found is None and ref.isdigit():
+        if found is None and ref.isdecimal():
             found = next((t for t in self.tokens.values() if t.id == int(ref)), None)
         if found is None or not caller.manages(found):
             raise NeuroIOError(404, "not_found", "Not found.")
@@ -280,7 +267,7 @@ class NeuroIOEmulation:
             fields = [field_error(f, "This field is required.") for f in missing]
             raise NeuroIOError(400, "validation", "Validation error.", fields)
         account = self.accounts.get(body["username"])
-        if account is None and not self.emulator.strict:
+        if account is None and not self.context.strict:
             account = self._new_account(body["username"], body["password"])
         if account is None or account.password is None or account.password != body["password"]:
             raise NeuroIOError(400, "credentials", "Username and password do not match.")

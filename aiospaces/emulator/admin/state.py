@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from starlette.responses import JSONResponse, Response
 
+from aiospaces.emulator._http import ErrorAnswer, json_object
+
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from starlette.requests import Request
 
@@ -59,7 +61,7 @@ LOCKED_FIELDS = ("code", "event", "channels", "path")
 """Handler fields that cannot change while the block runs."""
 
 
-class AdminError(Exception):
+class AdminError(ErrorAnswer):
     """An error answer with the portal's body (``{"error"}``, ``{"message"}``, ...)."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:
@@ -91,6 +93,40 @@ class PortalUser:
     password: str = attrs.field(repr=False)
     account_id: int
     created: int
+
+    def session_wire(self, token: str, now: int, expires: int) -> dict[str, Any]:
+        """Return the login answer's ``result`` for a new session ``token`` of this user."""
+        user = {
+            "id": self.id,
+            "email": self.email,
+            "created": self.created,
+            "account_id": self.account_id,
+            "properties": {},
+            "login_attempts": 0,
+        }
+        return {
+            "created": now,
+            "modified": now,
+            "expires": expires,
+            "token": token,
+            "role": "user",
+            "status": 1,
+            "storage": {},
+            "user": user,
+            "user_id": self.id,
+            "user_roles": {},
+        }
+
+    def account_wire(self) -> dict[str, Any]:
+        """Return the user's own account as the portal lists it."""
+        return {
+            "id": self.account_id,
+            "owner_id": self.id,
+            "email": self.email,
+            "properties": {"company": ""},
+            "created": self.created,
+            "dates": {},
+        }
 
 
 @attrs.define
@@ -179,6 +215,20 @@ class BlockRecord:
     changed_at: float = 0.0
     handlers: dict[int, Handler] = attrs.field(factory=dict)
 
+    def settle(self, clock: Callable[[], float], delay: float) -> BlockRecord:
+        """Let ``state`` follow ``intended_state`` once ``delay`` seconds passed since the change.
+
+        Args:
+            clock: The clock that timed the change (``changed_at``).
+            delay: Seconds a state change takes.
+
+        Returns:
+            The block itself.
+        """
+        if self.state != self.intended_state and clock() - self.changed_at >= delay:
+            self.state = self.intended_state
+        return self
+
     def wire(self, keyset: PortalKeyset) -> dict[str, Any]:
         """Return the block as the portal sends it."""
         return {
@@ -196,12 +246,11 @@ class BlockRecord:
 
 async def read_json(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
     """Return the JSON object body; 400 if it is not one or has fields not in ``allowed``."""
-    try:
-        payload = json.loads(await request.body() or b"null")
-    except ValueError as exc:
-        raise bad("Request body must be JSON.") from exc
-    if not isinstance(payload, dict):
-        raise bad("Request body must be a JSON object.")
+    payload = json_object(
+        await request.body() or b"null",
+        not_json=bad("Request body must be JSON."),
+        not_object=bad("Request body must be a JSON object."),
+    )
     unknown = sorted(set(payload) - allowed)
     if unknown:
         raise bad(f"Unknown fields: {', '.join(unknown)}.")

@@ -5,12 +5,13 @@ An expression compares properties of a channel with literals and combines the co
     name LIKE "Room*" && (custom.floor >= 2 || !(status == "archived"))
     custom["employment-status"] == 'valid' && updated > "2025-01-01T00:00:00Z"
 
-[parse_filter][aiospaces.emulator.filters.parse_filter] turns the text into a
-[Filter][aiospaces.emulator.filters.Filter]; ``Filter.matches(channel)`` tells whether a
-channel dict is selected. Problems are reported as
-[FilterError][aiospaces.emulator.filters.FilterError] (the endpoint answers 400): syntax
-errors, unknown properties and literal types that can never fit when parsing, and a custom
-value whose JSON type differs from the literal's when matching.
+[parse_filter][aiospaces.emulator.pubnub.filters.parse_filter] turns the text into a
+[Filter][aiospaces.emulator.pubnub.filters.Filter]; ``Filter.matches(channel)`` tells whether
+a channel dict is selected. Problems are reported as
+[FilterError][aiospaces.emulator.pubnub.filter_syntax.FilterError] (the endpoint answers
+400): syntax errors, unknown properties and literal types that can never fit when parsing, and
+a custom value whose JSON type differs from the literal's when matching. Reading the text
+(grammar, syntax errors, literals) is [filter_syntax][aiospaces.emulator.pubnub.filter_syntax].
 
 Grammar: ``||`` binds looser than ``&&``; ``!`` is a prefix that applies to one condition or
 one parenthesised expression; a condition is ``property op literal`` with ``op`` one of
@@ -53,93 +54,38 @@ Decisions:
 
 from __future__ import annotations
 
-import functools
-import math
-import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any, Final, Literal, TypeAlias, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
 import attrs
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.lexer import PatternStr
+from lark import Token, Tree
 
-__all__ = ["CHANNEL_FIELDS", "Filter", "FilterError", "parse_filter"]
+from aiospaces.emulator.pubnub.filter_syntax import (
+    FilterError,
+    LiteralValue,
+    date_time,
+    like_regex,
+    literal_value,
+    quote,
+    syntax_tree,
+    to_utc,
+    token_position,
+    unescape,
+)
+
+if TYPE_CHECKING:
+    import re
+
+__all__ = ["CHANNEL_FIELDS", "Filter", "parse_filter"]
 
 CHANNEL_FIELDS: Final = ("id", "name", "description", "status", "type", "updated")
 """The built-in channel fields a filter may name (besides ``custom.<key>``)."""
 
 _MAX_DEPTH: Final = 100
 
-_GRAMMAR: Final = r"""
-start: or_expr
-
-?or_expr: and_expr ("||" and_expr)*
-?and_expr: unary ("&&" unary)*
-?unary: "!" unary -> not_expr
-      | "(" or_expr ")"
-      | condition
-
-condition: path (CMP_OP | LIKE) value
-path: IDENT ("." IDENT | "[" STRING "]")*
-?value: STRING | NUMBER | TRUE | FALSE | NULL
-
-CMP_OP: "==" | "!=" | "<=" | ">=" | "<" | ">"
-LIKE: "LIKE"i
-TRUE: "true"
-FALSE: "false"
-NULL: "null"
-IDENT: /(?:[^\W\d]|\$)(?:\w|\$)*/
-STRING: /"(?:[^"\\]|\\.)*"/s
-      | /'(?:[^'\\]|\\.)*'/s
-NUMBER: /[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/
-
-%ignore /\s+/
-"""
-
-_DESCRIBE: Final = {
-    "CMP_OP": "a comparison operator",
-    "IDENT": "a property name",
-    "STRING": "a string",
-    "NUMBER": "a number",
-    "$END": "the end of the expression",
-}
-
-_ESCAPES: Final = {
-    '"': '"',
-    "'": "'",
-    "\\": "\\",
-    "/": "/",
-    "b": "\b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-}
-
 _Op: TypeAlias = Literal["==", "!=", "<", ">", "<=", ">=", "LIKE"]
-_Value: TypeAlias = str | int | float | bool | None
 _Truth: TypeAlias = bool | None  # None: unknown (a comparison with an absent or null value)
-
-
-class FilterError(ValueError):
-    """A filter expression that cannot be parsed or evaluated (the API answers 400).
-
-    Attributes:
-        message: What is wrong, in words fit for an API error response.
-        position: 0-based character offset in the expression, when known.
-    """
-
-    def __init__(self, message: str, position: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
-
-
-@functools.cache
-def _parser() -> Lark:
-    return Lark(_GRAMMAR, parser="lalr", lexer="contextual", maybe_placeholders=False)
 
 
 def _json_type(value: object) -> str:
@@ -158,7 +104,7 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
-def _mismatch(prop: str, value_type: str, literal: _Value, position: int) -> FilterError:
+def _mismatch(prop: str, value_type: str, literal: LiteralValue, position: int) -> FilterError:
     return FilterError(
         f"type mismatch: {prop} is {_article(value_type)} {value_type}, compared with "
         f"{_article(_json_type(literal))} {_json_type(literal)} (condition at position {position})",
@@ -168,10 +114,6 @@ def _mismatch(prop: str, value_type: str, literal: _Value, position: int) -> Fil
 
 def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
-
-
-def _to_utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _compare(op: _Op, left: Any, right: Any) -> bool:
@@ -194,7 +136,7 @@ class _Condition:
     key: str | None  # the custom key
     label: str  # how the property reads in messages
     op: _Op
-    literal: _Value
+    literal: LiteralValue
     position: int
     pattern: re.Pattern[str] | None = None  # for LIKE
     moment: datetime | None = None  # for updated
@@ -222,7 +164,7 @@ class _Condition:
     def _stored_moment(self, value: object) -> datetime:
         if isinstance(value, str):
             try:
-                return _to_utc(datetime.fromisoformat(value))
+                return to_utc(datetime.fromisoformat(value))
             except ValueError:
                 pass
         raise FilterError(
@@ -268,7 +210,7 @@ _Node: TypeAlias = _Condition | _Not | _And | _Or
 
 @attrs.frozen
 class Filter:
-    """A parsed filter expression, made by [parse_filter][aiospaces.emulator.filters.parse_filter].
+    """A parsed filter expression, made by ``parse_filter``.
 
     Attributes:
         expression: The text it was parsed from.
@@ -309,62 +251,7 @@ def parse_filter(text: str) -> Filter:
         FilterError: The expression is malformed, names a property channels cannot be
             filtered on, or compares a property with a literal that can never fit it.
     """
-    if not text.strip():
-        raise FilterError("empty filter expression", 0)
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as exc:
-        raise _syntax_error(text, exc) from None
-    return Filter(text, root=_build(tree.children[0], 0))
-
-
-def _syntax_error(text: str, exc: UnexpectedInput) -> FilterError:
-    interactive = getattr(exc, "interactive_parser", None)
-    if interactive is not None:  # the exact set, where the parser state tables over-approximate
-        expected = _expected(interactive.accepts())
-    elif isinstance(exc, UnexpectedCharacters):
-        expected = _expected(exc.allowed)
-    else:
-        expected = _expected(getattr(exc, "expected", None))
-    if isinstance(exc, UnexpectedCharacters):
-        pos = cast("int", exc.pos_in_stream)
-        char = text[pos]
-        if char in "\"'":
-            return FilterError(f"unterminated string starting at position {pos}", pos)
-        message = f"unexpected character {_show(char)} at position {pos}"
-        before = re.search(r"custom\s*\.\s*([\w$]+)$", text[:pos])
-        after = re.match(r"[\w$-]+", text[pos:])
-        if before and after:
-            key = before[1] + after[0]
-            return FilterError(f"{message}; for a key like this write custom[{_quote(key)}]", pos)
-        return FilterError(f"{message}{expected}", pos)
-    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
-        token: Token = exc.token
-        pos = _pos(token)
-        message = f"unexpected token {_show(token.value)} at position {pos}"
-        return FilterError(f"{message}{expected}", pos)
-    pos = len(text)
-    return FilterError(f"unexpected end of expression at position {pos}{expected}", pos)
-
-
-def _show(text: str) -> str:
-    return f"'{text}'" if text.isprintable() and "'" not in text else repr(text)
-
-
-def _expected(names: Sequence[str] | set[str] | frozenset[str] | None) -> str:
-    if not names:
-        return ""
-    words = sorted({_describe(name) for name in names})
-    if len(words) > 1:
-        words[-2:] = [f"{words[-2]} or {words[-1]}"]
-    return f" (expected {', '.join(words)})"
-
-
-def _describe(name: str) -> str:
-    if name in _DESCRIBE:
-        return _DESCRIBE[name]
-    pattern = _parser().get_terminal(name).pattern
-    return repr(pattern.value) if isinstance(pattern, PatternStr) else name
+    return Filter(text, root=_build(syntax_tree(text), 0))
 
 
 def _build(node: Tree[Token] | Token, depth: int) -> _Node:
@@ -386,8 +273,8 @@ def _condition(
     path, op_token, value = cast("Tree[Token]", path), cast("Token", op_token), cast("Token", value)
     field, key, label, position = _property(path.children)
     op = cast("_Op", "LIKE" if op_token.type == "LIKE" else op_token.value)
-    literal = _literal(value)
-    op_pos = _pos(op_token)
+    literal = literal_value(value)
+    op_pos = token_position(op_token)
     where = f"at position {op_pos}"
     if op == "LIKE" and not isinstance(literal, str):
         kind = (
@@ -403,24 +290,20 @@ def _condition(
         if op == "LIKE":
             raise FilterError(f"LIKE cannot be used with updated, a date-time ({where})", op_pos)
         if isinstance(literal, str):
-            moment = _moment(literal, _pos(value))
+            moment = date_time(literal, token_position(value))
     if field != "custom" and literal is not None and not isinstance(literal, str):
         field_kind = "date-time string" if field == "updated" else "string"
         raise _mismatch(label, field_kind, literal, position)
     if op == "LIKE":
         assert isinstance(literal, str)  # noqa: S101 - checked above
-        pattern = _like_pattern(literal, _pos(value))
+        pattern = like_regex(literal, token_position(value))
     return _Condition(field, key, label, op, literal, position, pattern, moment)
-
-
-def _pos(token: Token) -> int:
-    return token.start_pos or 0
 
 
 def _property(parts: list[Tree[Token] | Token]) -> tuple[str, str | None, str, int]:
     tokens = [part for part in parts if isinstance(part, Token)]
     head = tokens[0]
-    position = _pos(head)
+    position = token_position(head)
     name = head.value
     if name not in (*CHANNEL_FIELDS, "custom"):
         raise FilterError(
@@ -445,103 +328,5 @@ def _property(parts: list[Tree[Token] | Token]) -> tuple[str, str | None, str, i
     key_token = tokens[1]
     if key_token.type == "IDENT":
         return "custom", key_token.value, f"custom.{key_token.value}", position
-    key = _unescape(key_token)
-    return "custom", key, f"custom[{_quote(key)}]", position
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _literal(token: Token) -> _Value:
-    if token.type == "STRING":
-        return _unescape(token)
-    if token.type == "NUMBER":
-        return _number(token)
-    return {"TRUE": True, "FALSE": False, "NULL": None}[token.type]
-
-
-def _number(token: Token) -> int | float:
-    text = token.value
-    if not any(char in text for char in ".eE"):
-        return int(text)
-    number = float(text)
-    if not math.isfinite(number):
-        raise FilterError(f"number {text} is out of range (at position {_pos(token)})", _pos(token))
-    return number
-
-
-def _unescape(token: Token) -> str:
-    raw = token.value
-    start = _pos(token)
-    out: list[str] = []
-    i, end = 1, len(raw) - 1
-    while i < end:
-        char = raw[i]
-        if char != "\\":
-            out.append(char)
-            i += 1
-            continue
-        code = raw[i + 1]
-        if code in _ESCAPES:
-            out.append(_ESCAPES[code])
-            i += 2
-            continue
-        if code != "u":
-            hint = " (write \\\\* for a literal star in a LIKE pattern)" if code == "*" else ""
-            raise FilterError(
-                f"invalid escape sequence {_show(raw[i : i + 2])} at position {start + i}{hint}",
-                start + i,
-            )
-        unit = _hex4(raw, i, start)
-        i += 6
-        if 0xD800 <= unit < 0xDC00 and raw[i : i + 2] == "\\u":
-            low = _hex4(raw, i, start)
-            if 0xDC00 <= low < 0xE000:
-                unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                i += 6
-        if 0xD800 <= unit < 0xE000:
-            raise FilterError(
-                f"lone surrogate in \\u escape at position {start + i - 6}", start + i - 6
-            )
-        out.append(chr(unit))
-    return "".join(out)
-
-
-def _hex4(raw: str, i: int, start: int) -> int:
-    digits = raw[i + 2 : i + 6]
-    if len(digits) != 4 or not all(char in "0123456789abcdefABCDEF" for char in digits):
-        raise FilterError(
-            f"\\u must be followed by 4 hex digits (at position {start + i})", start + i
-        )
-    return int(digits, 16)
-
-
-def _like_pattern(pattern: str, position: int) -> re.Pattern[str]:
-    parts: list[str] = []
-    chars = iter(pattern)
-    for char in chars:
-        if char == "*":
-            parts.append(".*")
-        elif char == "\\":
-            escaped = next(chars, None)
-            if escaped is None:
-                raise FilterError(
-                    f"LIKE pattern ends with a lone backslash (string at position {position})",
-                    position,
-                )
-            parts.append(re.escape(escaped))
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def _moment(text: str, position: int) -> datetime:
-    try:
-        return _to_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise FilterError(
-            f"updated must be compared with an ISO 8601 date-time, not {text!r} "
-            f"(at position {position})",
-            position,
-        ) from None
+    key = unescape(key_token)
+    return "custom", key, f"custom[{quote(key)}]", position

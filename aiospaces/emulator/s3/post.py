@@ -1,8 +1,8 @@
-"""One S3 presigned POST upload: stream-parse the multipart body and check it against its policy.
+"""One S3 presigned POST upload: stream-parse the multipart body, checking it on the way.
 
-[Storage][aiospaces.emulator.storage.Storage] makes one
-[Upload][aiospaces.emulator.s3post.Upload] per ``POST /_storage/`` request and lets it
-[receive][aiospaces.emulator.s3post.Upload.receive] the body:
+[Storage][aiospaces.emulator.s3.store.Storage] makes one
+[Upload][aiospaces.emulator.s3.post.Upload] per ``POST /_storage/`` request and lets it
+[receive][aiospaces.emulator.s3.post.Upload.receive] the body:
 
 ```python
 upload = Upload(max_size=max_size, directory=directory, sign=sign, clock=time.time)
@@ -14,32 +14,28 @@ data, path = upload.sink.commit()  # the file's bytes (memory) or its file (dire
 
 The body is fed to python-multipart as it arrives. The form fields are collected (at most
 20 KB of them, as S3 allows), and when the ``file`` part begins they are checked against the
-signed policy: the signature, the expiration, every condition, and no field the policy does
-not cover. The file's bytes then go to a [Sink][aiospaces.emulator.s3post.Sink], memory or a
-``.part`` file, so memory stays flat whatever the upload's size. Every failure is an
-[S3Error][aiospaces.emulator.s3post.S3Error] carrying S3's status, ``Code`` and ``Message``.
+signed policy ([check_post][aiospaces.emulator.s3.policy.check_post]). The file's bytes then
+go to a [Sink][aiospaces.emulator.s3.post.Sink], memory or a ``.part`` file, so memory stays
+flat whatever the upload's size. Every failure is an
+[S3Error][aiospaces.emulator.s3.errors.S3Error] carrying S3's status, ``Code`` and ``Message``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import hashlib
-import hmac
 import io
-import json
 import os
-import secrets
 import uuid
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
-from starlette.responses import Response
+
+from aiospaces.emulator.s3.errors import S3Error, algorithm_error
+from aiospaces.emulator.s3.policy import FormFields, check_post
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,83 +43,10 @@ if TYPE_CHECKING:
 
     from starlette.requests import Request
 
-__all__ = [
-    "ACCESS_KEY_ID",
-    "ALGORITHM",
-    "BUCKET",
-    "S3Error",
-    "Sink",
-    "Upload",
-    "error_response",
-    "request_ids",
-]
-
-ALGORITHM = "AWS4-HMAC-SHA256"
-"""The signing algorithm named in presigned uploads and downloads."""
-
-ACCESS_KEY_ID = "AKIAAIOSPACESEMULATE"
-"""The one access key id the storage signs with and accepts."""
-
-BUCKET = "aiospaces-emulator-files"
-"""The bucket name a policy's ``bucket`` condition is checked against."""
+__all__ = ["Sink", "Upload"]
 
 _MAX_PRE_DATA = 20 * 1024  # S3: form fields before the file are limited to 20 KB
-_MAX_KEY_BYTES = 1024
 _FLUSH_SIZE = 256 * 1024
-_REQUIRED_FIELDS = (
-    "key",
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "Policy",
-    "X-Amz-Signature",
-)
-_UNCHECKED_FIELDS = frozenset({"policy", "x-amz-signature", "file"})
-
-
-class S3Error(Exception):
-    """An S3 error answer: status, ``Code``, ``Message`` and extra elements.
-
-    Args:
-        status: The HTTP status to answer with.
-        code: S3's error code, e.g. ``AccessDenied``.
-        message: The human-readable ``Message``.
-        **extra: More elements of the error document (values are turned into strings).
-    """
-
-    def __init__(self, status: int, code: str, message: str, **extra: object) -> None:
-        super().__init__(f"{code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.extra = {name: str(value) for name, value in extra.items()}
-
-
-def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def request_ids() -> dict[str, str]:
-    """Return fresh ``x-amz-request-id`` and ``x-amz-id-2`` headers, as S3 sends on every answer."""
-    return {
-        "x-amz-request-id": secrets.token_hex(8).upper(),
-        "x-amz-id-2": base64.b64encode(secrets.token_bytes(54)).decode("ascii"),
-    }
-
-
-def error_response(error: S3Error) -> Response:
-    """Return S3's XML error document for ``error``, with its status and request ids."""
-    ids = request_ids()
-    elements = {"Code": error.code, "Message": error.message, **error.extra}
-    elements |= {"RequestId": ids["x-amz-request-id"], "HostId": ids["x-amz-id-2"]}
-    inner = "".join(f"<{tag}>{_xml_text(value)}</{tag}>" for tag, value in elements.items())
-    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error>{inner}</Error>'
-    return Response(
-        body,
-        status_code=error.status,
-        media_type="application/xml",
-        headers={**ids, "Server": "AmazonS3"},
-    )
 
 
 def _malformed() -> S3Error:
@@ -134,35 +57,14 @@ def _malformed() -> S3Error:
     )
 
 
-def _missing_field(name: str) -> S3Error:
+def _one_file_only(count: int) -> S3Error:
     return S3Error(
         400,
         "InvalidArgument",
-        f"Bucket POST must contain a field named '{name}'.  "
-        "If it is specified, please check the order of the fields.",
-        ArgumentName=name,
-        ArgumentValue="",
+        "POST requires exactly one file upload per request.",
+        ArgumentName="file",
+        ArgumentValue=str(count),
     )
-
-
-def _policy_failed(detail: str) -> S3Error:
-    return S3Error(403, "AccessDenied", f"Invalid according to Policy: {detail}")
-
-
-def _decode_policy(policy: str) -> dict[str, Any]:
-    try:
-        document = json.loads(base64.b64decode(policy, validate=True))
-    except (binascii.Error, ValueError) as exc:
-        raise S3Error(400, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON.") from exc
-    if not (
-        isinstance(document, dict)
-        and isinstance(document.get("expiration"), str)
-        and isinstance(document.get("conditions"), list)
-    ):
-        raise S3Error(
-            400, "InvalidPolicyDocument", "Invalid Policy: Policy missing expiration or conditions."
-        )
-    return document
 
 
 class Sink:
@@ -222,7 +124,7 @@ class Upload:
     Args:
         max_size: The store's largest object (bytes); a policy's ``content-length-range`` can
             only lower it.
-        directory: Where the [Sink][aiospaces.emulator.s3post.Sink] writes the file; None
+        directory: Where the [Sink][aiospaces.emulator.s3.post.Sink] writes the file; None
             keeps it in memory.
         sign: Returns the expected ``X-Amz-Signature`` of a policy, given its credential and
             the policy itself.
@@ -246,7 +148,7 @@ class Upload:
         self.directory = directory
         self.sign = sign
         self.clock = clock
-        self.fields: dict[str, tuple[str, str]] = {}  # lower-case name -> (name, value)
+        self.fields = FormFields()
         self.pre_data = 0
         self.sink: Sink | None = None
         self.file_part = False  # the current part is the file
@@ -295,11 +197,7 @@ class Upload:
         parser: MultipartParser | None = None
         if kind != b"multipart/form-data":
             # What S3 answers to a form posted as application/x-www-form-urlencoded.
-            error = S3Error(
-                400,
-                "AuthorizationQueryParametersError",
-                'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256"',
-            )
+            error = algorithm_error()
         else:
             try:
                 parser = self.parser(options[b"boundary"])
@@ -356,13 +254,7 @@ class Upload:
         if not self.ended:
             return _malformed()
         if self.sink is None:
-            return S3Error(
-                400,
-                "InvalidArgument",
-                "POST requires exactly one file upload per request.",
-                ArgumentName="file",
-                ArgumentValue="0",
-            )
+            return _one_file_only(0)
         if self.file_size < self.min_size:
             return S3Error(
                 400,
@@ -418,13 +310,7 @@ class Upload:
             return
         if self.file_done:
             if name.lower() == "file":
-                raise S3Error(
-                    400,
-                    "InvalidArgument",
-                    "POST requires exactly one file upload per request.",
-                    ArgumentName="file",
-                    ArgumentValue="2",
-                )
+                raise _one_file_only(2)
             raise S3Error(
                 400,
                 "InvalidArgument",
@@ -434,7 +320,9 @@ class Upload:
             )
         self._part_name = name
         if name.lower() == "file":
-            _authorize(self)
+            self.min_size, self.max_size = check_post(
+                self.fields, sign=self.sign, clock=self.clock, limit=self.limit
+            )
             content_type = self._headers.get("content-type")
             self.file_type = content_type.decode("utf-8", "replace") if content_type else None
             self.file_part = True
@@ -468,16 +356,7 @@ class Upload:
             self.file_done = True
             return
         assert self._part_name is not None  # noqa: S101 - set by _on_headers_finished
-        lower = self._part_name.lower()
-        if lower in self.fields:
-            raise S3Error(
-                400,
-                "InvalidArgument",
-                f"Form field '{self._part_name}' appears more than once.",
-                ArgumentName=self._part_name,
-            )
-        value = bytes(self._part_value).decode("utf-8", "replace")
-        self.fields[lower] = (self._part_name, value)
+        self.fields.add(self._part_name, bytes(self._part_value).decode("utf-8", "replace"))
 
     def _on_end(self) -> None:
         self.ended = True
@@ -498,118 +377,10 @@ class Upload:
 
     def field(self, name: str) -> str | None:
         """Return the value of the form field ``name`` (any case), or None."""
-        found = self.fields.get(name.lower())
-        return None if found is None else found[1]
+        return self.fields.get(name)
 
     def discard(self) -> None:
         """Drop the file's bytes, pending and written; safe to call twice."""
         self.pending.clear()
         if self.sink is not None:
             self.sink.discard()
-
-
-def _authorize(upload: Upload) -> None:
-    """Check the form fields against the signed policy; raise ``S3Error`` if they fail."""
-    for name in _REQUIRED_FIELDS:
-        if upload.field(name) is None:
-            raise _missing_field(name)
-    signature = upload.field("X-Amz-Signature") or ""
-    key = upload.field("key") or ""
-    if not key:
-        raise S3Error(400, "InvalidArgument", "User key must have a length greater than 0.")
-    if len(key.encode("utf-8")) > _MAX_KEY_BYTES:
-        raise S3Error(400, "KeyTooLongError", "Your key is too long", MaxSizeAllowed=_MAX_KEY_BYTES)
-    algorithm = upload.field("X-Amz-Algorithm")
-    if algorithm != ALGORITHM:
-        raise S3Error(
-            400,
-            "InvalidArgument",
-            f'X-Amz-Algorithm only supports "{ALGORITHM}"',
-            ArgumentName="X-Amz-Algorithm",
-            ArgumentValue=algorithm,
-        )
-    credential = upload.field("X-Amz-Credential") or ""
-    parts = credential.split("/")
-    if len(parts) != 5 or parts[3:] != ["s3", "aws4_request"]:
-        raise S3Error(
-            400,
-            "InvalidArgument",
-            "Error parsing the X-Amz-Credential parameter; "
-            "expected <key>/<date>/<region>/s3/aws4_request.",
-            ArgumentName="X-Amz-Credential",
-            ArgumentValue=credential,
-        )
-    if parts[0] != ACCESS_KEY_ID:
-        raise S3Error(
-            403,
-            "InvalidAccessKeyId",
-            "The AWS Access Key Id you provided does not exist in our records.",
-            AWSAccessKeyId=parts[0],
-        )
-    policy = upload.field("Policy") or ""
-    expected = upload.sign(credential, policy)
-    if not hmac.compare_digest(expected, signature.strip().lower()):
-        raise S3Error(
-            403,
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you "
-            "provided. Check your key and signing method.",
-            AWSAccessKeyId=parts[0],
-            StringToSign=policy,
-            SignatureProvided=signature,
-        )
-    document = _decode_policy(policy)
-    try:
-        expiration = datetime.fromisoformat(document["expiration"]).timestamp()
-    except (TypeError, ValueError) as exc:
-        raise S3Error(
-            400, "InvalidPolicyDocument", "Invalid Policy: Invalid 'expiration' value."
-        ) from exc
-    if upload.clock() >= expiration:
-        raise _policy_failed("Policy expired.")
-    covered = _check_conditions(upload, document["conditions"])
-    for lower, (name, _) in upload.fields.items():
-        exempt = lower in _UNCHECKED_FIELDS or lower.startswith("x-ignore-")
-        if lower not in covered and not exempt:
-            raise _policy_failed(f"Extra input fields: {name}")
-
-
-def _check_conditions(upload: Upload, conditions: list[Any]) -> set[str]:
-    """Evaluate the policy's conditions; return the (lower-case) field names they cover."""
-    covered: set[str] = set()
-    for condition in conditions:
-        if isinstance(condition, dict) and len(condition) == 1:
-            ((name, expected),) = condition.items()
-            condition = ["eq", f"${name}", expected]
-        if not isinstance(condition, list) or len(condition) != 3:
-            raise S3Error(400, "InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Condition.")
-        operator, subject, operand = condition
-        if operator == "content-length-range":
-            if not (isinstance(subject, int) and isinstance(operand, int)):
-                raise S3Error(
-                    400,
-                    "InvalidPolicyDocument",
-                    "Invalid Policy: Invalid content-length-range.",
-                )
-            upload.min_size, upload.max_size = subject, min(operand, upload.limit)
-            continue
-        if not (isinstance(subject, str) and subject.startswith("$")):
-            raise S3Error(400, "InvalidPolicyDocument", "Invalid Policy: Invalid condition.")
-        name = subject[1:].lower()
-        if name == "bucket":
-            actual: str | None = BUCKET
-        else:
-            covered.add(name)
-            actual = upload.field(name)
-        value = actual or ""
-        if operator == "eq":
-            ok = value == operand
-        elif operator == "starts-with":
-            ok = isinstance(operand, str) and value.startswith(operand)
-        else:
-            raise S3Error(
-                400, "InvalidPolicyDocument", f"Invalid Policy: Unknown operator {operator!r}."
-            )
-        if not ok:
-            raise _policy_failed(f"Policy Condition failed: {json.dumps(condition)}")
-    return covered

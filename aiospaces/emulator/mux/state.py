@@ -1,4 +1,4 @@
-"""Mux emulation state: environments holding spaces, broadcasts, live streams and events.
+"""Mux emulation state: tokens, options, and environments with their spaces and live streams.
 
 Every state rule of Mux Spaces lives here: a space is deleted only when idle, a broadcast
 is deleted only when idle and started only while its space is active, stopping a broadcast
@@ -8,133 +8,109 @@ a webhook event.
 
 from __future__ import annotations
 
-import json
-import secrets
-import string
-import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from starlette.responses import JSONResponse
+
+from aiospaces.emulator.mux.wire import (
+    MuxError,
+    choice,
+    invalid,
+    new_id,
+    not_found,
+    now_rfc3339,
+    now_seconds,
+    refuse_unknown,
+    text_param,
+)
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
+    from collections.abc import Callable
 
 __all__ = [
     "BROADCAST_FIELDS",
+    "LAYOUTS",
+    "RESOLUTIONS",
     "SPACE_FIELDS",
     "EmuBroadcast",
     "EmuLiveStream",
     "EmuSpace",
     "Environment",
-    "MuxError",
-    "invalid",
-    "json_object",
-    "new_id",
-    "not_found",
-    "now_rfc3339",
-    "now_seconds",
-    "refuse_unknown",
-    "text_param",
+    "MuxOptions",
+    "Token",
 ]
 
 SPACE_FIELDS = frozenset({"type", "passthrough", "broadcasts"})
+"""The fields of a ``CreateSpaceRequest``."""
 BROADCAST_FIELDS = frozenset(
     {"live_stream_id", "passthrough", "layout", "resolution", "background"}
 )
+"""The fields of a ``CreateBroadcastRequest``."""
 LAYOUTS = ("gallery", "active-speaker", "crop")
+"""The layouts a broadcast may have."""
 RESOLUTIONS = ("1920x1080", "1280x720", "1080x1920", "720x1280", "1080x1080", "720x720")
-MAX_TEXT = 255
-_ALPHABET = string.ascii_letters + string.digits
-NOT_FOUND = "The requested resource either doesn't exist or you don't have access to it."
+"""The resolutions a broadcast may have."""
 
 
-def new_id(length: int = 32) -> str:
-    """Return an opaque base62 id like Mux's."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+@attrs.define
+class Token:
+    """An access token: its secret and the environment it is scoped to."""
+
+    secret: str = attrs.field(repr=False)
+    environment: str
 
 
-def now_seconds() -> str:
-    """Return the time as Mux's resources carry it: Unix seconds as a string."""
-    return str(int(time.time()))
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def now_rfc3339() -> str:
-    """Return the time as Mux's webhook events carry it (microseconds, ``Z``)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _fits(test: Callable[[Any], bool], wanted: str) -> Any:
+    """Return an attrs validator raising ValueError when ``test`` refuses a value."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not test(value):
+            raise ValueError(f"{attribute.name} must be {wanted}, not {value!r}")
+
+    return check
 
 
-class MuxError(Exception):
-    """An error answer: ``{"error": {"type", "messages"}}``, or ``{"errors": [...]}`` for 429."""
+@attrs.define(kw_only=True)
+class MuxOptions:
+    """Knobs of the Mux emulation (set through ``POST /_emulator/mux/config``).
 
-    def __init__(
-        self,
-        status: int,
-        error_type: str,
-        *messages: str,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__("; ".join(messages))
-        self.status = status
-        self.error_type = error_type
-        self.messages = list(messages)
-        self.headers = headers or {}
+    Attributes:
+        rule_status: Status of state-rule violations (Mux documents none; 400 by default).
+        max_broadcasts: Broadcasts a space may have (Mux's default is one).
+        rate_limit: Requests allowed per ``rate_window`` seconds per environment (None: off).
+            When on, every answer carries ``X-RateLimit-Limit``/``X-RateLimit-Remaining``.
+        rate_window: The rate limiter's window in seconds.
 
-    def response(self) -> JSONResponse:
-        """Return the error as an HTTP response."""
-        if self.status == 429:  # Mux's rate limiter answers in another shape
-            body: dict[str, Any] = {"errors": self.messages}
-        else:
-            body = {"error": {"type": self.error_type, "messages": self.messages}}
-        return JSONResponse(body, status_code=self.status, headers=self.headers)
+    Raises:
+        ValueError: A value would break the emulation (also when set later).
+    """
 
-
-async def json_object(request: Request) -> dict[str, Any]:
-    """Return a request's JSON object body (an empty body is ``{}``), or raise 400."""
-    raw = await request.body()
-    try:
-        payload = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise invalid("The request body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise invalid("The request body must be a JSON object")
-    return payload
-
-
-def invalid(*messages: str) -> MuxError:
-    """Return a 400 ``invalid_parameters`` error."""
-    return MuxError(400, "invalid_parameters", *messages)
-
-
-def not_found() -> MuxError:
-    """Return Mux's 404."""
-    return MuxError(404, "not_found", NOT_FOUND)
-
-
-def text_param(payload: dict[str, Any], key: str) -> str | None:
-    """Return an optional string of at most 255 characters from a request body, or raise 400."""
-    value = payload.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise invalid(f"{key} must be a string of at most {MAX_TEXT} characters")
-    return value
-
-
-def _choice(payload: dict[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
-    value = payload.get(key, default)
-    if value not in allowed:
-        raise invalid(f"{key} must be one of {', '.join(allowed)}")
-    return str(value)
-
-
-def refuse_unknown(payload: dict[str, Any], allowed: frozenset[str], what: str) -> None:
-    """Raise a 400 naming every key of a request body that is not ``allowed``."""
-    extra = sorted(set(payload) - allowed)
-    if extra:
-        raise invalid(*(f"{key} is not a valid {what} parameter" for key in extra))
+    rule_status: int = attrs.field(
+        default=400,
+        validator=_fits(
+            lambda v: _is_int(v) and 400 <= v <= 499 and v != 429,
+            "an int from 400 to 499 (not 429)",
+        ),
+    )
+    max_broadcasts: int = attrs.field(
+        default=1, validator=_fits(lambda v: _is_int(v) and v >= 1, "an int >= 1")
+    )
+    rate_limit: int | None = attrs.field(
+        default=None,
+        validator=_fits(lambda v: v is None or (_is_int(v) and v >= 1), "null or an int >= 1"),
+    )
+    rate_window: float = attrs.field(
+        default=1.0,
+        validator=_fits(
+            lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
+            "a positive number",
+        ),
+    )
 
 
 @attrs.define
@@ -255,7 +231,7 @@ class Environment:
     def create_space(self, payload: dict[str, Any], max_broadcasts: int) -> EmuSpace:
         """Create an idle space (and its broadcasts) from a ``CreateSpaceRequest``."""
         refuse_unknown(payload, SPACE_FIELDS, "space")
-        _choice(payload, "type", ("server",), "server")
+        choice(payload, "type", ("server",), "server")
         passthrough = text_param(payload, "passthrough")
         requests = payload.get("broadcasts")
         requests = [] if requests is None else requests
@@ -323,8 +299,8 @@ class Environment:
         return EmuBroadcast(
             id=new_id(),
             live_stream_id=live_stream_id,
-            layout=_choice(payload, "layout", LAYOUTS, "gallery"),
-            resolution=_choice(payload, "resolution", RESOLUTIONS, "1920x1080"),
+            layout=choice(payload, "layout", LAYOUTS, "gallery"),
+            resolution=choice(payload, "resolution", RESOLUTIONS, "1920x1080"),
             passthrough=text_param(payload, "passthrough"),
             background=text_param(payload, "background"),
         )

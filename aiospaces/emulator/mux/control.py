@@ -8,9 +8,10 @@
 - `POST /_emulator/mux/webhooks/send` with `{"url", "secret"?, "environment"?, "all"?}`:
   deliver the undelivered events (all of them with `"all": true`), signed with `Mux-Signature`.
 - `GET`/`POST /_emulator/mux/config`: read or change
-  [MuxOptions][aiospaces.emulator.mux.MuxOptions].
+  [MuxOptions][aiospaces.emulator.mux.state.MuxOptions].
 
-Tokens are seeded through the shared `POST /_emulator/mux/seed`.
+Tokens are seeded through the shared `POST /_emulator/mux/seed`. Errors are the control API's
+``{"error": message}``.
 """
 
 from __future__ import annotations
@@ -20,23 +21,39 @@ import hmac
 import json
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import httpx
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from aiospaces.core.transport import build_client
-from aiospaces.emulator.mux_state import MuxError, json_object, now_rfc3339
+from aiospaces.emulator._http import ControlError, answering_errors
+from aiospaces.emulator.mux.wire import MuxError, json_body, now_rfc3339
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from starlette.requests import Request
+    from starlette.responses import Response
 
-    from aiospaces.emulator.mux import MuxEmulation
-    from aiospaces.emulator.mux_state import Environment
+    from aiospaces.emulator.mux.state import Environment, MuxOptions
 
-__all__ = ["control_routes", "signature_header"]
+__all__ = ["WEBHOOK_TIMEOUT", "MuxControlled", "control_routes", "signature_header"]
+
+WEBHOOK_TIMEOUT = 10.0
+"""Seconds a webhook delivery may take."""
+
+
+class MuxControlled(Protocol):
+    """What the Mux control routes act on (the Mux emulation)."""
+
+    environments: dict[str, Environment]
+    options: MuxOptions
+
+    def find_space_environment(self, space_id: str) -> Environment:
+        """Return the environment holding a space, or raise a 404 ``MuxError``."""
+        ...
 
 
 def signature_header(body: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -46,29 +63,29 @@ def signature_header(body: bytes, secret: str, timestamp: int | None = None) -> 
     return f"t={stamp},v1={digest}"
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _guarded(
+    handler: Callable[[Request], Awaitable[JSONResponse]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """Answer a ``MuxError`` (or a ``ControlError``) raised by ``handler`` as a control error."""
+
+    async def endpoint(request: Request) -> JSONResponse:
+        try:
+            return await handler(request)
+        except MuxError as error:
+            raise ControlError(error.status, "; ".join(error.messages)) from error
+
+    return answering_errors(endpoint)
 
 
-def control_routes(mux: MuxEmulation) -> list[Route]:
+def control_routes(mux: MuxControlled) -> list[Route]:
     """Return the ``/_emulator/mux`` routes bound to the Mux emulation."""
-
-    def guarded(handler: Any) -> Any:
-        async def endpoint(request: Request) -> JSONResponse:
-            try:
-                response: JSONResponse = await handler(request)
-            except MuxError as error:
-                return _error(error.status, "; ".join(error.messages))
-            return response
-
-        return endpoint
 
     async def join(request: Request) -> JSONResponse:
         space_id = request.path_params["space_id"]
-        payload = await json_object(request)
+        payload = await json_body(request)
         participant = payload.get("participant_id") or str(uuid.uuid4())
         if not isinstance(participant, str):
-            return _error(400, "participant_id must be a string")
+            raise ControlError(400, "participant_id must be a string")
         space = mux.find_space_environment(space_id).join(space_id, participant)
         return JSONResponse({"participant_id": participant, "space": space.wire()}, 201)
 
@@ -83,18 +100,18 @@ def control_routes(mux: MuxEmulation) -> list[Route]:
         return JSONResponse([e for env in _environments(mux, wanted) for e in env.events])
 
     async def send(request: Request) -> JSONResponse:
-        payload = await json_object(request)
+        payload = await json_body(request)
         url = payload.get("url")
         if not isinstance(url, str) or "://" not in url:
-            return _error(400, "url must be an http(s) URL")
+            raise ControlError(400, "url must be an http(s) URL")
         secret = payload.get("secret")
         redeliver = bool(payload.get("all"))
         report: list[dict[str, Any]] = []
-        async with build_client(timeout=10.0) as client:
+        async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, trust_env=False) as client:
             for env in _environments(mux, payload.get("environment")):
                 key = secret or env.webhook_secret
                 if not key:
-                    return _error(400, f"no webhook secret for environment {env.name!r}")
+                    raise ControlError(400, f"no webhook secret for environment {env.name!r}")
                 for event in env.events:
                     if event["attempts"] and not redeliver:
                         continue
@@ -103,31 +120,31 @@ def control_routes(mux: MuxEmulation) -> list[Route]:
 
     async def config(request: Request) -> JSONResponse:
         if request.method == "POST":
-            payload = await json_object(request)
+            payload = await json_body(request)
             unknown = set(payload) - attrs.fields_dict(type(mux.options)).keys()
             if unknown:
-                return _error(400, f"unknown options: {sorted(unknown)}")
+                raise ControlError(400, f"unknown options: {sorted(unknown)}")
             try:
                 mux.options = attrs.evolve(mux.options, **payload)
             except ValueError as exc:
-                return _error(400, str(exc))
+                raise ControlError(400, str(exc)) from exc
         return JSONResponse(attrs.asdict(mux.options))
 
     base = "/_emulator/mux"
     return [
-        Route(base + "/spaces/{space_id}/participants", guarded(join), methods=["POST"]),
+        Route(base + "/spaces/{space_id}/participants", _guarded(join), methods=["POST"]),
         Route(
             base + "/spaces/{space_id}/participants/{participant_id}",
-            guarded(leave),
+            _guarded(leave),
             methods=["DELETE"],
         ),
-        Route(base + "/webhooks", guarded(events), methods=["GET"]),
-        Route(base + "/webhooks/send", guarded(send), methods=["POST"]),
-        Route(base + "/config", guarded(config), methods=["GET", "POST"]),
+        Route(base + "/webhooks", _guarded(events), methods=["GET"]),
+        Route(base + "/webhooks/send", _guarded(send), methods=["POST"]),
+        Route(base + "/config", _guarded(config), methods=["GET", "POST"]),
     ]
 
 
-def _environments(mux: MuxEmulation, wanted: Any) -> list[Environment]:
+def _environments(mux: MuxControlled, wanted: Any) -> list[Environment]:
     return [env for name, env in mux.environments.items() if wanted in (None, name)]
 
 

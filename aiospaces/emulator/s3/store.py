@@ -2,7 +2,7 @@
 
 PubNub hands its clients an S3 *presigned POST* (a URL plus form fields with a signed policy)
 for file uploads, and answers "get file URL" with a presigned S3 GET.
-[Storage][aiospaces.emulator.storage.Storage] plays the S3 side on the emulator's own origin,
+[Storage][aiospaces.emulator.s3.store.Storage] plays the S3 side on the emulator's own origin,
 under ``/_storage``:
 
 ```python
@@ -13,7 +13,7 @@ url = storage.presign_download(key, base_url="http://127.0.0.1:8000")   # GET it
 ```
 
 Uploads are parsed as a stream (python-multipart, fed from ``request.stream()``, see
-[aiospaces.emulator.s3post][]): the file's bytes go straight to the object store as they
+[aiospaces.emulator.s3.post][]): the file's bytes go straight to the object store as they
 arrive, either memory or, with ``directory``, a file there, so the server's memory stays flat
 whatever the upload's size. Failures answer with S3's XML error documents and status codes
 (``SignatureDoesNotMatch``, ``AccessDenied``, ``EntityTooLarge``, ...) and leave nothing stored.
@@ -49,18 +49,18 @@ import attrs
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from aiospaces.emulator.s3post import (
+from aiospaces.emulator.s3.errors import S3Error, error_response, request_ids
+from aiospaces.emulator.s3.policy import (
     ACCESS_KEY_ID,
     ALGORITHM,
     BUCKET,
-    S3Error,
-    Upload,
-    error_response,
-    request_ids,
+    MAX_EXPIRES,
+    check_download,
 )
+from aiospaces.emulator.s3.post import Upload
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncIterator, Callable
     from pathlib import Path
 
     from starlette.requests import Request
@@ -76,16 +76,7 @@ _TAGGING = (
     "<Tagging><TagSet><Tag><Key>ObjectTTLInDays</Key><Value>1</Value></Tag></TagSet></Tagging>"
 )
 _TTL_RE = re.compile(r"<Key>ObjectTTLInDays</Key>\s*<Value>(\d{1,5})</Value>")
-_MAX_EXPIRES = 7 * 24 * 3600
 _DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when no type is given
-_DOWNLOAD_PARAMS = (
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-)
 
 
 @attrs.frozen
@@ -245,8 +236,8 @@ class Storage:
             base_url: The emulator's origin, e.g. ``http://127.0.0.1:8000``.
             expires_in: Seconds the URL stays valid (1 to 604800, like S3).
         """
-        if not 1 <= expires_in <= _MAX_EXPIRES:
-            raise ValueError(f"expires_in must be 1..{_MAX_EXPIRES} seconds, not {expires_in!r}")
+        if not 1 <= expires_in <= MAX_EXPIRES:
+            raise ValueError(f"expires_in must be 1..{MAX_EXPIRES} seconds, not {expires_in!r}")
         amz_date = _amz_date(self.clock())
         credential = f"{ACCESS_KEY_ID}_{amz_date[:8]}_{_REGION}_s3_aws4_request"
         expires = str(int(expires_in))
@@ -311,77 +302,18 @@ class Storage:
 
     # -- downloads --
 
-    def _verify_download(self, key: str, query: Mapping[str, str]) -> None:
-        present = [name for name in _DOWNLOAD_PARAMS if name in query]
-        if not present:
-            raise S3Error(403, "AccessDenied", "Access Denied")
-        if len(present) != len(_DOWNLOAD_PARAMS):
-            raise S3Error(
-                403,
-                "AccessDenied",
-                "Query-string authentication version 4 requires the X-Amz-Algorithm, "
-                "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
-                "and X-Amz-Expires parameters.",
-            )
-        if query["X-Amz-Algorithm"] != ALGORITHM:
-            raise S3Error(
-                400,
-                "AuthorizationQueryParametersError",
-                'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256"',
-            )
-        expires = query["X-Amz-Expires"]
-        if not expires.isdigit() or not 1 <= int(expires) <= _MAX_EXPIRES:
-            raise S3Error(
-                400,
-                "AuthorizationQueryParametersError",
-                "X-Amz-Expires must be a number of seconds from 1 to 604800",
-            )
-        try:
-            signed_at = datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
-        except ValueError as exc:
-            raise S3Error(
-                400,
-                "AuthorizationQueryParametersError",
-                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
-            ) from exc
-        signature = query["X-Amz-Signature"]
-        expected = self._download_signature(
-            key,
-            query["X-Amz-Credential"],
-            query["X-Amz-Date"],
-            expires,
-            query["X-Amz-SignedHeaders"],
-        )
-        if not hmac.compare_digest(expected, signature.lower()):
-            raise S3Error(
-                403,
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you "
-                "provided. Check your key and signing method.",
-                SignatureProvided=signature,
-            )
-        expiry = signed_at.replace(tzinfo=UTC) + timedelta(seconds=int(expires))
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        if now > expiry:
-            raise S3Error(
-                403,
-                "AccessDenied",
-                "Request has expired",
-                **{"X-Amz-Expires": expires},
-                Expires=expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            )
-
     async def handle_download(self, request: Request) -> Response:
         """Answer ``GET /_storage/{key}``: check the presigned URL, then stream the bytes.
 
-        The body streams in chunks of [CHUNK_SIZE][aiospaces.emulator.storage.CHUNK_SIZE]
+        The body streams in chunks of [CHUNK_SIZE][aiospaces.emulator.s3.store.CHUNK_SIZE]
         with ``Content-Length``, ``Content-Type`` and ``ETag``. A bad or missing signature
         gives 403, an expired URL ``403 AccessDenied``, an unknown key ``404 NoSuchKey``.
         """
         key: str = request.path_params["key"]
         try:
-            self._verify_download(key, request.query_params)
+            check_download(
+                key, request.query_params, sign=self._download_signature, clock=self.clock
+            )
         except S3Error as exc:
             return error_response(exc)
         entry = self._objects.get(key)

@@ -1,0 +1,253 @@
+"""PubNub emulation routes: the vendor plug-in and App Context channels with their parameters.
+
+Spaces are App Context channels (``/v2/objects/{sub}/channels``); keysets, channels and access
+checks live in [state][aiospaces.emulator.pubnub.state], file sharing in
+[files][aiospaces.emulator.pubnub.files]. Wire facts (shapes, quirks) follow the
+recorded production responses: ``custom``/``status``/``type`` only when included, 32-hex
+eTags, RFC 3339 ``updated`` without trailing zeros, unpadded base64 offset cursors,
+``totalCount`` only with ``count``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qsl
+
+import attrs
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from aiospaces.emulator._http import answering_errors, json_object
+from aiospaces.emulator.pubnub.files import file_routes
+from aiospaces.emulator.pubnub.filter_syntax import FilterError
+from aiospaces.emulator.pubnub.filters import parse_filter
+from aiospaces.emulator.pubnub.state import (
+    MAX_LIMIT,
+    WRITABLE_FIELDS,
+    Channel,
+    Keyset,
+    Keysets,
+    PubNubError,
+)
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute
+
+    from aiospaces.emulator._http import EmulatorContext
+
+__all__ = ["SORT_KEYS", "PubNubEmulation"]
+
+SORT_KEYS = frozenset({"id", "name", "updated", "status", "type"})
+"""The channel fields a list may be sorted by."""
+
+
+class PubNubEmulation:
+    """The PubNub side of the emulator."""
+
+    name: ClassVar[str] = "pubnub"
+
+    def __init__(self, context: EmulatorContext) -> None:
+        self.context = context
+        self.keysets = Keysets(context)
+
+    # -- vendor plug-in protocol ----------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every keyset."""
+        self.keysets.by_key.clear()
+
+    def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Provision a keyset: ``{"subscribe_key", "publish_key", "secret_key", "auth_keys"}``."""
+        sub = payload["subscribe_key"]
+        if not isinstance(sub, str) or not sub:
+            raise ValueError("subscribe_key must be a non-empty string")
+        keyset = Keyset(
+            subscribe_key=sub,
+            publish_key=payload.get("publish_key"),
+            secret_key=payload.get("secret_key"),
+            auth_keys=frozenset(payload.get("auth_keys") or ()),
+        )
+        self.keysets.by_key[sub] = keyset
+        return {"subscribe_key": sub, "publish_key": keyset.publish_key}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return every keyset's channels and published file messages."""
+        return {
+            sub: {
+                "channels": [c.wire(frozenset(WRITABLE_FIELDS)) for c in ks.channels.values()],
+                "messages": ks.messages,
+                "files": [
+                    attrs.asdict(o) | {"created": o.created.isoformat()}
+                    for o in self.context.storage.list(f"{sub}/")
+                ],
+            }
+            for sub, ks in self.keysets.by_key.items()
+        }
+
+    def settings(self, base_url: str) -> dict[str, Any]:
+        """Return ``origin``/``ssl`` for PubNub clients (ours and the official SDK)."""
+        origin = base_url.split("://", 1)[1]
+        return {"origin": origin, "ssl": base_url.startswith("https")}
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the App Context and file routes."""
+        base = "/v2/objects/{sub}/channels"
+        return [
+            Route(base, answering_errors(self.list_channels), methods=["GET"]),
+            Route(base + "/{channel}", answering_errors(self.get_channel), methods=["GET"]),
+            Route(base + "/{channel}", answering_errors(self.set_channel), methods=["PATCH"]),
+            Route(base + "/{channel}", answering_errors(self.remove_channel), methods=["DELETE"]),
+            *file_routes(self.keysets, self.context.storage),
+        ]
+
+    # -- App Context channels -----------------------------------------------------------------
+
+    async def list_channels(self, request: Request) -> Response:
+        """``GET /v2/objects/{sub}/channels``: filter, sort, count, cursors, include."""
+        keyset = await self.keysets.admit(request)
+        query = parse_qsl(request.url.query, keep_blank_values=True)
+        params = dict(query)
+        include = _include(params.get("include", ""))
+        limit = _limit(params.get("limit"))
+        channels = list(keyset.channels.values())
+        if params.get("filter"):
+            try:
+                predicate = parse_filter(params["filter"])
+                channels = [c for c in channels if predicate.matches(c.filterable())]
+            except FilterError as exc:
+                detail = _detail(exc.message, "filter", "query")
+                raise PubNubError(400, "Invalid filter expression.", details=[detail]) from exc
+        channels = _sorted(channels, [v for k, v in query if k == "sort"])
+        total = len(channels)
+        if params.get("start"):
+            offset = _cursor(params["start"], "start")
+        elif params.get("end"):
+            offset = max(0, _cursor(params["end"], "end") - limit)
+        else:
+            offset = 0
+        page = channels[offset : offset + limit]
+        body: dict[str, Any] = {"status": 200, "data": [c.wire(include) for c in page]}
+        if params.get("count", "").lower() == "true":
+            body["totalCount"] = total
+        if offset + len(page) < total:
+            body["next"] = _encode_cursor(offset + len(page))
+        if offset > 0:
+            body["prev"] = _encode_cursor(offset)
+        return JSONResponse(body)
+
+    async def get_channel(self, request: Request) -> Response:
+        """``GET /v2/objects/{sub}/channels/{channel}``."""
+        keyset = await self.keysets.admit(request)
+        channel = keyset.channels.get(request.path_params["channel"])
+        if channel is None:
+            raise PubNubError(404, "Requested object was not found.")
+        include = _include(request.query_params.get("include", ""))
+        return JSONResponse({"status": 200, "data": channel.wire(include)})
+
+    async def set_channel(self, request: Request) -> Response:
+        """``PATCH /v2/objects/{sub}/channels/{channel}``: upsert, honouring ``If-Match``."""
+        keyset = await self.keysets.admit(request)
+        changes = _channel_body(await request.body())
+        channel_id = request.path_params["channel"]
+        existing = keyset.channels.get(channel_id)
+        if_match = request.headers.get("if-match")
+        if if_match is not None and (existing is None or existing.etag != if_match):
+            raise PubNubError(412, "Channel to update has been modified after it was read.")
+        channel = existing or Channel(id=channel_id)
+        for key, value in changes.items():
+            setattr(channel, key, value)
+        channel.touch()
+        keyset.channels[channel_id] = channel
+        include = _include(request.query_params.get("include", ""))
+        return JSONResponse({"status": 200, "data": channel.wire(include)})
+
+    async def remove_channel(self, request: Request) -> Response:
+        """``DELETE /v2/objects/{sub}/channels/{channel}``."""
+        keyset = await self.keysets.admit(request)
+        if keyset.channels.pop(request.path_params["channel"], None) is None:
+            raise PubNubError(404, "Requested object was not found.")
+        return JSONResponse({"status": 200, "data": None})
+
+
+# -- parameter parsing -----------------------------------------------------------------------
+
+
+def _detail(message: str, location: str, location_type: str) -> dict[str, str]:
+    return {"message": message, "location": location, "locationType": location_type}
+
+
+def _include(raw: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return MAX_LIMIT
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
+        detail = _detail(f"limit must be an integer from 1 to {MAX_LIMIT}", "limit", "query")
+        raise PubNubError(400, "Request contains invalid parameters.", details=[detail])
+    return int(raw)
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.b64encode(str(offset).encode()).decode().rstrip("=")
+
+
+def _cursor(raw: str, name: str) -> int:
+    try:
+        decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True).decode()
+        if decoded.isdecimal():
+            return int(decoded)
+    except (binascii.Error, UnicodeDecodeError):
+        pass
+    detail = _detail("invalid page cursor", name, "query")
+    raise PubNubError(400, "Request contains invalid parameters.", details=[detail])
+
+
+def _sorted(channels: list[Channel], raw_sorts: list[str]) -> list[Channel]:
+    keys: list[tuple[str, bool]] = []
+    for raw in raw_sorts:
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            name, _, direction = part.partition(":")
+            if name not in SORT_KEYS or direction not in ("", "asc", "desc"):
+                detail = _detail(f"invalid sort key {part!r}", "sort", "query")
+                raise PubNubError(400, "Request contains invalid parameters.", details=[detail])
+            keys.append((name, direction == "desc"))
+    result = sorted(channels, key=lambda c: c.id)
+    for name, descending in reversed(keys):  # stable sorts, least significant key first
+        present = [c for c in result if getattr(c, name) is not None]
+        absent = [c for c in result if getattr(c, name) is None]
+        present.sort(key=lambda c, n=name: getattr(c, n), reverse=descending)  # type: ignore[misc]
+        result = present + absent
+    return result
+
+
+def _invalid_body(details: list[dict[str, str]]) -> PubNubError:
+    return PubNubError(400, "Request body is invalid.", details=details)
+
+
+def _channel_body(body: bytes) -> dict[str, Any]:
+    payload = json_object(
+        body or b"null",
+        not_json=_invalid_body([_detail("body is not valid JSON", "body", "body")]),
+        not_object=_invalid_body([_detail("body must be a JSON object", "body", "body")]),
+    )
+    details = [
+        _detail(f"unknown field {key!r}", key, "body")
+        for key in payload
+        if key not in WRITABLE_FIELDS
+    ]
+    for key in ("name", "description", "status", "type"):
+        if key in payload and payload[key] is not None and not isinstance(payload[key], str):
+            details.append(_detail(f"{key} must be a string or null", key, "body"))
+    custom = payload.get("custom")
+    if custom is not None and (
+        not isinstance(custom, dict) or any(isinstance(v, dict | list) for v in custom.values())
+    ):
+        details.append(_detail("custom must be an object of scalar values", "custom", "body"))
+    if details:
+        raise _invalid_body(details)
+    return {key: payload[key] for key in WRITABLE_FIELDS if key in payload}
