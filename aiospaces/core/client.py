@@ -247,9 +247,9 @@ class BaseClient:
         text = response.text.strip()
         return ErrorInfo(text[:300] if text else response.reason_phrase or "error")
 
-    def _error_class(self, status_code: int, info: ErrorInfo) -> type[APIError]:
+    def _error_class(self, response: httpx.Response, info: ErrorInfo) -> type[APIError]:
         """Return the APIError subclass for an error answer (by status by default)."""
-        return error_class_for_status(status_code)
+        return error_class_for_status(response.status_code)
 
     # -- errors ---------------------------------------------------------------------------------
 
@@ -274,7 +274,7 @@ class BaseClient:
             "request_id": self._request_id(response),
             "body": body if body is not None else response.text,
         }
-        cls = self._error_class(response.status_code, info)
+        cls = self._error_class(response, info)
         if issubclass(cls, RateLimitError):
             return cls(
                 info.message,

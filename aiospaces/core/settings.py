@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import attrs
 
@@ -96,10 +96,19 @@ def checked(
 class BaseConfig:
     """What every vendor config has: the timeout and the retries of the client's calls.
 
+    A vendor config names its environment variables in ``env_vars`` and the settings it
+    cannot do without in ``required``; [from_env][aiospaces.core.settings.BaseConfig.from_env]
+    does the rest.
+
     Attributes:
         timeout: Per-attempt timeout in seconds (None: the Session's default).
         max_retries: Retries per call (None: the Session's default).
     """
+
+    env_vars: ClassVar[Mapping[str, str]] = {}
+    """Environment variable per setting name, e.g. ``{"token_id": "MUX_TOKEN_ID"}``."""
+    required: ClassVar[tuple[str, ...]] = ()
+    """Settings that must be given or come from the environment."""
 
     timeout: float | None = attrs.field(
         default=None, validator=checked(validate.timeout, optional=True)
@@ -108,3 +117,16 @@ class BaseConfig:
         default=None,
         validator=checked(functools.partial(validate.integer, minimum=0), optional=True),
     )
+
+    @classmethod
+    def from_env(cls, overrides: Mapping[str, object] | None = None) -> Self:
+        """Return a config from the vendor's environment variables and ``overrides``.
+
+        Args:
+            overrides: Setting name → value; values that are not None win over the
+                environment.
+
+        Raises:
+            ValidationError: A required setting is missing, or a setting is unknown or invalid.
+        """
+        return config_from_env(cls, cls.env_vars, overrides or {}, required=cls.required)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self, TypeVar
 
 from aiospaces.core import validate
-from aiospaces.core.builder import Builder
+from aiospaces.core.builder import Builder, CallParams
 from aiospaces.core.pagination import PageNumberPagination
 from aiospaces.core.request import RequestSpec
 from aiospaces.mux.models import converter
@@ -71,6 +71,13 @@ class MuxCreate(MuxBuilder[T]):
     def _set(self, key: str, value: object) -> Self:
         self._fields = {**self._fields, key: value}
         return self
+
+
+class ListParams(CallParams, total=False):
+    """Keywords of a Mux list (its paging setters)."""
+
+    limit: int
+    page: int
 
 
 class MuxList(MuxBuilder[PageT], PageNumberPagination[PageT, ItemT]):

@@ -11,7 +11,7 @@ from aiospaces.core.client import BaseClient, ErrorInfo
 from aiospaces.core.errors import RateLimitError, TimeoutError
 from aiospaces.core.polling import poll_until
 from aiospaces.core.settings import config_or_env
-from aiospaces.mux._base import path_id
+from aiospaces.mux._base import ListParams, path_id
 from aiospaces.mux.config import MuxConfig
 from aiospaces.mux.live_streams import (
     CompleteLiveStream,
@@ -29,7 +29,6 @@ from aiospaces.mux.spaces import (
     CreateSpaceParams,
     DeleteSpace,
     GetSpace,
-    ListParams,
     ListSpaces,
     Spaces,
 )
@@ -58,36 +57,10 @@ USER_AGENT = f"aiospaces-Python/{__version__}"
 
 
 class MuxRateLimitError(RateLimitError):
-    """Mux answered 429 (it sends no ``Retry-After``; aiospaces backs off exponentially).
+    """Mux answered 429 (it sends no ``Retry-After``; aiospaces backs off exponentially)."""
 
-    Attributes:
-        rate_limit: The ``X-RateLimit-*`` headers of the 429 answer.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        rate_limit: RateLimit,
-        status_code: int = 429,
-        retry_after: float | None = None,
-        vendor: str = "mux",
-        error_type: str | None = None,
-        details: Any = None,
-        request_id: str | None = None,
-        body: Any = None,
-    ) -> None:
-        self.rate_limit = rate_limit
-        super().__init__(
-            message,
-            status_code=status_code,
-            retry_after=retry_after,
-            vendor=vendor,
-            error_type=error_type,
-            details=details,
-            request_id=request_id,
-            body=body,
-        )
+    rate_limit: RateLimit = RateLimit()
+    """The ``X-RateLimit-*`` headers of the 429 answer."""
 
 
 class Mux(BaseClient):
@@ -327,17 +300,14 @@ class Mux(BaseClient):
                 return ErrorInfo("; ".join(map(str, errors)))
         return super()._error_info(response, body)
 
+    def _error_class(self, response: httpx.Response, info: ErrorInfo) -> type[APIError]:
+        """Answer 429 with MuxRateLimitError."""
+        if response.status_code == 429:
+            return MuxRateLimitError
+        return super()._error_class(response, info)
+
     def _api_error(self, response: httpx.Response) -> APIError:
         error = super()._api_error(response)
-        if isinstance(error, RateLimitError):
-            return MuxRateLimitError(
-                error.message,
-                rate_limit=RateLimit.from_headers(response.headers),
-                status_code=error.status_code,
-                retry_after=error.retry_after,
-                error_type=error.error_type,
-                details=error.details,
-                request_id=error.request_id,
-                body=error.body,
-            )
+        if isinstance(error, MuxRateLimitError):
+            error.rate_limit = RateLimit.from_headers(response.headers)
         return error

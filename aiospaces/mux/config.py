@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 from aiospaces.core import validate
-from aiospaces.core.settings import BaseConfig, checked, config_from_env
+from aiospaces.core.settings import BaseConfig, checked
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -39,25 +39,15 @@ class MuxConfig(BaseConfig):
         webhook_secret: The webhook signing secret used by ``mux.webhooks``.
     """
 
+    env_vars: ClassVar[Mapping[str, str]] = ENV_VARS
+    required: ClassVar[tuple[str, ...]] = REQUIRED
+
     token_id: str = attrs.field(validator=checked(validate.text))
     token_secret: str = attrs.field(repr=False, validator=checked(validate.secret))
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, validator=checked(validate.http_url))
     webhook_secret: str | None = attrs.field(
         default=None, repr=False, validator=checked(validate.secret, optional=True)
     )
-
-    @classmethod
-    def from_env(cls, overrides: Mapping[str, object] | None = None) -> MuxConfig:
-        """Return a config from ``MUX_*`` environment variables and ``overrides``.
-
-        Args:
-            overrides: Setting name → value; values that are not None win over the
-                environment.
-
-        Raises:
-            ValidationError: A required setting is missing, or a setting is unknown or invalid.
-        """
-        return config_from_env(cls, ENV_VARS, overrides or {}, required=REQUIRED)
 
     @property
     def authorization(self) -> str:

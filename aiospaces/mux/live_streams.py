@@ -18,6 +18,7 @@ from aiospaces.core.request import RequestSpec
 from aiospaces.mux._base import (
     ACCEPT,
     LIVE_STREAMS,
+    ListParams,
     MuxBuilder,
     MuxCreate,
     MuxList,
@@ -27,7 +28,6 @@ from aiospaces.mux._base import (
     text,
 )
 from aiospaces.mux.models import LiveStream, LiveStreamPage, LiveStreamStatus, converter
-from aiospaces.mux.spaces import ListParams
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -17,7 +17,17 @@ from aiospaces.core import validate
 from aiospaces.core.builder import CallParams, prefill
 from aiospaces.core.errors import ValidationError
 from aiospaces.core.request import RequestSpec
-from aiospaces.mux._base import ACCEPT, SPACES, MuxBuilder, MuxList, get, path_id, post, text
+from aiospaces.mux._base import (
+    ACCEPT,
+    SPACES,
+    ListParams,
+    MuxBuilder,
+    MuxList,
+    get,
+    path_id,
+    post,
+    text,
+)
 from aiospaces.mux.broadcasts import (
     BroadcastFields,
     BroadcastRequest,
@@ -44,7 +54,6 @@ __all__ = [
     "CreateSpaceParams",
     "DeleteSpace",
     "GetSpace",
-    "ListParams",
     "ListSpaces",
     "Spaces",
 ]
@@ -57,13 +66,6 @@ class CreateSpaceParams(CallParams, total=False):
     passthrough: str
     broadcast: BroadcastRequest | Mapping[str, Any]
     broadcasts: Iterable[BroadcastRequest | Mapping[str, Any]]
-
-
-class ListParams(CallParams, total=False):
-    """Keywords of ``list_spaces`` (its setters)."""
-
-    limit: int
-    page: int
 
 
 class CreateSpace(MuxBuilder[Space]):

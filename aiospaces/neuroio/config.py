@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 from aiospaces.core import validate
-from aiospaces.core.settings import BaseConfig, checked, config_from_env
+from aiospaces.core.settings import BaseConfig, checked
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -29,20 +29,10 @@ class NeuroIOConfig(BaseConfig):
         iam_url: Base URL of the IAM host.
     """
 
+    env_vars: ClassVar[Mapping[str, str]] = ENV_VARS
+    required: ClassVar[tuple[str, ...]] = ()
+
     api_token: str | None = attrs.field(
         default=None, repr=False, validator=checked(validate.secret, optional=True)
     )
     iam_url: str = attrs.field(default=IAM_URL, validator=checked(validate.http_url))
-
-    @classmethod
-    def from_env(cls, overrides: Mapping[str, object] | None = None) -> NeuroIOConfig:
-        """Return a config from ``NEUROIO_*`` environment variables and ``overrides``.
-
-        Args:
-            overrides: Setting name → value; values that are not None win over the
-                environment.
-
-        Raises:
-            ValidationError: A setting is unknown or invalid.
-        """
-        return config_from_env(cls, ENV_VARS, overrides or {})

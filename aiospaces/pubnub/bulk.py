@@ -27,7 +27,6 @@ import anyio
 import attrs
 
 from aiospaces.core import validate
-from aiospaces.core.builder import CallParams
 from aiospaces.core.errors import (
     AiospacesError,
     FileUploadError,
@@ -37,7 +36,7 @@ from aiospaces.core.errors import (
     ValidationError,
 )
 from aiospaces.core.threads import run_blocking
-from aiospaces.pubnub.files import PublishFileMessage, PublishFileMessageParams
+from aiospaces.pubnub.files import MessageParams, PublishFileMessage
 from aiospaces.pubnub.models import SentFile
 from aiospaces.pubnub.report import (
     UploadFailure,
@@ -57,21 +56,15 @@ if TYPE_CHECKING:
 __all__ = ["BulkUpload", "UploadFilesParams"]
 
 
-class UploadFilesParams(CallParams, total=False):
+class UploadFilesParams(MessageParams, total=False):
     """Keywords of ``upload_files`` applied to every file's ``send_file`` (its setters)."""
 
-    message: object
-    meta: object
-    should_store: bool
-    ttl: int
-    custom_message_type: str
-    cipher_key: str
     content_type: str
     publish_retries: int
 
 
 _TRANSIENT = (TransportError, ServerError, RateLimitError)
-_PUBLISH_SETTINGS = PublishFileMessageParams.__optional_keys__
+_PUBLISH_SETTINGS = MessageParams.__optional_keys__
 """What of the job's send options also applies when only the file message is re-sent."""
 
 

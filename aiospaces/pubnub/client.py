@@ -283,8 +283,8 @@ class PubNub(BaseClient):
             return ErrorInfo(found.group(1) if found else code.group(1), code.group(1))
         return super()._error_info(response, body)
 
-    def _error_class(self, status_code: int, info: ErrorInfo) -> type[APIError]:
+    def _error_class(self, response: httpx.Response, info: ErrorInfo) -> type[APIError]:
         """Map S3's ``EntityTooLarge`` (a 400) to PayloadTooLargeError."""
         if info.error_type == "EntityTooLarge":
             return PayloadTooLargeError
-        return super()._error_class(status_code, info)
+        return super()._error_class(response, info)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import attrs
 
 from aiospaces.core import validate
-from aiospaces.core.settings import BaseConfig, checked, config_from_env
+from aiospaces.core.settings import BaseConfig, checked
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -48,6 +48,9 @@ class PubNubConfig(BaseConfig):
         crypto: ``"aescbc"`` (the PNED/ACRH cryptor) or ``"legacy"`` (cryptor ``0000``).
     """
 
+    env_vars: ClassVar[Mapping[str, str]] = ENV_VARS
+    required: ClassVar[tuple[str, ...]] = REQUIRED
+
     subscribe_key: str = attrs.field(validator=_key)
     user_id: str = attrs.field(validator=checked(validate.text))
     publish_key: str | None = attrs.field(default=None, validator=_optional_key)
@@ -61,19 +64,6 @@ class PubNubConfig(BaseConfig):
         default="aescbc",
         validator=checked(lambda value, name: validate.one_of(value, name, ("aescbc", "legacy"))),
     )
-
-    @classmethod
-    def from_env(cls, overrides: Mapping[str, object] | None = None) -> PubNubConfig:
-        """Return a config from ``PUBNUB_*`` environment variables and ``overrides``.
-
-        Args:
-            overrides: Setting name → value; values that are not None win over the
-                environment.
-
-        Raises:
-            ValidationError: A required setting is missing, or a setting is unknown or invalid.
-        """
-        return config_from_env(cls, ENV_VARS, overrides or {}, required=REQUIRED)
 
     @property
     def base_url(self) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "GetFileUrl",
     "ListFiles",
     "ListFilesParams",
+    "MessageParams",
     "PublishFileMessage",
     "PublishFileMessageParams",
     "StoredFileParams",
@@ -149,17 +150,22 @@ class ListFiles(PubNubBuilder[FilePage], CursorPagination[FilePage, FileInfo]):
         self._next_token = cursor
 
 
-class FileMessageParams(CallParams, total=False):
-    """Keywords shared by ``send_file`` and ``publish_file_message`` (the message setters)."""
+class MessageParams(CallParams, total=False):
+    """The file message's setters as keywords (``send_file``, ``publish_file_message``, bulk)."""
 
-    channel: str
-    file_name: str
     message: object
     meta: object
     should_store: bool
     ttl: int
     custom_message_type: str
     cipher_key: str
+
+
+class FileMessageParams(MessageParams, total=False):
+    """Keywords shared by ``send_file`` and ``publish_file_message`` (the message setters)."""
+
+    channel: str
+    file_name: str
 
 
 class FileMessage(ChannelFile[T]):

@@ -16,7 +16,6 @@ import anyio
 
 from aiospaces.core import validate
 from aiospaces.core.builder import CallParams
-from aiospaces.core.errors import AuthenticationError, BadRequestError, PermissionDeniedError
 from aiospaces.core.request import RequestSpec
 from aiospaces.pubnub_admin._base import AdminBuilder
 from aiospaces.pubnub_admin.models import LoginSession, converter
@@ -76,19 +75,7 @@ class Login(AdminBuilder[LoginSession]):
         return converter.structure(response.json()["result"], LoginSession)
 
     async def _run(self) -> Envelope[LoginSession]:
-        """Log in; a refused login is an AuthenticationError whatever the status said."""
-        try:
-            envelope = await super()._run()
-        except (BadRequestError, PermissionDeniedError) as exc:
-            raise AuthenticationError(
-                exc.message,
-                status_code=exc.status_code,
-                vendor=exc.vendor,
-                error_type=exc.error_type,
-                details=exc.details,
-                request_id=exc.request_id,
-                body=exc.body,
-            ) from exc
+        envelope = await super()._run()
         self._client.sessions.current = envelope.result
         return envelope
 

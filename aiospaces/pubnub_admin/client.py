@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from aiospaces.core.errors import APIError
     from aiospaces.core.request import CallOptions, RequestSpec
     from aiospaces.core.session import Session
     from aiospaces.pubnub_admin.models import LoginSession
@@ -240,6 +241,12 @@ class PubNubAdmin(BaseClient):
         if spec.path == LOGIN_PATH or current is None:
             return spec
         return attrs.evolve(spec, headers={**spec.headers, "X-Session-Token": current.token})
+
+    def _error_class(self, response: httpx.Response, info: ErrorInfo) -> type[APIError]:
+        """Make a refused login an AuthenticationError, whatever its status (400 on the portal)."""
+        if response.request.url.path == LOGIN_PATH and response.status_code in (400, 403):
+            return AuthenticationError
+        return super()._error_class(response, info)
 
     def _error_info(self, response: httpx.Response, body: Any) -> ErrorInfo:
         """Return the portal's error: ``{"error"}``, ``{"message"}`` or ``{"error_code"}``.

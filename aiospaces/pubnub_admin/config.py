@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 from aiospaces.core import validate
-from aiospaces.core.settings import BaseConfig, checked, config_from_env
+from aiospaces.core.settings import BaseConfig, checked
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -44,6 +44,9 @@ class PubNubAdminConfig(BaseConfig):
         refresh_margin: Log in again when the session token has fewer seconds left than this.
     """
 
+    env_vars: ClassVar[Mapping[str, str]] = ENV_VARS
+    required: ClassVar[tuple[str, ...]] = REQUIRED
+
     email: str = attrs.field(validator=checked(validate.text))
     password: str = attrs.field(repr=False, validator=checked(validate.secret))
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=_origin)
@@ -51,16 +54,3 @@ class PubNubAdminConfig(BaseConfig):
         default=300.0,
         validator=checked(lambda value, name: validate.number(value, name, minimum=0)),
     )
-
-    @classmethod
-    def from_env(cls, overrides: Mapping[str, object] | None = None) -> PubNubAdminConfig:
-        """Return a config from ``PUBNUB_ADMIN_*`` environment variables and ``overrides``.
-
-        Args:
-            overrides: Setting name → value; values that are not None win over the
-                environment.
-
-        Raises:
-            ValidationError: A required setting is missing, or a setting is unknown or invalid.
-        """
-        return config_from_env(cls, ENV_VARS, overrides or {}, required=REQUIRED)
