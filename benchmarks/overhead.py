@@ -74,8 +74,10 @@ import httpx
 import httpx_aiohttp
 
 import aiospaces
-from aiospaces.core.builder import Builder, RequestSpec, require
+from aiospaces.core import validate
+from aiospaces.core.builder import Builder
 from aiospaces.core.client import BaseClient
+from aiospaces.core.request import RequestSpec
 from aiospaces.core.convert import make_converter
 from aiospaces.pubnub.client import PNSDK
 
@@ -104,7 +106,8 @@ class GetThing(Builder[Thing]):
         return self
 
     def _build(self) -> RequestSpec:
-        return RequestSpec(method="GET", path=f"/v1/thing/{require(self._thing_id, 'thing_id')}")
+        thing_id = validate.identifier(self._thing_id, "thing_id")
+        return RequestSpec(method="GET", path=f"/v1/thing/{thing_id}")
 
     async def _parse(self, response: httpx.Response) -> Thing:
         return _conv.structure(response.json(), Thing)
@@ -115,8 +118,8 @@ class BenchClient(BaseClient):
 
     vendor = "bench"
 
-    def get_thing(self, **kwargs: Any) -> GetThing:
-        return GetThing(self, **kwargs)
+    def get_thing(self, thing_id: str) -> GetThing:
+        return GetThing(self, {"thing_id": thing_id})
 
 
 # -- the clients under test --------------------------------------------------------------------
