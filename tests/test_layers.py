@@ -45,11 +45,12 @@ def _is_type_checking(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
-def _imports(module: str) -> tuple[set[str], set[str]]:
-    """Return (modules imported when the module loads, modules imported inside functions)."""
+def _imports(module: str) -> tuple[set[str], set[str], set[str]]:
+    """Return the modules imported when the module loads, inside functions, for type checking."""
     tree = ast.parse(MODULES[module].read_text())
     at_load: set[str] = set()
     lazy: set[str] = set()
+    typing_only: set[str] = set()
 
     def targets(node: ast.Import | ast.ImportFrom) -> set[str]:
         if isinstance(node, ast.Import):
@@ -61,8 +62,11 @@ def _imports(module: str) -> tuple[set[str], set[str]]:
 
     def visit(node: ast.AST, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
-            if _is_type_checking(child):
-                continue  # annotations only: never loaded
+            if _is_type_checking(child):  # annotations only: never loaded, yet a dependency
+                for statement in ast.walk(child):
+                    if isinstance(statement, ast.Import | ast.ImportFrom):
+                        typing_only.update(targets(statement))
+                continue
             if isinstance(child, ast.Import | ast.ImportFrom):
                 (lazy if in_function else at_load).update(targets(child))
             inside = in_function or isinstance(
@@ -72,7 +76,12 @@ def _imports(module: str) -> tuple[set[str], set[str]]:
 
     visit(tree, False)
     at_load.discard(module)
-    return at_load, lazy
+    return at_load, lazy, typing_only
+
+
+def _all_imports(module: str) -> set[str]:
+    at_load, lazy, typing_only = IMPORTS[module]
+    return at_load | lazy | typing_only
 
 
 IMPORTS = {module: _imports(module) for module in MODULES}
@@ -85,30 +94,27 @@ def _layer(module: str) -> str:
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if _layer(m) == "core"))
 def test_core_imports_only_the_core(module: str) -> None:
-    at_load, lazy = IMPORTS[module]
-    outside = {m for m in at_load | lazy if _layer(m) not in ("core", "_version")}
+    outside = {m for m in _all_imports(module) if _layer(m) not in ("core", "_version")}
     assert not outside, f"{module} imports {sorted(outside)}"
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if _layer(m) in VENDORS))
 def test_no_vendor_imports_another_or_a_higher_layer(module: str) -> None:
-    at_load, lazy = IMPORTS[module]
     allowed = ("core", "_version", _layer(module))
-    outside = {m for m in at_load | lazy if _layer(m) not in allowed}
+    outside = {m for m in _all_imports(module) if _layer(m) not in allowed}
     assert not outside, f"{module} imports {sorted(outside)}"
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if _layer(m) == "emulator"))
 def test_the_emulator_imports_nothing_else_from_aiospaces(module: str) -> None:
-    at_load, lazy = IMPORTS[module]
-    outside = {m for m in at_load | lazy if _layer(m) != "emulator"}
+    outside = {m for m in _all_imports(module) if _layer(m) != "emulator"}
     assert not outside, f"{module} imports {sorted(outside)}"
 
 
 def test_only_optional_extras_are_imported_inside_functions() -> None:
     hidden = {
         module: sorted(lazy - LAZY_EXTRAS.get(module, set()))
-        for module, (_, lazy) in IMPORTS.items()
+        for module, (_, lazy, _) in IMPORTS.items()
         if lazy - LAZY_EXTRAS.get(module, set())
     }
     assert hidden == {}
@@ -151,3 +157,4 @@ def test_the_walk_sees_the_imports() -> None:
     assert "aiospaces.core.client" in IMPORTS["aiospaces.pubnub.client"][0]
     assert "aiospaces.pubnub.client" in IMPORTS["aiospaces.session"][0]
     assert IMPORTS["aiospaces.cli.emulator"][1] == {"aiospaces.emulator"}
+    assert "aiospaces.pubnub.client" in IMPORTS["aiospaces.pubnub._base"][2]

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from aiospaces.core import validate
 from aiospaces.core.errors import ValidationError
 
 __all__ = ["F", "Filter", "Property"]
@@ -94,17 +95,14 @@ class Property:
 
     def like(self, pattern: str) -> Filter:
         """Return ``path LIKE "pattern"`` (``*`` matches any run of characters)."""
-        if not isinstance(pattern, str):
-            raise ValidationError(f"a LIKE pattern must be a string, not {pattern!r}")
-        return self._compare("LIKE", pattern)
+        return self._compare("LIKE", validate.text(pattern, "a LIKE pattern", empty=True))
 
     __hash__ = None  # type: ignore[assignment]
 
 
 class _Custom:
     def __getitem__(self, key: str) -> Property:
-        if not isinstance(key, str) or not key:
-            raise ValidationError(f"a custom key must be a non-empty string, not {key!r}")
+        validate.text(key, "a custom key")
         if _IDENTIFIER.match(key):
             return Property(f"custom.{key}")
         return Property(f"custom[{json.dumps(key, ensure_ascii=False)}]")

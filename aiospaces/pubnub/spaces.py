@@ -232,9 +232,11 @@ class FetchSpaces(PubNubBuilder[SpacePage], CursorPagination[SpacePage, Space]):
 
     def filter(self, expression: str | Filter) -> Self:
         """Keep spaces matching an App Context filter expression (a string or ``F`` filter)."""
-        text = str(expression) if isinstance(expression, Filter) else expression
-        if not isinstance(text, str) or not text.strip():
-            raise ValidationError("filter must be a non-empty expression")
+        text = validate.text(
+            str(expression) if isinstance(expression, Filter) else expression, "filter"
+        )
+        if not text.strip():
+            raise ValidationError("filter must be a non-empty expression, not blank")
         self._filter = text
         return self
 
