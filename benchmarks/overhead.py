@@ -77,8 +77,8 @@ import aiospaces
 from aiospaces.core import validate
 from aiospaces.core.builder import Builder
 from aiospaces.core.client import BaseClient
-from aiospaces.core.request import RequestSpec
 from aiospaces.core.convert import make_converter
+from aiospaces.core.request import RequestSpec
 from aiospaces.pubnub.client import PNSDK
 
 # -- the SDK side: a minimal vendor client ---------------------------------------------------
