@@ -28,7 +28,7 @@ from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
 from aiospaces.emulator.mux.routes import MuxEmulation
 from aiospaces.emulator.neuroio.routes import NeuroIOEmulation
 from aiospaces.emulator.pubnub.routes import PubNubEmulation
-from aiospaces.emulator.s3.store import Storage
+from aiospaces.emulator.s3.store import DEFAULT_MAX_SIZE, Storage
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -37,10 +37,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp
 
-__all__ = ["DEFAULT_MAX_UPLOAD", "Emulator", "EmulatorTransport", "VendorEmulation", "serve_asgi"]
-
-DEFAULT_MAX_UPLOAD = 5 * 1024 * 1024
-"""PubNub's file size limit: 5 MiB."""
+__all__ = ["Emulator", "EmulatorTransport", "VendorEmulation", "serve_asgi"]
 
 
 class VendorEmulation(SeedableVendor, Protocol):
@@ -73,7 +70,7 @@ class Emulator:
     Args:
         strict: Accept only seeded keys and accounts, and enforce auth and signatures.
             Without it any key works and is provisioned on first use.
-        seed: Seed of the random generator behind probabilistic faults and generated ids.
+        seed: Seed of the random generator behind probabilistic faults (ids are random).
         max_upload_size: Largest file the storage endpoint accepts (bytes).
         storage_dir: Keep uploaded files in this directory instead of memory.
         faults: Fault rules installed from the start.
@@ -84,7 +81,7 @@ class Emulator:
         *,
         strict: bool = False,
         seed: int | None = None,
-        max_upload_size: int = DEFAULT_MAX_UPLOAD,
+        max_upload_size: int = DEFAULT_MAX_SIZE,
         storage_dir: Path | None = None,
         faults: list[Fault] | None = None,
     ) -> None:

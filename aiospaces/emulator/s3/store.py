@@ -66,7 +66,10 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-__all__ = ["CHUNK_SIZE", "Storage", "StoredObject"]
+__all__ = ["CHUNK_SIZE", "DEFAULT_MAX_SIZE", "Storage", "StoredObject"]
+
+DEFAULT_MAX_SIZE = 5 * 1024 * 1024
+"""PubNub's file size limit: 5 MiB."""
 
 CHUNK_SIZE = 64 * 1024
 """Size of the chunks a download is streamed in (bytes)."""
@@ -146,7 +149,7 @@ class Storage:
         self,
         *,
         secret: bytes,
-        max_size: int = 5 * 1024 * 1024,
+        max_size: int = DEFAULT_MAX_SIZE,
         directory: Path | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
