@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Self, TypeVar, cast
 
-import attrs
-
 from aiospaces.core import validate
 from aiospaces.core.builder import Builder, CallParams
-from aiospaces.core.errors import ValidationError
 from aiospaces.core.pagination import OffsetPagination
 from aiospaces.neuroio.models import Page, converter
 
@@ -17,7 +14,6 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from aiospaces.core.request import RequestSpec
     from aiospaces.neuroio.client import NeuroIO
 
 T = TypeVar("T")
@@ -45,24 +41,9 @@ def wire_bool(value: bool) -> str:
 
 
 class NeuroIOBuilder(Builder[T]):
-    """A NeuroIO call: ``_request()`` describes it; ``Authorization: Token`` is added here."""
+    """A NeuroIO call (the client adds ``Authorization: Token`` to each attempt)."""
 
     _client: NeuroIO
-    _needs_token: ClassVar[bool] = True
-
-    def _request(self) -> RequestSpec:
-        raise NotImplementedError
-
-    def _build(self) -> RequestSpec:
-        spec = self._request()
-        if not self._needs_token:
-            return spec
-        token = self._client.config.api_token
-        if not token:
-            raise ValidationError(
-                "api_token is required for this call: pass api_token= or set NEUROIO_API_TOKEN"
-            )
-        return attrs.evolve(spec, headers={**spec.headers, "Authorization": f"Token {token}"})
 
     def _json(self, response: httpx.Response, cls: type[T]) -> T:
         return converter.structure(response.json(), cls)

@@ -9,7 +9,7 @@ print(await me.whoami())
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Self, Unpack
+from typing import TYPE_CHECKING, Self, Unpack
 
 from aiospaces.core import validate
 from aiospaces.core.builder import CallParams, prefill
@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
     from aiospaces.neuroio.client import NeuroIO
 
-__all__ = ["Auth", "GetWhoami", "LoginToken"]
+__all__ = ["LOGIN_PATH", "Auth", "GetWhoami", "LoginToken"]
+
+LOGIN_PATH = "/v1/auth/token/"
+"""Where a login goes: the one call that needs no API token."""
 
 
 class LoginToken(NeuroIOBuilder[Login]):
@@ -31,7 +34,6 @@ class LoginToken(NeuroIOBuilder[Login]):
     Needs no API token. Wrong credentials raise ``BadRequestError`` (NeuroIO error 602).
     """
 
-    _needs_token: ClassVar[bool] = False
     _username: str | None = None
     _password: str | None = None
 
@@ -45,12 +47,12 @@ class LoginToken(NeuroIOBuilder[Login]):
         self._password = password
         return self
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         body = {
             "username": validate.text(self._username, "username"),
             "password": validate.secret(self._password, "password"),
         }
-        return RequestSpec.with_json("POST", "/v1/auth/token/", body)
+        return RequestSpec.with_json("POST", LOGIN_PATH, body)
 
     async def _parse(self, response: httpx.Response) -> Login:
         return self._json(response, Login)
@@ -59,7 +61,7 @@ class LoginToken(NeuroIOBuilder[Login]):
 class GetWhoami(NeuroIOBuilder[Whoami]):
     """``GET /v1/whoami/``: the user and space of the client's token."""
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec(method="GET", path="/v1/whoami/")
 
     async def _parse(self, response: httpx.Response) -> Whoami:

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 import attrs
 
 from aiospaces.core.client import BaseClient, ErrorInfo
+from aiospaces.core.errors import ValidationError
 from aiospaces.core.settings import config_or_env
-from aiospaces.neuroio.auth import Auth, GetWhoami
+from aiospaces.neuroio.auth import LOGIN_PATH, Auth, GetWhoami
 from aiospaces.neuroio.config import NeuroIOConfig
 from aiospaces.neuroio.spaces import AllSpaces, Spaces
 from aiospaces.neuroio.tokens import Tokens
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     import httpx
 
     from aiospaces.core.builder import CallParams
+    from aiospaces.core.request import RequestSpec
     from aiospaces.core.session import Session
 
 __all__ = ["Lists", "NeuroIO", "SpaceLists"]
@@ -118,6 +120,21 @@ class NeuroIO(BaseClient):
         The new client shares this client's session and never closes it.
         """
         return NeuroIO(self.session, config=attrs.evolve(self.config, api_token=api_token))
+
+    def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
+        """Add ``Authorization: Token <api_token>`` (every call but the login needs one).
+
+        Raises:
+            ValidationError: The client has no token (no request is sent).
+        """
+        if spec.path == LOGIN_PATH:
+            return spec
+        token = self.config.api_token
+        if not token:
+            raise ValidationError(
+                "api_token is required for this call: pass api_token= or set NEUROIO_API_TOKEN"
+            )
+        return attrs.evolve(spec, headers={**spec.headers, "Authorization": f"Token {token}"})
 
     def _error_info(self, response: httpx.Response, body: Any) -> ErrorInfo:
         """Return NeuroIO's error: ``{"message", "error_codes": [...], "fields": [...]}``."""

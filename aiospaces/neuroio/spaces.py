@@ -83,7 +83,7 @@ class CreateSpace(NeuroIOBuilder[Space]):
         self._name = name
         return self
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec.with_json("POST", _SPACES, {"name": _name(self._name)})
 
     async def _parse(self, response: httpx.Response) -> Space:
@@ -93,7 +93,7 @@ class CreateSpace(NeuroIOBuilder[Space]):
 class GetSpace(_OneSpace):
     """``GET /v1/spaces/{id}/``: one space (``NotFoundError`` if there is none)."""
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec(method="GET", path=self._path())
 
 
@@ -108,7 +108,7 @@ class UpdateSpace(_OneSpace):
         self._name = name
         return self
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec.with_json(self._method, self._path(), {"name": _name(self._name)})
 
 
@@ -121,7 +121,7 @@ class ReplaceSpace(UpdateSpace):
 class DeleteSpace(_SpaceById[None]):
     """``DELETE /v1/spaces/{id}/``: remove a space (any 2xx is success)."""
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec(method="DELETE", path=self._path())
 
     async def _parse(self, response: httpx.Response) -> None:
@@ -138,7 +138,7 @@ class SpaceToken(_SpaceById[Token]):
         self._permanent = validate.boolean(permanent, "permanent")
         return self
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         path = f"{self._path()}tokens/"
         return RequestSpec.with_json("POST", path, {"permanent": self._permanent})
 
@@ -157,7 +157,7 @@ class ListSpaces(ListBuilder[Space]):
         self._q = validate.optional_text(query, "q") or None
         return self
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         query = [("q", self._q)] if self._q else []
         return RequestSpec(method="GET", path=_SPACES, query=[*query, *self._window()])
 
@@ -165,7 +165,7 @@ class ListSpaces(ListBuilder[Space]):
 class AllSpaces(NeuroIOBuilder[list[Space]]):
     """``GET /v1/lists/spaces/``: every space at once, unpaginated."""
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec(method="GET", path="/v1/lists/spaces/")
 
     async def _parse(self, response: httpx.Response) -> list[Space]:

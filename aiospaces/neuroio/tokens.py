@@ -53,7 +53,7 @@ class CreateToken(NeuroIOBuilder[Token]):
         self._permanent = validate.boolean(permanent, "permanent")
         return self
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec.with_json("POST", _TOKENS, {"permanent": self._permanent})
 
     async def _parse(self, response: httpx.Response) -> Token:
@@ -79,7 +79,7 @@ class ListTokens(_PermanentFilter, ListBuilder[Token]):
 
     _item: ClassVar[type] = Token
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec(method="GET", path=_TOKENS, query=[*self._window(), *self._filter()])
 
 
@@ -105,7 +105,7 @@ class _OneToken(_TokenByRef[Token]):
 class GetToken(_OneToken):
     """``GET /v1/tokens/{id_or_key}/``: one token."""
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec(method="GET", path=self._path())
 
 
@@ -119,7 +119,7 @@ class UpdateToken(_OneToken):
         self._active = validate.boolean(active, "is_active")
         return self
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         active = validate.boolean(self._active, "is_active")
         return RequestSpec(
             method="PATCH",
@@ -132,7 +132,7 @@ class UpdateToken(_OneToken):
 class DeleteToken(_TokenByRef[None]):
     """``DELETE /v1/tokens/{id_or_key}/``: remove one token."""
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec(method="DELETE", path=self._path())
 
     async def _parse(self, response: httpx.Response) -> None:
@@ -142,7 +142,7 @@ class DeleteToken(_TokenByRef[None]):
 class DeleteTokens(_PermanentFilter, NeuroIOBuilder[None]):
     """``DELETE /v1/tokens/[?permanent=]``: remove many tokens of the caller's scope."""
 
-    def _request(self) -> RequestSpec:
+    def _build(self) -> RequestSpec:
         return RequestSpec(method="DELETE", path=_TOKENS, query=self._filter())
 
     async def _parse(self, response: httpx.Response) -> None:

@@ -11,6 +11,7 @@ import respx
 
 import aiospaces
 from aiospaces.core import client as core_client
+from aiospaces.core.request import RequestSpec
 from aiospaces.core.transport import redact_url
 from aiospaces.neuroio import Login, NeuroIO, Page, Space, Token, User, Whoami
 
@@ -401,3 +402,17 @@ async def test_token_keys_in_paths_stay_out_of_logs_and_errors(
     assert KEY not in caplog.text
     assert "/v1/tokens/***/" in str(caught.value)
     assert KEY not in str(caught.value)
+
+
+@respx.mock
+async def test_a_raw_request_carries_the_token_and_a_login_does_not() -> None:
+    other = respx.get(f"{IAM}/v1/sources/").mock(return_value=httpx.Response(200, json=[]))
+    login = respx.post(f"{IAM}/v1/auth/token/").mock(
+        return_value=httpx.Response(400, json={"message": "bad", "error_codes": [602]})
+    )
+    async with client() as nio:
+        await nio.request(RequestSpec(method="GET", path="/v1/sources/"))
+        with pytest.raises(aiospaces.BadRequestError):
+            await nio.auth.token(username="u", password="p")
+    assert other.calls.last.request.headers["authorization"] == "Token secret-token"
+    assert "authorization" not in login.calls.last.request.headers
