@@ -3,6 +3,7 @@
 from aiospaces._version import __version__ as __version__
 from aiospaces.core.builder import Envelope as Envelope
 from aiospaces.core.errors import AiospacesError as AiospacesError
+from aiospaces.core.errors import AmbiguousResultError as AmbiguousResultError
 from aiospaces.core.errors import APIError as APIError
 from aiospaces.core.errors import AuthenticationError as AuthenticationError
 from aiospaces.core.errors import BadRequestError as BadRequestError
@@ -19,6 +20,7 @@ from aiospaces.core.errors import ServerError as ServerError
 from aiospaces.core.errors import SessionClosedError as SessionClosedError
 from aiospaces.core.errors import TimeoutError as TimeoutError
 from aiospaces.core.errors import TransportError as TransportError
+from aiospaces.core.errors import UnexpectedResponseError as UnexpectedResponseError
 from aiospaces.core.errors import ValidationError as ValidationError
 from aiospaces.core.request import Status as Status
 from aiospaces.core.retry import RetryPolicy as RetryPolicy
@@ -32,6 +34,7 @@ from aiospaces.session import Session as Session
 __all__ = [
     "APIError",
     "AiospacesError",
+    "AmbiguousResultError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -56,6 +59,7 @@ __all__ = [
     "Status",
     "TimeoutError",
     "TransportError",
+    "UnexpectedResponseError",
     "ValidationError",
     "__version__",
 ]

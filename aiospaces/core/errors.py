@@ -11,7 +11,9 @@ AiospacesError
 │   ├── PermissionDeniedError 403  ├── NotFoundError 404
 │   ├── ConflictError 409          ├── PreconditionFailedError 412
 │   ├── PayloadTooLargeError 413   ├── RateLimitError 429
-│   └── ServerError 5xx
+│   ├── ServerError 5xx
+│   └── UnexpectedResponseError                a success status with a body of the wrong shape
+├── AmbiguousResultError                       a non-idempotent call may or may not have applied
 ├── CryptoError → DecryptionError              wrong key, bad padding, unknown cryptor
 └── FileUploadError                            uploaded but not announced: resumable
 ```
@@ -25,6 +27,7 @@ from typing import Any
 __all__ = [
     "APIError",
     "AiospacesError",
+    "AmbiguousResultError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -40,6 +43,7 @@ __all__ = [
     "SessionClosedError",
     "TimeoutError",
     "TransportError",
+    "UnexpectedResponseError",
     "ValidationError",
     "error_class_for_status",
 ]
@@ -181,6 +185,48 @@ class RateLimitError(APIError):
 
 class ServerError(APIError):
     """The server failed (5xx)."""
+
+
+class UnexpectedResponseError(APIError):
+    """The server answered with a success status, but the body is not what the API returns.
+
+    ``message`` says what was expected; ``body`` holds what came (JSON or text).
+    """
+
+
+class AmbiguousResultError(AiospacesError):
+    """A call that must not run twice failed in a way that leaves open whether it took effect.
+
+    Raised instead of a blind retry when a non-idempotent request (create a space, publish a
+    message) was sent but its answer was lost: the connection dropped after sending, the read
+    timed out, or a proxy answered 502/504. The original failure is the ``__cause__``. Check
+    what ``check`` says, then send again if the effect is missing (or opt in to blind retries
+    with the builder's ``retry_ambiguous(True)`` when a duplicate is acceptable).
+
+    Attributes:
+        operation: The call, e.g. ``"POST /video/v1/spaces"``, secrets masked.
+        known: What is known about the outcome.
+        check: How to find out whether the call took effect.
+        attempts: Requests the call sent.
+    """
+
+    def __init__(self, *, operation: str, known: str, check: str, attempts: int) -> None:
+        self.operation = operation
+        self.known = known
+        self.check = check
+        self.attempts = attempts
+        super().__init__(
+            f"{operation} may or may not have taken effect ({known}; {attempts} "
+            f"request{'s' if attempts != 1 else ''} sent, not retried to avoid a duplicate); "
+            f"to find out: {check}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.__dict__))
+
+
+def _rebuild(cls: type[AmbiguousResultError], state: dict[str, Any]) -> AmbiguousResultError:
+    return cls(**{k: state[k] for k in ("operation", "known", "check", "attempts")})
 
 
 class CryptoError(AiospacesError):

@@ -43,3 +43,23 @@ def test_other_errors_carry_their_context() -> None:
     assert issubclass(aiospaces.ValidationError, ValueError)
     assert issubclass(aiospaces.TimeoutError, TimeoutError)
     assert issubclass(aiospaces.TimeoutError, aiospaces.TransportError)
+
+
+def test_ambiguous_result_error_says_what_is_known_and_how_to_check() -> None:
+    import pickle
+
+    from aiospaces import AmbiguousResultError
+
+    error = AmbiguousResultError(
+        operation="POST /video/v1/spaces",
+        known="the connection dropped after the request was sent",
+        check="list the spaces and look for the passthrough you set",
+        attempts=1,
+    )
+    text = str(error)
+    assert text.startswith("POST /video/v1/spaces may or may not have taken effect")
+    assert "1 request sent" in text
+    assert "list the spaces" in text
+    again = pickle.loads(pickle.dumps(error))
+    assert str(again) == text
+    assert again.attempts == 1
