@@ -22,6 +22,7 @@ LAZY_EXTRAS = {
     # module -> the aiospaces modules it may import inside a function, and why
     "aiospaces.cli": {"aiospaces.cli.demo"},  # the demo serves the emulator (emulator extra)
     "aiospaces.cli.emulator": {"aiospaces.emulator"},  # the emulator extra
+    "aiospaces.core.transport": {"aiospaces.core.aiohttp_errors"},  # the aiohttp extra
     "aiospaces.testing.plugin": {"aiospaces.emulator.app"},  # the emulator extra
 }
 

@@ -18,6 +18,7 @@ import attrs
 import httpx
 
 from aiospaces.core import validate
+from aiospaces.core.cancelsafe import CancelSafeTransport
 from aiospaces.core.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -121,11 +122,17 @@ def build_client(
             raise ValidationError("the aiohttp backend speaks HTTP/1.1 only; drop http2=True")
         try:
             from httpx_aiohttp import AiohttpTransport  # noqa: PLC0415 - optional extra
+
+            from aiospaces.core.aiohttp_errors import AiohttpErrorsTransport  # noqa: PLC0415
         except ImportError as exc:
             raise ValidationError(
                 "backend='aiohttp' needs httpx-aiohttp: pip install 'aiospaces[aiohttp]'"
             ) from exc
-        transport = AiohttpTransport(limits=limits)
+        transport = AiohttpErrorsTransport(AiohttpTransport(limits=limits))
+    elif transport is None:
+        validate.one_of(backend, "backend", ("httpx", "aiohttp"))
+        # httpcore's pool leaks a slot when asyncio cancels a call at the wrong moment
+        transport = CancelSafeTransport(httpx.AsyncHTTPTransport(limits=limits, http2=http2))
     else:
         validate.one_of(backend, "backend", ("httpx", "aiohttp"))
     _redact_httpx_logs()
@@ -193,6 +200,7 @@ class Transport:
     def pool_stats(self) -> PoolStats | None:
         """Return the pool's occupancy, or None for transports without a pool (mocks, ASGI)."""
         inner: Any = self.client._transport
+        inner = getattr(inner, "inner", inner)  # our wrappers: CancelSafe, AiohttpErrors
         pool = getattr(inner, "_pool", None)
         if pool is not None:  # httpcore
             connections = [c for c in pool.connections if not c.is_closed()]

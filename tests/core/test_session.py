@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 import respx
@@ -54,7 +56,9 @@ async def test_http2_and_aiohttp_backends_build_clients() -> None:
     async with aiospaces.Session(http2=True) as session:
         assert isinstance(session.http_client, httpx.AsyncClient)
     async with aiospaces.Session(backend="aiohttp") as session:
-        assert type(session.http_client._transport).__name__ == "AiohttpTransport"
+        wrapper: Any = session.http_client._transport
+        assert type(wrapper).__name__ == "AiohttpErrorsTransport"
+        assert type(wrapper.inner).__name__ == "AiohttpTransport"
         assert session.pool_stats() == PoolStats(connections=0, in_flight=0)
     with pytest.raises(aiospaces.ValidationError, match=r"HTTP/1\.1"):
         aiospaces.Session(backend="aiohttp", http2=True).http_client  # noqa: B018
