@@ -121,6 +121,9 @@ def _print_report(report: UploadReport, console: Console) -> None:
     for failure in report.failed:
         result = f"failed in {failure.step}: {failure.error}"
         table.add_row(str(failure.item.source), result, failure.file_id or "")
+    for unknown in report.announcement_unknown:
+        result = "stored; announcement unknown (check the channel's history before resending)"
+        table.add_row(str(unknown.item.source), result, unknown.file_id)
     for item in report.cancelled:
         table.add_row(str(item.source), "interrupted while uploading", "")
     for item in report.not_started:
@@ -129,10 +132,20 @@ def _print_report(report: UploadReport, console: Console) -> None:
     console.print(
         f"{report.bytes_sent / 2**20:.1f} MiB sent in {report.elapsed:.2f} s"
         + (f"; {len(report.failed)} failed" if report.failed else "")
+        + (
+            f"; {len(report.announcement_unknown)} announcement unknown"
+            if report.announcement_unknown
+            else ""
+        )
     )
 
 
 def _count(report: UploadReport) -> int:
-    return (
-        len(report.succeeded) + len(report.failed) + len(report.cancelled) + len(report.not_started)
+    lists = (
+        report.succeeded,
+        report.failed,
+        report.announcement_unknown,
+        report.cancelled,
+        report.not_started,
     )
+    return sum(len(files) for files in lists)

@@ -23,7 +23,7 @@ import attrs
 import httpx
 
 from aiospaces.core import validate
-from aiospaces.core.errors import ValidationError
+from aiospaces.core.errors import AmbiguousResultError, ValidationError
 from aiospaces.core.request import CallOptions, Status
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class CallParams(TypedDict, total=False):
     max_retries: int
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, str] | Sequence[tuple[str, str]]
+    retry_ambiguous: bool
 
 
 @attrs.frozen
@@ -137,6 +138,19 @@ class Builder(Generic[T]):
         self._options = attrs.evolve(self._options, query=[*self._options.query, *added])
         return self
 
+    def retry_ambiguous(self, allow: bool = True) -> Self:
+        """Retry this call even when a failed attempt may have been processed.
+
+        By default a call that is not idempotent (creating a space, publishing a message) is
+        not sent again after a failure that leaves its outcome open; it is reconciled where
+        the vendor allows it, or raises
+        [AmbiguousResultError][aiospaces.core.errors.AmbiguousResultError]. With this set it
+        is retried like any other call, which may create a duplicate.
+        """
+        validate.boolean(allow, "retry_ambiguous")
+        self._options = attrs.evolve(self._options, retry_ambiguous=allow)
+        return self
+
     # -- execution ----------------------------------------------------------------------------
 
     async def future(self) -> Envelope[T]:
@@ -169,8 +183,19 @@ class Builder(Generic[T]):
         """Load, build, send and parse the call's one request (multi-step calls override it)."""
         await self._load()
         spec = self._build()
-        exchange = await self._client.request(spec, self._options)
+        try:
+            exchange = await self._client.request(spec, self._options)
+        except AmbiguousResultError as error:
+            return await self._reconcile(error)
         return Envelope(await self._parse(exchange.response), exchange.status)
+
+    async def _reconcile(self, error: AmbiguousResultError) -> Envelope[T]:
+        """After an ambiguous failure, find out what happened, or re-raise ``error``.
+
+        A builder whose vendor offers a read that can tell (the resource it created, looked
+        up by a field the caller set) overrides this; the default re-raises.
+        """
+        raise error
 
     async def _load(self) -> None:
         """Do the I/O the request needs before it is built (reading a file); default: none."""

@@ -15,7 +15,6 @@ every attempt), ``_error_info`` (the vendor's error body) and ``_error_class``.
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import json
 import logging
@@ -28,6 +27,7 @@ import attrs
 import httpx
 
 from aiospaces.core.errors import (
+    AmbiguousResultError,
     APIError,
     RateLimitError,
     TimeoutError,
@@ -91,6 +91,9 @@ class BaseClient:
     """Query parameters of this vendor whose values are masked in logs and errors."""
     secret_path_parents: ClassVar[frozenset[str]] = frozenset()
     """Path segments after which this vendor puts a secret (masked unless it is a number)."""
+    not_applied_statuses: ClassVar[frozenset[int]] = frozenset({408, 429})
+    """Error statuses that prove a request was not processed (so even a request that is not
+    idempotent may be sent again); vendors add the ones they document."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -142,9 +145,20 @@ class BaseClient:
         The body is read within the retried attempt, so a connection dropped mid-body is
         retried too; the returned response is closed.
 
+        Retries follow the session's [RetryPolicy][aiospaces.core.retry.RetryPolicy] for an
+        idempotent request (``spec.is_idempotent``). One that is not (creating something,
+        publishing a message) is retried only after a failure that proves it was not
+        processed: no connection made, no pool slot free in time, or an answer in
+        ``not_applied_statuses`` (408, 429) or with ``x-should-retry: true``. After any other
+        failure — the connection dropped after sending, a read timeout, a 5xx — it raises
+        [AmbiguousResultError][aiospaces.core.errors.AmbiguousResultError] instead of risking
+        a duplicate, unless the call's options say ``retry_ambiguous``.
+
         Raises:
             APIError: The final response had an error status (a subclass per status).
             TransportError: The request could not be completed after all retries.
+            AmbiguousResultError: A request that is not idempotent failed in a way that
+                leaves open whether the server applied it.
         """
         started = time.perf_counter()
         response, attempts = await self._send(spec, options, read_body=True)
@@ -180,6 +194,7 @@ class BaseClient:
 
         Raises:
             APIError: The final response had an error status (the response is closed).
+            AmbiguousResultError: A request that is not idempotent may have been processed.
         """
         transport = self._session.transport  # raises SessionClosedError when closed
         if options.query or options.headers:
@@ -212,16 +227,38 @@ class BaseClient:
                 final.method, url, headers=headers, content=content, timeout=timeout
             )
 
-        response, attempts = await _send_with_retries(
-            transport, make_request, policy, read_body, follow_redirects=spec.follow_redirects
+        rules = _Rules(
+            policy,
+            safe=spec.is_idempotent or options.retry_ambiguous,
+            not_applied=self.not_applied_statuses,
         )
+        try:
+            response, attempts = await _send_with_retries(
+                transport, make_request, rules, read_body, follow_redirects=spec.follow_redirects
+            )
+        except _Lost as lost:
+            raise self._ambiguous(spec, lost.known, lost.attempts) from lost.error
         if response.status_code >= 400:
             try:
                 await response.aread()
             finally:
                 await close_response(response)
-            raise self._api_error(response)
+            error = self._api_error(response, attempts)
+            if rules.ambiguous_status(response):
+                known = f"the answer was {response.status_code}, which does not say it was not"
+                raise self._ambiguous(spec, known, attempts) from error
+            raise error
         return response, attempts
+
+    def _ambiguous(self, spec: RequestSpec, known: str, attempts: int) -> AmbiguousResultError:
+        where = spec.path if spec.absolute else self._base_url + spec.path
+        return AmbiguousResultError(
+            operation=f"{self.vendor + ' ' if self.vendor else ''}{spec.method} "
+            f"{redact_url(where)}",
+            known=known,
+            check=spec.check or "read the resource back before sending the request again",
+            attempts=attempts,
+        )
 
     def _status(self, response: httpx.Response, attempts: int, started: float) -> Status:
         return Status(
@@ -260,7 +297,7 @@ class BaseClient:
                 return str(value)
         return None
 
-    def _api_error(self, response: httpx.Response) -> APIError:
+    def _api_error(self, response: httpx.Response, attempts: int = 1) -> APIError:
         try:
             body: Any = json.loads(response.content)
         except ValueError:
@@ -273,6 +310,7 @@ class BaseClient:
             "details": info.details,
             "request_id": self._request_id(response),
             "body": body if body is not None else response.text,
+            "attempts": attempts,
         }
         cls = self._error_class(response, info)
         if issubclass(cls, RateLimitError):
@@ -284,28 +322,72 @@ class BaseClient:
         return cls(info.message, **kwargs)
 
 
+@attrs.frozen
+class _Rules:
+    """What may be retried: the policy, and whether the request is safe to send again."""
+
+    policy: RetryPolicy
+    safe: bool  # idempotent, or the caller accepts duplicates
+    not_applied: frozenset[int]  # statuses that prove the request was not processed
+
+    def retry_status(self, response: httpx.Response) -> bool:
+        if not self.policy.should_retry(response):
+            return False
+        return self.safe or _proven_unapplied(response, self.not_applied)
+
+    def ambiguous_status(self, response: httpx.Response) -> bool:
+        """Whether an error answer leaves open if a request that is not safe was applied."""
+        if self.safe or not self.policy.should_retry(response):
+            return False
+        return not _proven_unapplied(response, self.not_applied)
+
+
+def _proven_unapplied(response: httpx.Response, not_applied: frozenset[int]) -> bool:
+    hint = response.headers.get("x-should-retry", "").strip().lower()
+    return hint == "true" or response.status_code in not_applied
+
+
+class _Lost(Exception):
+    """A request that is not safe to repeat was sent and its answer lost."""
+
+    def __init__(self, known: str, attempts: int, error: TransportError) -> None:
+        super().__init__(known)
+        self.known = known
+        self.attempts = attempts
+        self.error = error
+
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures before the request left: nothing can have been processed."""
+
+
 async def _send_with_retries(
     transport: Transport,
     make_request: Callable[[int], httpx.Request],
-    policy: RetryPolicy,
+    rules: _Rules,
     read_body: bool,
     *,
     follow_redirects: bool,
 ) -> tuple[httpx.Response, int]:
-    """Send a request, retrying per ``policy``; return the final response and requests sent.
+    """Send a request, retrying per ``rules``; return the final response and requests sent.
 
     ``make_request(attempt)`` is called for every attempt, so bodies (streams included) and
     signatures are rebuilt each time. Discarded responses are closed before sleeping. The
     returned response is open: the caller must close it. With ``read_body`` the body is read
-    inside the attempt, so a connection dropped mid-body is retried too.
+    inside the attempt, so a connection dropped mid-body is retried too. A request that is
+    not safe to repeat is retried only after failures that prove it was not processed;
+    after any other transport failure ``_Lost`` is raised.
     """
+    policy = rules.policy
     attempt = 0
     sent = 0
     while True:
         request = make_request(attempt)
+        status: int | None = None
         try:
             response = await transport.send(request, follow_redirects=follow_redirects)
             sent += 1 + len(response.history)
+            status = response.status_code
             if read_body:
                 try:
                     await response.aread()
@@ -313,9 +395,17 @@ async def _send_with_retries(
                     await close_response(response)
                     raise
         except _RETRYABLE as exc:
-            sent += 1
+            if status is None:
+                sent += 1
+            if not rules.safe and not isinstance(exc, _NOT_SENT):
+                known = (
+                    f"the server answered {status} but the body was cut off ({type(exc).__name__})"
+                    if status is not None
+                    else f"the request was sent and no answer came ({type(exc).__name__})"
+                )
+                raise _Lost(known, sent, _wrap_transport_error(exc, request, sent)) from exc
             if attempt >= policy.max_retries:
-                raise _wrap_transport_error(exc, request) from exc
+                raise _wrap_transport_error(exc, request, sent) from exc
             wait = policy.delay(attempt)
             _logger.info(
                 "retrying %s %s after %s (attempt %d, in %.2fs)",
@@ -328,12 +418,12 @@ async def _send_with_retries(
                 status_code=0,
             ) from exc
         except httpx.TransportError as exc:
-            raise _wrap_transport_error(exc, request) from exc
+            raise _wrap_transport_error(exc, request, sent + 1) from exc
         else:
             if (
                 response.status_code < 400
                 or attempt >= policy.max_retries
-                or not policy.should_retry(response)
+                or not rules.retry_status(response)
             ):
                 return response, sent
             wait = policy.delay(attempt, response.headers)
@@ -351,21 +441,12 @@ async def _sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
-def _wrap_transport_error(exc: httpx.TransportError, request: httpx.Request) -> TransportError:
-    """Return the aiospaces error for an httpx transport failure (secrets redacted).
-
-    httpx-aiohttp reports every aiohttp connection failure (refused, server disconnected) as
-    ``httpx.ConnectTimeout``; only a cause that really is a timeout becomes our TimeoutError.
-    """
+def _wrap_transport_error(
+    exc: httpx.TransportError, request: httpx.Request, attempts: int = 1
+) -> TransportError:
+    """Return the aiospaces error for an httpx transport failure (secrets redacted)."""
     where = f"{request.method} {redact_url(request.url)}"
-    cause = exc.__cause__
-    mislabelled = (
-        cause is not None
-        and type(cause).__module__.startswith("aiohttp")
-        and not isinstance(cause, builtins.TimeoutError)
-    )
-    if mislabelled:
-        return TransportError(f"{where} failed: {type(cause).__name__}: {cause}")
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
     if isinstance(exc, httpx.TimeoutException):
-        return TimeoutError(f"{where} timed out: {type(exc).__name__}")
-    return TransportError(f"{where} failed: {type(exc).__name__}: {exc}")
+        return TimeoutError(f"{where} timed out{tries}: {type(exc).__name__}", attempts=attempts)
+    return TransportError(f"{where} failed{tries}: {type(exc).__name__}: {exc}", attempts=attempts)

@@ -62,7 +62,24 @@ class SessionClosedError(AiospacesError, RuntimeError):
 
 
 class TransportError(AiospacesError):
-    """The request could not be completed: connect, read or write failed."""
+    """The request could not be completed: connect, read or write failed.
+
+    Attributes:
+        attempts: Requests the call sent before giving up (the message says so when > 1).
+    """
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        self.attempts = attempts
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_transport_error, (type(self), self.args[0], self.attempts))
+
+
+def _rebuild_transport_error(
+    cls: type[TransportError], message: str, attempts: int
+) -> TransportError:
+    return cls(message, attempts=attempts)
 
 
 class TimeoutError(TransportError, builtins.TimeoutError):
@@ -80,6 +97,7 @@ class APIError(AiospacesError):
         details: Extra structured details (field errors, locations), when present.
         request_id: The request id the server returned in its headers, if any.
         body: The parsed JSON body, or the raw text when it was not JSON.
+        attempts: Requests the call sent (the message says so when > 1).
     """
 
     def __init__(
@@ -92,7 +110,9 @@ class APIError(AiospacesError):
         details: Any = None,
         request_id: str | None = None,
         body: Any = None,
+        attempts: int = 1,
     ) -> None:
+        self.attempts = attempts
         self.status_code = status_code
         self.vendor = vendor
         self.error_type = error_type
@@ -111,6 +131,8 @@ class APIError(AiospacesError):
         text = " ".join(parts) + f": {self.message}"
         if self.request_id:
             text += f" (request id {self.request_id})"
+        if self.attempts > 1:
+            text += f" [after {self.attempts} attempts]"
         return text
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -170,6 +192,7 @@ class RateLimitError(APIError):
         details: Any = None,
         request_id: str | None = None,
         body: Any = None,
+        attempts: int = 1,
     ) -> None:
         self.retry_after = retry_after
         super().__init__(
@@ -180,6 +203,7 @@ class RateLimitError(APIError):
             details=details,
             request_id=request_id,
             body=body,
+            attempts=attempts,
         )
 
 
@@ -244,15 +268,34 @@ class FileUploadError(AiospacesError):
         step: The step that failed (for example ``"publish"``).
         file_id: The id of the uploaded file, when the upload itself succeeded.
         file_name: The file's name.
+        announced: For the publish step: False when the file message was certainly not
+            published (resume with ``publish_file_message``), None when it may have been
+            (its answer was lost: look for it in the channel's history before resuming).
     """
 
     def __init__(
-        self, message: str, *, step: str, file_id: str | None = None, file_name: str | None = None
+        self,
+        message: str,
+        *,
+        step: str,
+        file_id: str | None = None,
+        file_name: str | None = None,
+        announced: bool | None = False,
     ) -> None:
         self.step = step
         self.file_id = file_id
         self.file_name = file_name
+        self.announced = announced
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_upload_error, (type(self), self.args[0], self.__dict__))
+
+
+def _rebuild_upload_error(
+    cls: type[FileUploadError], message: str, state: dict[str, Any]
+) -> FileUploadError:
+    return cls(message, **state)
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BodyFactory", "CallOptions", "Exchange", "RequestSpec", "Status"]
 
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
 BodyFactory = Callable[[], AsyncIterable[bytes]]
 """A zero-argument callable returning a fresh body stream; called once per attempt."""
 
@@ -38,6 +40,14 @@ class RequestSpec:
         content_length: Required with a factory: the exact length of the stream.
         follow_redirects: Let httpx follow redirects (at most the client's
             ``max_redirects``; 5 on a Session's own client).
+        idempotent: Whether sending the request twice has the effect of sending it once.
+            None (the default) goes by the method: GET, HEAD, OPTIONS, PUT and DELETE are,
+            POST and PATCH are not. A request that is not is retried only after a failure
+            that proves it was not processed (see
+            [BaseClient.request][aiospaces.core.client.BaseClient.request]).
+        check: For a request that is not idempotent: how a user can find out whether it
+            took effect (shown by
+            [AmbiguousResultError][aiospaces.core.errors.AmbiguousResultError]).
     """
 
     method: str
@@ -47,6 +57,8 @@ class RequestSpec:
     body: bytes | BodyFactory | None = None
     content_length: int | None = None
     follow_redirects: bool = False
+    idempotent: bool | None = None
+    check: str | None = None
 
     @classmethod
     def with_json(
@@ -57,11 +69,28 @@ class RequestSpec:
         *,
         query: Sequence[tuple[str, str]] = (),
         headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        check: str | None = None,
     ) -> RequestSpec:
         """Return a request whose body is ``payload`` as compact JSON (non-ASCII as UTF-8)."""
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         merged = {"Content-Type": "application/json", **(headers or {})}
-        return cls(method=method, path=path, query=query, headers=merged, body=body)
+        return cls(
+            method=method,
+            path=path,
+            query=query,
+            headers=merged,
+            body=body,
+            idempotent=idempotent,
+            check=check,
+        )
+
+    @property
+    def is_idempotent(self) -> bool:
+        """Whether a retry is safe whatever happened to an earlier attempt."""
+        if self.idempotent is not None:
+            return self.idempotent
+        return self.method.upper() in _IDEMPOTENT_METHODS
 
     @property
     def absolute(self) -> bool:
@@ -78,12 +107,15 @@ class CallOptions:
         max_retries: Retries of the call (None: the client's or session's default).
         headers: Extra request headers; they win over the SDK's own.
         query: Extra query parameters, appended to the SDK's own.
+        retry_ambiguous: Retry a request that is not idempotent even after a failure that
+            leaves open whether the server applied it (accepting a possible duplicate).
     """
 
     timeout: httpx.Timeout | float | None = None
     max_retries: int | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     query: Sequence[tuple[str, str]] = ()
+    retry_ambiguous: bool = False
 
     def without_extras(self) -> CallOptions:
         """Return these options without the extra headers and query (for a third-party host)."""

@@ -46,11 +46,21 @@ def get(path: str, query: list[tuple[str, str]] | None = None) -> RequestSpec:
     return RequestSpec(method="GET", path=path, query=query or (), headers=ACCEPT)
 
 
-def post(path: str, payload: object | None) -> RequestSpec:
-    """Return a POST with a JSON body (none when ``payload`` is None)."""
+def post(
+    path: str, payload: object | None, *, idempotent: bool | None = None, check: str | None = None
+) -> RequestSpec:
+    """Return a POST with a JSON body (none when ``payload`` is None).
+
+    A POST is taken as not idempotent unless ``idempotent`` says otherwise; ``check`` tells
+    the user how to find out whether it took effect after a lost answer.
+    """
     if payload is None:
-        return RequestSpec(method="POST", path=path, headers=ACCEPT)
-    return RequestSpec.with_json("POST", path, payload, headers=ACCEPT)
+        return RequestSpec(
+            method="POST", path=path, headers=ACCEPT, idempotent=idempotent, check=check
+        )
+    return RequestSpec.with_json(
+        "POST", path, payload, headers=ACCEPT, idempotent=idempotent, check=check
+    )
 
 
 class MuxBuilder(Builder[T]):

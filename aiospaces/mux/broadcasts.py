@@ -187,7 +187,11 @@ class CreateSpaceBroadcast(MuxCreate[Broadcast]):
 
     def _build(self) -> RequestSpec:
         path = f"{SPACES}/{path_id(self._space_id, 'space_id')}/broadcasts"
-        return post(path, BroadcastRequest.of(self._fields).to_wire())
+        return post(
+            path,
+            BroadcastRequest.of(self._fields).to_wire(),
+            check="list the space's broadcasts (get_space) and look for the passthrough you set",
+        )
 
     async def _parse(self, response: httpx.Response) -> Broadcast:
         return self._structure(response, Broadcast)
@@ -217,7 +221,7 @@ class StartSpaceBroadcast(_BroadcastTarget[None]):
     """``POST .../broadcasts/{BROADCAST_ID}/start``; the space must be active."""
 
     def _build(self) -> RequestSpec:
-        return post(self._path("/start"), None)
+        return post(self._path("/start"), None, idempotent=True)  # a state change, once
 
     async def _parse(self, response: httpx.Response) -> None:
         return None
@@ -227,7 +231,7 @@ class StopSpaceBroadcast(_BroadcastTarget[None]):
     """``POST .../broadcasts/{BROADCAST_ID}/stop``; Mux then completes the live stream."""
 
     def _build(self) -> RequestSpec:
-        return post(self._path("/stop"), None)
+        return post(self._path("/stop"), None, idempotent=True)
 
     async def _parse(self, response: httpx.Response) -> None:
         return None

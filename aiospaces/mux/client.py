@@ -306,8 +306,8 @@ class Mux(BaseClient):
             return MuxRateLimitError
         return super()._error_class(response, info)
 
-    def _api_error(self, response: httpx.Response) -> APIError:
-        error = super()._api_error(response)
+    def _api_error(self, response: httpx.Response, attempts: int = 1) -> APIError:
+        error = super()._api_error(response, attempts)
         if isinstance(error, MuxRateLimitError):
             error.rate_limit = RateLimit.from_headers(response.headers)
         return error

@@ -116,7 +116,11 @@ class CreateLiveStream(MuxCreate[LiveStream]):
         return self._set("audio_only", validate.boolean(audio_only, "audio_only"))
 
     def _build(self) -> RequestSpec:
-        return post(LIVE_STREAMS, dict(self._fields))
+        return post(
+            LIVE_STREAMS,
+            dict(self._fields),
+            check="list the live streams and look for the passthrough you set",
+        )
 
     async def _parse(self, response: httpx.Response) -> LiveStream:
         return self._structure(response, LiveStream)

@@ -115,7 +115,7 @@ class CreateSpace(MuxBuilder[Space]):
             payload["passthrough"] = self._passthrough
         if self._broadcasts is not None:
             payload["broadcasts"] = [b.to_wire() for b in self._broadcasts]
-        return post(SPACES, payload)
+        return post(SPACES, payload, check="list the spaces and look for the passthrough you set")
 
     async def _parse(self, response: httpx.Response) -> Space:
         return self._structure(response, Space)

@@ -52,7 +52,8 @@ class LoginToken(NeuroIOBuilder[Login]):
             "username": validate.text(self._username, "username"),
             "password": validate.secret(self._password, "password"),
         }
-        return RequestSpec.with_json("POST", LOGIN_PATH, body)
+        # a second login only issues a second temporary token
+        return RequestSpec.with_json("POST", LOGIN_PATH, body, idempotent=True)
 
     async def _parse(self, response: httpx.Response) -> Login:
         return self._json(response, Login)

@@ -43,6 +43,7 @@ MAX_NAME_LENGTH = 255
 """Longest space name the client accepts (characters)."""
 
 _SPACES = "/v1/spaces/"
+_HOW_TO_CHECK_A_NEW_ONE = "list the space's tokens and deactivate one you do not use"
 
 T = TypeVar("T")
 
@@ -84,7 +85,12 @@ class CreateSpace(NeuroIOBuilder[Space]):
         return self
 
     def _build(self) -> RequestSpec:
-        return RequestSpec.with_json("POST", _SPACES, {"name": _name(self._name)})
+        return RequestSpec.with_json(
+            "POST",
+            _SPACES,
+            {"name": _name(self._name)},
+            check="list the spaces (nio.spaces.list()) and look for the name you set",
+        )
 
     async def _parse(self, response: httpx.Response) -> Space:
         return self._json(response, Space)
@@ -109,7 +115,9 @@ class UpdateSpace(_OneSpace):
         return self
 
     def _build(self) -> RequestSpec:
-        return RequestSpec.with_json(self._method, self._path(), {"name": _name(self._name)})
+        return RequestSpec.with_json(  # a rename: the same name twice is the same name
+            self._method, self._path(), {"name": _name(self._name)}, idempotent=True
+        )
 
 
 class ReplaceSpace(UpdateSpace):
@@ -140,7 +148,9 @@ class SpaceToken(_SpaceById[Token]):
 
     def _build(self) -> RequestSpec:
         path = f"{self._path()}tokens/"
-        return RequestSpec.with_json("POST", path, {"permanent": self._permanent})
+        return RequestSpec.with_json(
+            "POST", path, {"permanent": self._permanent}, check=_HOW_TO_CHECK_A_NEW_ONE
+        )
 
     async def _parse(self, response: httpx.Response) -> Token:
         return self._json(response, Token)

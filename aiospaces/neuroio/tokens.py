@@ -54,7 +54,12 @@ class CreateToken(NeuroIOBuilder[Token]):
         return self
 
     def _build(self) -> RequestSpec:
-        return RequestSpec.with_json("POST", _TOKENS, {"permanent": self._permanent})
+        return RequestSpec.with_json(
+            "POST",
+            _TOKENS,
+            {"permanent": self._permanent},
+            check="list the tokens (nio.tokens.list()) and deactivate one you do not use",
+        )
 
     async def _parse(self, response: httpx.Response) -> Token:
         return self._json(response, Token)
@@ -126,6 +131,7 @@ class UpdateToken(_OneToken):
             path=self._path(),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             body=f"is_active={wire_bool(active)}".encode(),
+            idempotent=True,  # sets a flag
         )
 
 

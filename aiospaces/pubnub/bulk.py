@@ -9,11 +9,14 @@ for failure in report.failed:
 
 Files are uploaded by up to ``concurrency`` tasks at once (an anyio task group and capacity
 limiter). A file whose upload failed for a transient reason (a transport error, 429 or 5xx left
-after the call's own retries) is tried again from the start, up to ``retries`` times; a file
-that was uploaded but whose file message could not be published is *resumed* (only the
-publish is retried, nothing is uploaded twice). Bad input and other client errors fail the file
-at once. If the job is cancelled, ``job.report`` still tells what finished, what failed and
-what never ran.
+after the call's own retries) is tried again up to ``retries`` times, but never started over
+once it has a file id: the same presigned form is sent again (an overwrite of the same
+object, never a second one), and a stored file is only announced. A file message whose
+answer was lost is never published again blindly: the file lands in
+``report.announcement_unknown`` with its file id. Bad input and other client errors fail the
+file at once. If the job is cancelled, ``job.report`` still tells exactly what finished, what
+failed (with the file id of anything that may be stored), what may have been announced and
+what never ran: every file is in exactly one of its lists.
 """
 
 from __future__ import annotations
@@ -36,14 +39,14 @@ from aiospaces.core.errors import (
     ValidationError,
 )
 from aiospaces.core.threads import run_blocking
-from aiospaces.pubnub.files import MessageParams, PublishFileMessage
-from aiospaces.pubnub.models import SentFile
+from aiospaces.pubnub.files import MessageParams
 from aiospaces.pubnub.report import (
     UploadFailure,
     UploadItem,
     UploadProgress,
     UploadReport,
     UploadSuccess,
+    UploadUnknown,
 )
 
 if TYPE_CHECKING:
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
 
     from aiospaces.core.sources import FileSource
     from aiospaces.pubnub.client import PubNub
+    from aiospaces.pubnub.models import SentFile
     from aiospaces.pubnub.upload import SendFile
 
 __all__ = ["BulkUpload", "UploadFilesParams"]
@@ -64,8 +68,6 @@ class UploadFilesParams(MessageParams, total=False):
 
 
 _TRANSIENT = (TransportError, ServerError, RateLimitError)
-_PUBLISH_SETTINGS = MessageParams.__optional_keys__
-"""What of the job's send options also applies when only the file message is re-sent."""
 
 
 class BulkUpload:
@@ -140,33 +142,52 @@ class BulkUpload:
             self._emit(item, "started")
             await self._upload(item, state)
         except anyio.get_cancelled_exc_class():
-            stored = state.builder.uploaded if state.builder is not None else None
-            if stored is None:
-                self.report.cancelled.append(item)
-            else:  # stored but not announced: say so, with what resuming needs
-                error = FileUploadError(
-                    "cancelled before the file message was published",
-                    step="publish",
-                    file_id=stored[0],
-                    file_name=stored[1],
-                )
-                self.report.failed.append(
-                    UploadFailure(item, error, "publish", state.attempts, stored[0])
-                )
+            if not state.done:
+                self._record_cancelled(item, state)
             raise
         except _CallbackError as wrapped:  # the caller's on_progress broke: stop the job
             if not state.done:
                 self.report.failed.append(
-                    UploadFailure(item, wrapped.error, "upload", state.attempts)
+                    UploadFailure(item, wrapped.error, "upload", state.attempts, state.file_id)
                 )
             raise wrapped.error from None
         except Exception as exc:  # any other failure (OSError, a bug) fails this file only
             try:
-                self._fail(item, state, exc, "upload")
+                self._fail(item, state, exc, "upload", state.file_id)
             except _CallbackError as wrapped:
                 raise wrapped.error from None
         finally:
             limiter.release_on_behalf_of(borrower)
+
+    def _record_cancelled(self, item: UploadItem, state: _FileState) -> None:
+        """Put a file cancelled part-way in the one report state that is true of it."""
+        builder = state.builder
+        if builder is None or builder.reserved is None:
+            self.report.cancelled.append(item)  # no file id yet: nothing can be stored
+            return
+        file_id, file_name = builder.reserved
+        if builder.announced is None:  # the file message's request was out
+            error = FileUploadError(
+                "cancelled while the file message was being published",
+                step="publish", file_id=file_id, file_name=file_name, announced=None,
+            )  # fmt: skip
+            self.report.announcement_unknown.append(
+                UploadUnknown(item, file_id, file_name, error, state.attempts)
+            )
+        elif builder.uploaded is not None:
+            error = FileUploadError(
+                "cancelled before the file message was published",
+                step="publish", file_id=file_id, file_name=file_name,
+            )  # fmt: skip
+            self.report.failed.append(
+                UploadFailure(item, error, "publish", state.attempts, file_id)
+            )
+        else:  # a store may have been under way: name the file id it would have written
+            error = FileUploadError(
+                "cancelled while the file was being stored (it may exist under this file id)",
+                step="upload", file_id=file_id, file_name=file_name,
+            )  # fmt: skip
+            self.report.failed.append(UploadFailure(item, error, "upload", state.attempts, file_id))
 
     async def _upload(self, item: UploadItem, state: _FileState) -> None:
         def on_bytes(n: int) -> None:
@@ -174,18 +195,16 @@ class BulkUpload:
             self.report.bytes_sent += n
             self._emit(item, "bytes")
 
-        pending_publish: FileUploadError | None = None
         while True:
             state.attempts += 1
             try:
-                if pending_publish is not None:
-                    sent = await self._resume(item, pending_publish)
-                else:
-                    sent = await self._send(item, on_bytes, state)
-            except FileUploadError as exc:
-                pending_publish = exc
+                sent = await self._attempt(item, on_bytes, state)
+            except FileUploadError as exc:  # stored, not announced
+                if exc.announced is None:
+                    self._unknown(item, state, exc)
+                    return
                 if state.attempts <= self._retries:
-                    continue
+                    continue  # only the publish is sent again
                 self._fail(item, state, exc, "publish", exc.file_id)
                 return
             except ValidationError as exc:
@@ -193,45 +212,49 @@ class BulkUpload:
                 return
             except _TRANSIENT as exc:
                 if state.attempts <= self._retries and _replayable(item):
-                    self.report.bytes_sent -= state.counted  # sent again from the start
+                    self.report.bytes_sent -= state.counted  # sent again
                     state.counted = 0
                     continue
-                self._fail(item, state, exc, "upload")
+                self._fail(item, state, exc, "upload", state.file_id)
                 return
             except AiospacesError as exc:
-                self._fail(item, state, exc, "upload")
+                self._fail(item, state, exc, "upload", state.file_id)
                 return
             self.report.succeeded.append(UploadSuccess(item, sent, state.attempts))
             state.done = True
             self._emit(item, "succeeded")
             return
 
-    async def _send(
+    async def _attempt(
         self, item: UploadItem, on_bytes: Callable[[int], None], state: _FileState
     ) -> SentFile:
-        builder = self._client.send_file(**self._send_options)
-        state.builder = builder
-        builder.channel(self._channel).file_name(item.name).file_object(item.source)
-        if item.message is not None:
-            builder.message(item.message)
-        if item.size is not None:
-            builder.size(item.size)
-        return await builder.on_progress(on_bytes)
+        """Try the file once more: from the start, or from where its last try stopped.
 
-    async def _resume(self, item: UploadItem, failed: FileUploadError) -> SentFile:
-        options = {k: v for k, v in self._send_options.items() if k in _PUBLISH_SETTINGS}
-        publish = PublishFileMessage(self._client, options)
-        publish.channel(self._channel).file_name(failed.file_name or item.name)
-        publish.file_id(failed.file_id or "")
-        if item.message is not None:
-            publish.message(item.message)
-        try:
-            published = await publish
-        except AiospacesError as exc:
-            raise FileUploadError(
-                str(exc), step="publish", file_id=failed.file_id, file_name=failed.file_name
-            ) from exc
-        return SentFile(failed.file_name or item.name, failed.file_id or "", published.timestamp)
+        Once a file id is reserved the file is never started over (a second id would leave
+        an orphan object): its presigned form is used again, and a stored file is only
+        announced.
+        """
+        builder = state.builder
+        if builder is None:
+            builder = self._client.send_file(**self._send_options)
+            builder.channel(self._channel).file_name(item.name).file_object(item.source)
+            if item.message is not None:
+                builder.message(item.message)
+            if item.size is not None:
+                builder.size(item.size)
+            builder.on_progress(on_bytes)
+            state.builder = builder
+        envelope = await (builder.resume() if builder.reserved else builder.future())
+        return envelope.result
+
+    def _unknown(self, item: UploadItem, state: _FileState, error: FileUploadError) -> None:
+        self.report.announcement_unknown.append(
+            UploadUnknown(
+                item, error.file_id or "", error.file_name or item.name, error, state.attempts
+            )
+        )
+        state.done = True
+        self._emit(item, "unknown")
 
     def _fail(
         self,
@@ -270,7 +293,9 @@ class BulkUpload:
             return
         report = self.report
         progress = UploadProgress(
-            files_done=len(report.succeeded) + len(report.failed),
+            files_done=(
+                len(report.succeeded) + len(report.failed) + len(report.announcement_unknown)
+            ),
             files_total=len(self._items),
             bytes_sent=report.bytes_sent,
             bytes_total=self._bytes_total,
@@ -290,7 +315,13 @@ class _FileState:
     attempts: int = 0
     counted: int = 0  # bytes this file added to the report's total
     builder: SendFile | None = None
-    done: bool = False  # recorded as succeeded or failed
+    done: bool = False  # recorded in the report
+
+    @property
+    def file_id(self) -> str | None:
+        """The reserved file id, once there is one."""
+        reserved = self.builder.reserved if self.builder is not None else None
+        return reserved[0] if reserved else None
 
 
 class _CallbackError(Exception):
@@ -302,5 +333,5 @@ class _CallbackError(Exception):
 
 
 def _replayable(item: UploadItem) -> bool:
-    """Whether a failed file can simply be sent again (file objects and streams cannot)."""
+    """Whether a file's content can be sent again (file objects and streams cannot)."""
     return isinstance(item.source, bytes | bytearray | memoryview | str | os.PathLike)

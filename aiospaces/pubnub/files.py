@@ -236,7 +236,16 @@ class FileMessage(ChannelFile[T]):
         ]
         if self._custom_message_type:
             query.append(("custom_message_type", self._custom_message_type))
-        return RequestSpec(method="GET", path=path, query=query)
+        # a GET, but each one publishes a message: never repeated after a lost answer
+        return RequestSpec(
+            method="GET", path=path, query=query, idempotent=False, check=_PUBLISH_CHECK
+        )
+
+
+_PUBLISH_CHECK = (
+    "look for the file message in the channel's history (file id and name) before "
+    "publishing it again with publish_file_message()"
+)
 
 
 def published(response: httpx.Response) -> PublishedFile:

@@ -11,7 +11,14 @@ from aiospaces.core.errors import ValidationError
 from aiospaces.core.sources import FileSource  # noqa: TC001 - attrs resolves it for UploadItem
 from aiospaces.pubnub.models import SentFile  # noqa: TC001 - attrs resolves it for UploadSuccess
 
-__all__ = ["UploadFailure", "UploadItem", "UploadProgress", "UploadReport", "UploadSuccess"]
+__all__ = [
+    "UploadFailure",
+    "UploadItem",
+    "UploadProgress",
+    "UploadReport",
+    "UploadSuccess",
+    "UploadUnknown",
+]
 
 
 @attrs.frozen
@@ -62,10 +69,12 @@ class UploadFailure:
     Attributes:
         item: What was to be uploaded.
         error: The last error.
-        step: ``"prepare"`` (bad input), ``"upload"`` (nothing stored) or ``"publish"``
-            (stored as ``file_id`` but not announced: resumable with ``publish_file_message``).
+        step: ``"prepare"`` (bad input), ``"upload"`` (not stored; with a ``file_id`` when
+            one was reserved, as a store that was under way may have written it) or
+            ``"publish"`` (stored as ``file_id`` but certainly not announced: resumable
+            with ``publish_file_message``).
         attempts: How many times the file was tried.
-        file_id: The stored file's id when the failure was in the publish step.
+        file_id: The reserved or stored file's id, when there was one.
     """
 
     item: UploadItem
@@ -76,16 +85,40 @@ class UploadFailure:
 
 
 @attrs.frozen
+class UploadUnknown:
+    """A stored file whose file message may or may not have been published.
+
+    Its publish request went out but the answer was lost (a dropped connection, a timeout,
+    a 5xx, or the job was cancelled while it was out). Publishing it again could announce
+    it twice: look for the file id in the channel's history, and only if it is missing
+    announce it with ``publish_file_message``.
+
+    Attributes:
+        item: What was uploaded.
+        file_id: The stored file's id.
+        file_name: The stored file's name.
+        error: What made the outcome unknown.
+        attempts: How many times the file was tried.
+    """
+
+    item: UploadItem
+    file_id: str
+    file_name: str
+    error: BaseException
+    attempts: int
+
+
+@attrs.frozen
 class UploadProgress:
     """Where a bulk upload stands (passed to ``on_progress``).
 
     Attributes:
-        files_done: Files finished (succeeded or failed).
+        files_done: Files finished (succeeded, failed or announcement unknown).
         files_total: Files in the job.
         bytes_sent: File bytes on the wire so far (after encryption; retries taken back).
         bytes_total: Expected file bytes (known once each file was opened).
         item: The file whose event this is, or None.
-        event: ``"started"``, ``"bytes"``, ``"succeeded"`` or ``"failed"``.
+        event: ``"started"``, ``"bytes"``, ``"succeeded"``, ``"failed"`` or ``"unknown"``.
     """
 
     files_done: int
@@ -103,7 +136,9 @@ class UploadReport:
     Attributes:
         succeeded: Files uploaded and announced, in the order they finished.
         failed: Files that failed, with the error and the step.
-        cancelled: Files whose upload was under way when the job was cancelled.
+        announcement_unknown: Files stored whose file message may or may not have gone out.
+        cancelled: Files whose upload was under way when the job was cancelled, before
+            a file id was reserved (nothing of them can be stored).
         not_started: Files never tried (the job was cancelled first).
         bytes_sent: File bytes sent (after encryption).
         elapsed: Seconds the job ran.
@@ -111,6 +146,7 @@ class UploadReport:
 
     succeeded: list[UploadSuccess] = attrs.field(factory=list)
     failed: list[UploadFailure] = attrs.field(factory=list)
+    announcement_unknown: list[UploadUnknown] = attrs.field(factory=list)
     cancelled: list[UploadItem] = attrs.field(factory=list)
     not_started: list[UploadItem] = attrs.field(factory=list)
     bytes_sent: int = 0
@@ -119,4 +155,4 @@ class UploadReport:
     @property
     def ok(self) -> bool:
         """True when every file was uploaded and announced."""
-        return not (self.failed or self.cancelled or self.not_started)
+        return not (self.failed or self.announcement_unknown or self.cancelled or self.not_started)

@@ -184,8 +184,16 @@ class CreateSpace(FetchSpace):
     def _build(self) -> RequestSpec:
         headers = {"If-Match": self._etag} if self._etag else {}
         query = [_include(self._include_custom)]
+        # setting the same fields twice is setting them once; with an eTag, a repeat of an
+        # applied update fails with 412 instead, so it is not sent again after a lost answer
         return RequestSpec.with_json(
-            "PATCH", self._space_path(), self._fields, query=query, headers=headers
+            "PATCH",
+            self._space_path(),
+            self._fields,
+            query=query,
+            headers=headers,
+            idempotent=not self._etag,
+            check="fetch the space and compare its eTag and fields with what you sent",
         )
 
 

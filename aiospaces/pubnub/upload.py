@@ -26,7 +26,12 @@ import attrs
 
 from aiospaces.core import validate
 from aiospaces.core.builder import Envelope
-from aiospaces.core.errors import FileUploadError, PayloadTooLargeError, ValidationError
+from aiospaces.core.errors import (
+    AmbiguousResultError,
+    FileUploadError,
+    PayloadTooLargeError,
+    ValidationError,
+)
 from aiospaces.core.multipart import MultipartUpload
 from aiospaces.core.request import RequestSpec
 from aiospaces.core.sources import FileSource, UploadSource
@@ -95,9 +100,16 @@ class SendFile(FileMessage[SentFile]):
     [SentFile][aiospaces.pubnub.models.SentFile].
     """
 
+    reserved: tuple[str, str] | None = None
+    """``(file_id, file_name)`` once ``generate-upload-url`` answered (step 1 done)."""
     uploaded: tuple[str, str] | None = None
     """``(file_id, file_name)`` once the file is stored (step 2 done), else None: a call
     cancelled after that point left a file that ``publish_file_message`` can announce."""
+    announced: bool | None = False
+    """Whether the file message was published: None while its request is out or after its
+    answer was lost (a call cancelled then may or may not have announced the file)."""
+
+    _ticket: _Ticket | None = None
 
     _file_object: FileSource | None = None
     _size: int | None = None
@@ -134,68 +146,117 @@ class SendFile(FileMessage[SentFile]):
         return self
 
     async def _run(self) -> Envelope[SentFile]:
+        self._ticket = self.reserved = self.uploaded = None  # a fresh upload
+        self.announced = False
+        return await self.resume()
+
+    async def resume(self) -> Envelope[SentFile]:
+        """Finish this upload after a failure, from the first step that did not complete.
+
+        The reserved file id and its presigned form are used again, so storing the file a
+        second time overwrites the same object instead of leaving a second one; a stored
+        file is only announced. (A presigned form expires: storage then answers 403.)
+
+        Raises:
+            FileUploadError: The file is stored, but the file message could not be
+                published (``announced`` False) or may have been (``announced`` None; it
+                is not published again by this method then).
+        """
+        if self.announced is not False:
+            raise FileUploadError(
+                f"{self._file_name!r} (file {self.uploaded and self.uploaded[0]}) "
+                + ("was announced already" if self.announced else "may be announced already")
+                + "; not publishing it again",
+                step="publish",
+                file_id=self.uploaded[0] if self.uploaded else None,
+                file_name=self.uploaded[1] if self.uploaded else None,
+                announced=self.announced,
+            )
         client = self._client
         channel = self._checked_channel()
         name = self._checked_file_name()
         if self._file_object is None:
             raise ValidationError("file_object is required (bytes, a path, a file or a stream)")
-        crypto = client.crypto_for(self._cipher_key)
         self._check_message()  # the publish step's input is checked before any I/O
         started = time.perf_counter()
-        source = await UploadSource.open(self._file_object, size=self._size)
-        try:
-            reserve = RequestSpec(
-                method="POST",
-                path=self._files_path(channel) + "/generate-upload-url",
-                headers={"Content-Type": "application/json"},
-                body=json.dumps({"name": name}).encode(),
-            )
-            reserved = await client.request(reserve, self._options)  # PubNub's own origin
-            ticket = _Ticket.parse(reserved.response)
-            body = MultipartUpload(
-                ticket.fields,
-                source,
-                file_name=name,
-                file_content_type=self._content_type,
-                transform=crypto.encryptor if crypto else None,
-                transformed_size=crypto.encrypted_size if crypto else None,
-                on_progress=self._on_bytes,
-            )
-            limit = _policy_max_size(ticket.fields)
-            if limit is not None and body.file_size > limit:
-                raise PayloadTooLargeError(
-                    f"the file is {body.file_size} bytes"
-                    f"{' once encrypted' if crypto else ''}; the upload allows at most {limit}",
-                    status_code=413,
-                    vendor="pubnub",
-                    error_type="EntityTooLarge",
-                )
-            upload = RequestSpec(
-                method="POST",
-                path=ticket.url,
-                headers={"Content-Type": body.content_type},
-                body=body.stream,
-                content_length=body.content_length,
-            )
-            storage = self._options.without_extras()  # never PubNub's headers to storage
-            if not body.replayable:
-                storage = attrs.evolve(storage, max_retries=0)
-            stored = await client.request(upload, storage)
-            self.uploaded = (ticket.file_id, ticket.name)
-        finally:
-            await source.aclose()
-        return await self._announce(
-            ticket, started, reserved.status.attempts + stored.status.attempts
+        attempts = 0
+        if self.uploaded is None:
+            source = await UploadSource.open(self._file_object, size=self._size)
+            try:
+                if self._ticket is None:
+                    reserve = RequestSpec(
+                        method="POST",
+                        path=self._files_path(channel) + "/generate-upload-url",
+                        headers={"Content-Type": "application/json"},
+                        body=json.dumps({"name": name}).encode(),
+                        idempotent=True,  # a second reservation only leaves an unused file id
+                    )
+                    reserved = await client.request(reserve, self._options)  # PubNub's origin
+                    attempts += reserved.status.attempts
+                    self._ticket = _Ticket.parse(reserved.response)
+                    self.reserved = (self._ticket.file_id, self._ticket.name)
+                attempts += await self._store(self._ticket, source)
+                self.uploaded = (self._ticket.file_id, self._ticket.name)
+            finally:
+                await source.aclose()
+        assert self._ticket is not None  # noqa: S101 - set before uploaded
+        return await self._announce(self._ticket, started, attempts)
+
+    async def _store(self, ticket: _Ticket, source: UploadSource) -> int:
+        """POST the (encrypted) file with the presigned form (step 2); return requests sent."""
+        crypto = self._client.crypto_for(self._cipher_key)
+        body = MultipartUpload(
+            ticket.fields,
+            source,
+            file_name=ticket.name,
+            file_content_type=self._content_type,
+            transform=crypto.encryptor if crypto else None,
+            transformed_size=crypto.encrypted_size if crypto else None,
+            on_progress=self._on_bytes,
         )
+        limit = _policy_max_size(ticket.fields)
+        if limit is not None and body.file_size > limit:
+            raise PayloadTooLargeError(
+                f"the file is {body.file_size} bytes"
+                f"{' once encrypted' if crypto else ''}; the upload allows at most {limit}",
+                status_code=413,
+                vendor="pubnub",
+                error_type="EntityTooLarge",
+            )
+        upload = RequestSpec(
+            method="POST",
+            path=ticket.url,
+            headers={"Content-Type": body.content_type},
+            body=body.stream,
+            content_length=body.content_length,
+            idempotent=True,  # the same form writes the same key: an overwrite, not a copy
+        )
+        storage = self._options.without_extras()  # never PubNub's headers to storage
+        if not body.replayable:
+            storage = attrs.evolve(storage, max_retries=0)
+        stored = await self._client.request(upload, storage)
+        return stored.status.attempts
 
     async def _announce(self, ticket: _Ticket, started: float, attempts: int) -> Envelope[SentFile]:
         """Publish the file message (step 3); a failure is a resumable FileUploadError."""
         spec = self._publish_spec(ticket.file_id, ticket.name)
         options = attrs.evolve(self._options, max_retries=self._publish_retries)
+        self.announced = None
         try:
             exchange = await self._client.request(spec, options)
             timetoken = published(exchange.response).timestamp
+        except AmbiguousResultError as exc:
+            raise FileUploadError(
+                f"{self._file_name!r} was uploaded as file {ticket.file_id}, but whether its "
+                f"file message was published is unknown ({exc.known}); look for it in the "
+                "channel's history before resuming with publish_file_message()",
+                step="publish",
+                file_id=ticket.file_id,
+                file_name=ticket.name,
+                announced=None,
+            ) from exc
         except Exception as exc:
+            self.announced = False  # refused or never sent: certainly not published
             raise FileUploadError(
                 f"{self._file_name!r} was uploaded as file {ticket.file_id} but publishing its "
                 f"file message failed: {exc}; resume with publish_file_message()",
@@ -203,6 +264,7 @@ class SendFile(FileMessage[SentFile]):
                 file_id=ticket.file_id,
                 file_name=ticket.name,
             ) from exc
+        self.announced = True
         status = attrs.evolve(
             exchange.status,
             attempts=attempts + exchange.status.attempts,

@@ -66,7 +66,8 @@ class Login(AdminBuilder[LoginSession]):
         email = validate.text(self._email if self._email is not None else config.email, "email")
         password = self._password if self._password is not None else config.password
         body = {"email": email, "password": validate.secret(password, "password")}
-        return RequestSpec.with_json("POST", LOGIN_PATH, body)
+        # a second login only opens a second session
+        return RequestSpec.with_json("POST", LOGIN_PATH, body, idempotent=True)
 
     async def _load(self) -> None:
         """Nothing: logging in needs no session."""

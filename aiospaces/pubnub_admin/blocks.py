@@ -173,7 +173,9 @@ class CreateBlock(KeysetBuilder[Block]):
             "name": validate.text(self._name, "name"),
             "description": validate.text(self._description, "description", empty=True),
         }
-        return RequestSpec.with_json("POST", path, body)
+        return RequestSpec.with_json(
+            "POST", path, body, check="list the key's blocks and look for the name you set"
+        )
 
     async def _parse(self, response: httpx.Response) -> Block:
         return converter.structure(payload(response), Block)
@@ -228,7 +230,10 @@ class _StateChange(_BlockBuilder[None]):
     target: Literal["running", "stopped"]
 
     def _build(self) -> RequestSpec:
-        return RequestSpec(method="POST", path=f"{self._block_path()}/{self.action}")
+        # a state change: repeating one that was applied changes nothing
+        return RequestSpec(
+            method="POST", path=f"{self._block_path()}/{self.action}", idempotent=True
+        )
 
     async def _parse(self, response: httpx.Response) -> None:
         return None

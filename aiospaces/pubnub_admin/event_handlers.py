@@ -192,7 +192,12 @@ class CreateEventHandler(_HandlerFields):
         self._check()
         body = {"key_id": self._key_id, **self._fields}
         body.setdefault("type", "js")
-        return RequestSpec.with_json("POST", path, body)
+        return RequestSpec.with_json(
+            "POST",
+            path,
+            body,
+            check="list the key's event handlers and look for the name you set",
+        )
 
 
 class UpdateEventHandler(_HandlerFields):

@@ -91,5 +91,6 @@ def test_ctrl_c_prints_what_finished(
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 130, output
-    assert output.count("interrupted while uploading") == 2
+    assert output.count("failed in upload") == 2  # cancelled while stored, with file ids
+    assert "; 2 failed" in output
     assert output.count("not started") == 3

@@ -75,6 +75,7 @@ class Upload(Builder[int]):
             body=factory,
             content_length=sum(map(len, chunks)),
             headers={"Content-Type": "application/octet-stream"},
+            idempotent=True,  # like a presigned storage write: the same key again
         )
 
     async def _parse(self, response: httpx.Response) -> int:

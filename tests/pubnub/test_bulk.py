@@ -143,17 +143,32 @@ async def test_exhausted_retries_are_reported(
 async def test_publish_failures_are_resumed_not_reuploaded(
     pn: PubNub, emulator: Emulator, files: list[Path]
 ) -> None:
-    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=503, times=4))
+    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=429, times=4))
     report = await pn.upload_files("bulk", files[:1], retries=1, publish_retries=3)
     assert report.ok
     assert report.succeeded[0].attempts == 2
     assert len(emulator.storage.list("")) == 1  # uploaded once
 
 
+async def test_a_lost_announcement_is_reported_not_repeated(
+    pn: PubNub, emulator: Emulator, files: list[Path]
+) -> None:
+    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=503, times=1))
+    report = await pn.upload_files("bulk", files[:2], retries=2)
+    (unknown,) = report.announcement_unknown
+    assert unknown.file_id in {o.key.split("/")[-2] for o in emulator.storage.list("")}
+    assert isinstance(unknown.error, aiospaces.FileUploadError)
+    assert unknown.error.announced is None
+    assert len(report.succeeded) == 1
+    assert not report.ok
+    assert_accounted(report, files[:2])
+    assert emulator.faults.rules[0].fired == 1  # the unknown one was not published again
+
+
 async def test_unannounced_files_are_reported_with_their_id(
     pn: PubNub, emulator: Emulator, files: list[Path]
 ) -> None:
-    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=503))
+    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=429))
     report = await pn.upload_files("bulk", files[:1], retries=1, publish_retries=0)
     (failure,) = report.failed
     assert failure.step == "publish"
@@ -179,7 +194,10 @@ async def test_cancelling_reports_what_finished(
         tg.cancel_scope.cancel()
     report = job.report
     assert report.succeeded == []
-    assert len(report.cancelled) == 2
+    assert report.cancelled == []  # both had a file id: a store was under way
+    assert [f.step for f in report.failed] == ["upload", "upload"]
+    assert all(f.file_id for f in report.failed)
+    assert "may exist" in str(report.failed[0].error)
     assert len(report.not_started) == 10
     assert not report.ok
     assert_accounted(job.report, files)
@@ -190,6 +208,7 @@ def assert_accounted(report: UploadReport, sources: list[Any]) -> None:
     seen = [
         *(s.item.source for s in report.succeeded),
         *(f.item.source for f in report.failed),
+        *(u.item.source for u in report.announcement_unknown),
         *(i.source for i in report.cancelled),
         *(i.source for i in report.not_started),
     ]
@@ -212,13 +231,14 @@ async def test_cancelling_during_publish_reports_the_stored_file(
         await sent_all.wait()
         await anyio.wait_all_tasks_blocked()  # the publish is held by the slow server
         tg.cancel_scope.cancel()
-    (failure,) = job.report.failed
-    assert failure.step == "publish"
-    assert isinstance(failure.error, aiospaces.FileUploadError)
-    assert failure.file_id == failure.error.file_id
-    assert failure.file_id is not None
-    assert failure.file_id in emulator.storage.list("")[0].key
+    # the publish was out when the job was cancelled: it may have been announced
+    (unknown,) = job.report.announcement_unknown
+    assert isinstance(unknown.error, aiospaces.FileUploadError)
+    assert unknown.error.announced is None
+    assert unknown.file_id == unknown.error.file_id
+    assert unknown.file_id in emulator.storage.list("")[0].key
     assert job.report.cancelled == []
+    assert job.report.failed == []
 
 
 async def test_unexpected_errors_fail_only_their_file(pn: PubNub, files: list[Path]) -> None:

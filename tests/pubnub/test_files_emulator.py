@@ -185,14 +185,17 @@ async def test_a_dropped_upload_is_retried(pn: PubNub, emulator: Emulator) -> No
 
 
 async def test_publish_is_retried_then_resumable(pn: PubNub, emulator: Emulator) -> None:
-    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=503, times=7))
+    # 429 says the publish was not processed: it is retried, then left for resuming
+    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=429, times=7))
     with pytest.raises(aiospaces.FileUploadError) as caught:
         await pn.send_file(channel=CHANNEL, file_name="r.txt", file_object=b"hi", message="m")
     error = caught.value
     assert error.step == "publish"
+    assert error.announced is False
     assert error.file_name == "r.txt"
     assert error.file_id
-    assert isinstance(error.__cause__, aiospaces.ServerError)
+    assert isinstance(error.__cause__, aiospaces.RateLimitError)
+    assert "after 6 attempts" in str(error.__cause__)
     assert emulator.faults.rules[0].fired == 6  # 1 try + 5 retries
     assert messages(emulator) == []
     # the upload itself is kept: resume by publishing only
@@ -204,11 +207,24 @@ async def test_publish_is_retried_then_resumable(pn: PubNub, emulator: Emulator)
     assert got == b"hi"
 
 
+async def test_a_lost_publish_answer_is_not_repeated(pn: PubNub, emulator: Emulator) -> None:
+    # a 503 does not say whether the message went out: publishing again could announce twice
+    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=503, times=1))
+    with pytest.raises(aiospaces.FileUploadError) as caught:
+        await pn.send_file(channel=CHANNEL, file_name="r.txt", file_object=b"hi")
+    error = caught.value
+    assert error.announced is None
+    assert error.file_id
+    assert "history" in str(error)
+    assert isinstance(error.__cause__, aiospaces.AmbiguousResultError)
+    assert emulator.faults.rules[0].fired == 1
+
+
 async def test_publish_retries_are_configurable(pn: PubNub, emulator: Emulator) -> None:
-    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=503, times=2))
+    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=429, times=2))
     sent = await pn.send_file(channel=CHANNEL, file_name="r.txt", file_object=b"hi").future()
     assert sent.status.attempts == 5  # generate, upload, 3 publishes
-    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=503, times=2))
+    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", status=429, times=2))
     with pytest.raises(aiospaces.FileUploadError):
         await pn.send_file(channel=CHANNEL, file_name="r.txt", file_object=b"hi", publish_retries=1)
 

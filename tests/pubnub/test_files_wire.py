@@ -476,10 +476,49 @@ async def test_policy_limit_is_checked_before_uploading(cipher_key: str | None) 
 
 
 @respx.mock
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(500, json={"status": 500, "error": True}),
+        httpx.Response(502, text="Bad Gateway"),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx.ReadTimeout("timed out"),
+    ],
+    ids=["500", "proxy 502", "dropped", "read timeout"],
+)
+async def test_a_publish_whose_answer_is_lost_is_sent_once(
+    no_waiting: list[float], answer: httpx.Response | Exception
+) -> None:
+    routes = Routes(publish=httpx.Response(200))
+    routes.publish.side_effect = [answer]
+    async with client() as pn:
+        with pytest.raises(aiospaces.FileUploadError) as caught:
+            await pn.send_file(channel=CHANNEL, file_name="a b.txt", file_object=b"x")
+    error = caught.value
+    assert (error.step, error.file_id, error.announced) == ("publish", "fid-1", None)
+    assert isinstance(error.__cause__, aiospaces.AmbiguousResultError)
+    assert error.__cause__.attempts == 1
+    assert routes.publish.call_count == 1
+    assert no_waiting == []
+
+
+@respx.mock
+async def test_a_blind_retry_of_the_publish_is_an_opt_in(no_waiting: list[float]) -> None:
+    routes = Routes(publish=httpx.Response(200))
+    routes.publish.side_effect = [httpx.Response(502, text="Bad Gateway"), PUBLISHED]
+    async with client() as pn:
+        sent = await pn.send_file(
+            channel=CHANNEL, file_name="a b.txt", file_object=b"x"
+        ).retry_ambiguous()
+    assert sent.file_id == "fid-1"
+    assert routes.publish.call_count == 2
+
+
+@respx.mock
 async def test_publish_failing_raises_file_upload_error_then_resumes(
     no_waiting: list[float],
 ) -> None:
-    routes = Routes(publish=httpx.Response(500, json={"status": 500, "error": True}))
+    routes = Routes(publish=httpx.Response(429, json={"status": 429, "error": True}))
     async with client() as pn:
         with pytest.raises(aiospaces.FileUploadError) as caught:
             await pn.send_file(
@@ -487,8 +526,9 @@ async def test_publish_failing_raises_file_upload_error_then_resumes(
             )
         error = caught.value
         assert (error.step, error.file_id, error.file_name) == ("publish", "fid-1", "a b.txt")
-        assert isinstance(error.__cause__, aiospaces.ServerError)
-        assert error.__cause__.status_code == 500
+        assert error.announced is False
+        assert isinstance(error.__cause__, aiospaces.RateLimitError)
+        assert error.__cause__.status_code == 429
         assert routes.publish.call_count == 6  # 1 try + 5 retries
         assert len(no_waiting) == 5  # with a backoff between them (skipped here)
         assert routes.upload.call_count == 1
@@ -507,14 +547,14 @@ async def test_publish_failing_raises_file_upload_error_then_resumes(
 
 @respx.mock
 async def test_publish_retries_are_configurable() -> None:
-    routes = Routes(publish=httpx.Response(503))
+    routes = Routes(publish=httpx.Response(429))
     async with client() as pn:
         with pytest.raises(aiospaces.FileUploadError):
             await pn.send_file(
                 channel=CHANNEL, file_name="a b.txt", file_object=b"x", publish_retries=0
             )
         assert routes.publish.call_count == 1
-        routes.publish.side_effect = [httpx.Response(503), httpx.Response(503), PUBLISHED]
+        routes.publish.side_effect = [httpx.Response(429), httpx.Response(429), PUBLISHED]
         envelope = await pn.send_file(
             channel=CHANNEL, file_name="a b.txt", file_object=b"x"
         ).future()
