@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self, TypeVar
+import time
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+import httpx
 
 from aiospaces.core import validate
-from aiospaces.core.builder import Builder, CallParams
+from aiospaces.core.builder import Builder, CallParams, Envelope
+from aiospaces.core.errors import AmbiguousResultError
 from aiospaces.core.pagination import PageNumberPagination
-from aiospaces.core.request import RequestSpec
+from aiospaces.core.request import RequestSpec, Status
 from aiospaces.mux.models import converter
 
 if TYPE_CHECKING:
-    import httpx
+    from collections.abc import AsyncIterable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -118,3 +122,37 @@ class MuxList(MuxBuilder[PageT], PageNumberPagination[PageT, ItemT]):
         if self._page_given:
             query.append(("page", str(self._page_number)))
         return query
+
+
+async def find_by_passthrough(
+    listing: AsyncIterable[Any], passthrough: str | None, error: AmbiguousResultError
+) -> Envelope[Any]:
+    """Reconcile a create whose answer was lost: the one listed object with ``passthrough``.
+
+    Mux accepts no idempotency key, but a create that set ``passthrough`` can be found by it.
+    Exactly one match is the object the lost answer described. None (it may still be in
+    flight) or several (the passthrough is not unique) leave the outcome open: ``error`` is
+    raised again, saying what the listing showed.
+
+    Raises:
+        AmbiguousResultError: No passthrough was set, or it did not match exactly one object.
+    """
+    if passthrough is None:
+        raise error
+    started = time.perf_counter()
+    matches = [item async for item in listing if getattr(item, "passthrough", None) == passthrough]
+    if len(matches) != 1:
+        raise AmbiguousResultError(
+            operation=error.operation,
+            known=f"{error.known}; {len(matches)} listed with passthrough {passthrough!r}",
+            check=error.check,
+            attempts=error.attempts,
+        ) from error
+    status = Status(
+        status_code=200,
+        headers=httpx.Headers(),
+        request_id=None,
+        attempts=error.attempts,
+        elapsed=time.perf_counter() - started,
+    )
+    return Envelope(matches[0], status)

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
 from aiospaces.core import validate
-from aiospaces.core.builder import CallParams, prefill
-from aiospaces.core.errors import ValidationError
+from aiospaces.core.builder import CallParams, Envelope, prefill
+from aiospaces.core.errors import AmbiguousResultError, ValidationError
 from aiospaces.core.request import RequestSpec
 from aiospaces.mux._base import (
     ACCEPT,
@@ -22,6 +22,7 @@ from aiospaces.mux._base import (
     MuxBuilder,
     MuxCreate,
     MuxList,
+    find_by_passthrough,
     get,
     path_id,
     post,
@@ -121,6 +122,12 @@ class CreateLiveStream(MuxCreate[LiveStream]):
             dict(self._fields),
             check="list the live streams and look for the passthrough you set",
         )
+
+    async def _reconcile(self, error: AmbiguousResultError) -> Envelope[LiveStream]:
+        """Find the live stream by the passthrough set on it, when there is one."""
+        listing = ListLiveStreams(self._client, {"limit": 100})
+        passthrough = self._fields.get("passthrough")
+        return await find_by_passthrough(listing, str(passthrough) if passthrough else None, error)
 
     async def _parse(self, response: httpx.Response) -> LiveStream:
         return self._structure(response, LiveStream)

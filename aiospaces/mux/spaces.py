@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
 from aiospaces.core import validate
-from aiospaces.core.builder import CallParams, prefill
-from aiospaces.core.errors import ValidationError
+from aiospaces.core.builder import CallParams, Envelope, prefill
+from aiospaces.core.errors import AmbiguousResultError, ValidationError
 from aiospaces.core.request import RequestSpec
 from aiospaces.mux._base import (
     ACCEPT,
@@ -23,6 +23,7 @@ from aiospaces.mux._base import (
     ListParams,
     MuxBuilder,
     MuxList,
+    find_by_passthrough,
     get,
     path_id,
     post,
@@ -119,6 +120,11 @@ class CreateSpace(MuxBuilder[Space]):
 
     async def _parse(self, response: httpx.Response) -> Space:
         return self._structure(response, Space)
+
+    async def _reconcile(self, error: AmbiguousResultError) -> Envelope[Space]:
+        """Find the space by the passthrough set on it, when there is one."""
+        listing = ListSpaces(self._client, {"limit": 100})
+        return await find_by_passthrough(listing, self._passthrough, error)
 
 
 class _SpaceTarget(MuxBuilder[T]):
