@@ -1,20 +1,24 @@
-"""What the vendor emulations share: their context, error answers and the JSON body readers.
+"""What the vendor emulations share: their context, error answers and the JSON body reader.
 
 Each vendor emulation is built with an ``EmulatorContext`` (the strict flag and the shared
 object store) rather than the ``Emulator`` itself, so no vendor module depends on the module
 that assembles them. A vendor's error class subclasses ``ErrorAnswer`` and knows its own
 response shape; ``answering_errors`` turns one raised from deep inside a handler into the HTTP
-answer. ``json_object`` is the one reader of JSON-object bodies; each vendor passes the errors
-it answers with.
+answer.
+
+``json_object`` is the one reader of JSON-object bodies (through
+[json_value][aiospaces.emulator._parse.json_value], which refuses what no answer could carry);
+each vendor passes the errors it answers with.
 """
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from starlette.responses import JSONResponse
+
+from aiospaces.emulator._parse import json_value
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -24,14 +28,7 @@ if TYPE_CHECKING:
 
     from aiospaces.emulator.s3.store import Storage
 
-__all__ = [
-    "ControlError",
-    "EmulatorContext",
-    "ErrorAnswer",
-    "answering_errors",
-    "json_object",
-    "json_value",
-]
+__all__ = ["ControlError", "EmulatorContext", "ErrorAnswer", "answering_errors", "json_object"]
 
 
 @attrs.define
@@ -80,22 +77,6 @@ def answering_errors(
             return error.response()
 
     return endpoint
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
-
-
-def json_value(raw: str | bytes) -> Any:
-    """Return the JSON value of ``raw``; ``NaN`` and ``Infinity`` are refused as not JSON.
-
-    Python's ``json`` reads those constants, but no JSON answer can carry them (Starlette's
-    ``JSONResponse`` refuses them), so a stored one would break every later answer.
-
-    Raises:
-        ValueError: ``raw`` is not JSON.
-    """
-    return json.loads(raw, parse_constant=_refuse_constant)
 
 
 def json_object(

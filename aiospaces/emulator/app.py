@@ -20,24 +20,32 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
-from aiospaces.emulator._http import EmulatorContext
+from aiospaces.emulator._http import ControlError, EmulatorContext
 from aiospaces.emulator.admin.routes import AdminEmulation
+from aiospaces.emulator.admin.state import AdminError
+from aiospaces.emulator.boundary import Boundary, ErrorShapes
 from aiospaces.emulator.control import SeedableVendor, control_routes
 from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
 from aiospaces.emulator.mux.routes import MuxEmulation
+from aiospaces.emulator.mux.wire import MuxError
 from aiospaces.emulator.neuroio.routes import NeuroIOEmulation
+from aiospaces.emulator.neuroio.state import NeuroIOError
 from aiospaces.emulator.pubnub.routes import PubNubEmulation
+from aiospaces.emulator.pubnub.state import PubNubError
+from aiospaces.emulator.s3.errors import S3Error, error_response
 from aiospaces.emulator.s3.store import DEFAULT_MAX_SIZE, Storage
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
+    from starlette.responses import Response
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp
 
-__all__ = ["Emulator", "EmulatorTransport", "VendorEmulation", "serve_asgi"]
+__all__ = ["Emulator", "EmulatorTransport", "VendorEmulation", "error_shapes", "serve_asgi"]
 
 
 class VendorEmulation(SeedableVendor, Protocol):
@@ -99,7 +107,12 @@ class Emulator:
         routes: list[BaseRoute] = [*control_routes(self), *self.storage.routes()]
         for vendor in self.vendors.values():
             routes.extend(vendor.routes())
-        self._starlette = Starlette(routes=routes)
+        shapes = error_shapes()
+        self._starlette = Starlette(
+            routes=routes,
+            middleware=[Middleware(Boundary, shapes=shapes)],
+            exception_handlers=shapes.exception_handlers(),
+        )
         self.faults = FaultInjector(self._starlette, seed=seed)
         for fault in faults or ():
             self.faults.add(fault)
@@ -146,6 +159,40 @@ class Emulator:
             uvicorn_errors.addFilter(_HideDroppedConnections())
         with serve_asgi(self.app, host, port) as base_url:
             yield base_url
+
+
+def _pubnub(source: str) -> Callable[[int, str], Response]:
+    return lambda status, message: PubNubError(status, message, source=source).response()
+
+
+def _neuroio(status: int, message: str) -> Response:
+    kind = {401: "authentication", 403: "permission", 404: "not_found"}.get(status, "validation")
+    return NeuroIOError(status, kind, message).response()
+
+
+def _mux(status: int, message: str) -> Response:
+    kind = {401: "unauthorized", 404: "not_found"}.get(status, "invalid_parameters")
+    return MuxError(status, kind, message).response()
+
+
+def _storage(status: int, message: str) -> Response:
+    code = {404: "NoSuchKey", 405: "MethodNotAllowed", 413: "EntityTooLarge"}
+    return error_response(S3Error(status, code.get(status, "InvalidRequest"), message))
+
+
+def error_shapes() -> ErrorShapes:
+    """Return which vendor's error shape answers a path refused at the boundary."""
+    return ErrorShapes(
+        (
+            ("/v2/objects/", _pubnub("objects")),
+            ("/v1/files/", _pubnub("files")),
+            ("/v1/", _neuroio),
+            ("/video/v1/", _mux),
+            ("/api/", lambda status, message: AdminError(status, {"error": message}).response()),
+            ("/_storage", _storage),
+            ("/_emulator", lambda status, message: ControlError(status, message).response()),
+        )
+    )
 
 
 @contextlib.contextmanager

@@ -6,11 +6,12 @@
 | GET | `/_emulator/state` | every vendor's stored objects |
 | POST | `/_emulator/{vendor}/seed` | provision keys/accounts (vendor-specific JSON) |
 | GET | `/_emulator/faults` | list fault rules (with how often each fired) |
-| POST | `/_emulator/faults` | add a rule (JSON fields of `Fault`) |
+| POST | `/_emulator/faults` | add a rule (JSON fields of `Fault`, checked) |
 | DELETE | `/_emulator/faults` | remove every rule |
 | POST | `/_emulator/faults/seed` | `{"seed": N}` restarts the fault RNG |
 
-Errors are ``{"error": message}`` with a 4xx status.
+Errors are ``{"error": message}`` with a 4xx status: a fault rule or a seed of the wrong
+shape is refused with 400 and the reason, and nothing of it is kept.
 """
 
 from __future__ import annotations
@@ -113,8 +114,11 @@ def control_routes(emulator: ControlledEmulator) -> list[Route]:
         return JSONResponse({"cleared": True})
 
     async def seed_faults(request: Request) -> JSONResponse:
-        value = (await _payload(request)).get("seed")
-        if value is not None and not isinstance(value, int):
+        payload = await _payload(request)
+        value = payload.get("seed")
+        if set(payload) - {"seed"}:
+            raise ControlError(400, f"unknown fields: {sorted(set(payload) - {'seed'})}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ControlError(400, "seed must be an integer or null")
         emulator.faults.reseed(value)
         return JSONResponse({"seed": value})

@@ -1,8 +1,19 @@
-"""Fault injection: make matching requests fail, stall or lose their connection.
+"""Fault injection: make matching requests fail, stall, lose their connection or their answer.
 
 A [Fault][aiospaces.emulator.faults.Fault] matches by HTTP method and a path pattern (shell
-style, ``*`` spans ``/``) and fires a number of ``times`` or with a ``probability``. The
-injector's random generator is seeded, so a run with the same seed fails the same requests.
+style, ``*`` spans ``/``) and fires a number of ``times`` or with a ``probability``. Rules are
+tried in order and only the first that fires acts on a request. The injector's random
+generator is seeded, so a run with the same seed fails the same requests.
+
+Two families of faults:
+
+- *Before processing* (the app never sees the request): answer a ``status`` (with ``body`` and
+  ``headers``), wait ``delay`` seconds first, or ``drop`` the connection mid-response.
+- *Lost answer* (``lose_answer``): the app processes the request (its state changes), then
+  the answer is lost: ``"drop"`` cuts the connection mid-response, ``"502"`` answers a proxy's
+  Bad Gateway instead, ``"late"`` sends the real answer only after ``delay`` seconds. The
+  client cannot tell whether the request took effect, which is what a duplicate-safety test
+  needs.
 """
 
 from __future__ import annotations
@@ -10,55 +21,153 @@ from __future__ import annotations
 import fnmatch
 import json
 import random
-from typing import TYPE_CHECKING, Any
+import re
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import anyio
 import attrs
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ConnectionDropped", "Fault", "FaultInjector"]
+__all__ = ["LOST_ANSWERS", "MAX_DELAY", "ConnectionDropped", "Fault", "FaultInjector", "LostAnswer"]
+
+LostAnswer = Literal["drop", "502", "late"]
+"""How a processed request's answer is lost (see [Fault][aiospaces.emulator.faults.Fault])."""
+LOST_ANSWERS: tuple[LostAnswer, ...] = get_args(LostAnswer)
+"""The values of ``Fault.lose_answer``."""
+MAX_DELAY = 3600.0
+"""The longest ``delay`` a rule may have (seconds)."""
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP method or header name
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_FRAMING = frozenset({"content-length", "transfer-encoding"})
+_FRAMING_BYTES = frozenset(name.encode() for name in _FRAMING)
+_BAD_GATEWAY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 class ConnectionDropped(Exception):
-    """Raised inside the app to make the server drop the connection mid-response."""
+    """Raised inside the app to make the server drop the connection mid-response.
+
+    On a socket the server closes the connection and an httpx client sees
+    ``RemoteProtocolError``; through [Emulator.transport][aiospaces.emulator.app.Emulator.transport]
+    it becomes ``httpx.RemoteProtocolError`` too; through a plain ``httpx.ASGITransport`` it is
+    raised as is.
+    """
 
 
-def _non_negative(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
-    if value is not None and value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0, not {value!r}")
+def _number(low: float, high: float) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"{attribute.name} must be a number, not {value!r}")
+        if not low <= value <= high:  # also refuses NaN and infinities
+            raise ValueError(f"{attribute.name} must be from {low:g} to {high:g}, not {value!r}")
+
+    return check
+
+
+def _integer(low: int, high: int | None, *, optional: bool) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{attribute.name} must be an integer, not {value!r}")
+        if value < low or (high is not None and value > high):
+            upper = "" if high is None else f" to {high}"
+            raise ValueError(f"{attribute.name} must be from {low}{upper}, not {value!r}")
+
+    return check
+
+
+def _method(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"method must be a string, not {value!r}")
+    if value != "*" and not _TOKEN.fullmatch(value):
+        raise ValueError(f"method must be an HTTP method or '*', not {value!r}")
+
+
+def _pattern(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"path must be a string pattern, not {value!r}")
+    if len(value) > 2048:
+        raise ValueError("path must be at most 2048 characters")
+
+
+def _headers(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, dict):
+        raise TypeError(f"headers must be a dict of strings, not {value!r}")
+    for name, text in value.items():
+        if not isinstance(name, str) or not isinstance(text, str):
+            raise TypeError(f"headers must map strings to strings, not {name!r}: {text!r}")
+        if not _TOKEN.fullmatch(name) or not _HEADER_VALUE.fullmatch(text):
+            raise ValueError(f"header {name!r}: {text!r} cannot be sent (ASCII names and values)")
+        if name.lower() in _FRAMING:
+            raise ValueError(f"header {name!r} is set by the fault itself")
+
+
+def _body(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    wanted = "body must be JSON-ready: text, finite numbers, lists or dicts"
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    except TypeError as exc:
+        raise TypeError(f"{wanted}: {exc}") from exc
+    except ValueError as exc:  # NaN or infinity; a lone surrogate (UnicodeEncodeError)
+        raise ValueError(f"{wanted}: {exc}") from exc
+
+
+def _lost_answer(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and value not in LOST_ANSWERS:
+        raise ValueError(f"lose_answer must be one of {', '.join(LOST_ANSWERS)} or None")
 
 
 @attrs.define(kw_only=True)
 class Fault:
-    """One fault rule.
+    """One fault rule; every field is checked (``TypeError``/``ValueError``), also when set.
 
     Attributes:
         method: HTTP method to match, or ``"*"``.
         path: Shell-style pattern over the request path, e.g. ``/v2/objects/*/channels*``.
-        status: Answer with this status instead of calling the app (None: call the app).
+        status: Answer with this status (100 to 599) instead of calling the app (None: call it).
         body: The answer's body: JSON for dicts and lists, else text.
-        headers: Extra headers of the answer (``Retry-After``, ``x-should-retry``, ...).
-        delay: Seconds to wait before answering (or before calling the app).
-        drop: Drop the connection after sending the response headers.
+        headers: Extra headers of the answer (``Retry-After``, ``x-should-retry``, ...), or of
+            the 502 of ``lose_answer="502"``.
+        delay: Seconds (0 to [MAX_DELAY][aiospaces.emulator.faults.MAX_DELAY]) to wait before
+            answering or calling the app; with ``lose_answer``, after the app has answered.
+        drop: Drop the connection after sending the response headers, without calling the app.
+        lose_answer: Let the app process the request, then lose its answer: ``"drop"`` the
+            connection mid-response, answer ``"502"`` (a proxy's Bad Gateway, not the vendor's
+            body) or send it ``"late"`` (after ``delay`` seconds, which must be > 0; make it
+            longer than the client's timeout). Cannot go with ``status``, ``body`` or ``drop``.
         times: Fire this many times, then stop (None: no limit).
-        probability: Fire with this probability on each match.
+        probability: Fire with this probability (0 to 1) on each match.
         fired: How often the rule has fired so far.
+
+    Raises:
+        TypeError: A field has the wrong type.
+        ValueError: A field is out of range, or the fields contradict each other.
     """
 
-    method: str = "*"
-    path: str = "*"
-    status: int | None = None
-    body: Any = None
-    headers: dict[str, str] = attrs.field(factory=dict)
-    delay: float = attrs.field(default=0.0, validator=_non_negative)
-    drop: bool = False
-    times: int | None = attrs.field(default=None, validator=_non_negative)
-    probability: float = attrs.field(
-        default=1.0, validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)]
-    )
-    fired: int = 0
+    method: str = attrs.field(default="*", validator=_method)
+    path: str = attrs.field(default="*", validator=_pattern)
+    status: int | None = attrs.field(default=None, validator=_integer(100, 599, optional=True))
+    body: Any = attrs.field(default=None, validator=_body)
+    headers: dict[str, str] = attrs.field(factory=dict, validator=_headers)
+    delay: float = attrs.field(default=0.0, validator=_number(0.0, MAX_DELAY))
+    drop: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    lose_answer: LostAnswer | None = attrs.field(default=None, validator=_lost_answer)
+    times: int | None = attrs.field(default=None, validator=_integer(0, None, optional=True))
+    probability: float = attrs.field(default=1.0, validator=_number(0.0, 1.0))
+    fired: int = attrs.field(default=0, validator=_integer(0, None, optional=False))
+
+    def __attrs_post_init__(self) -> None:
+        if self.lose_answer is None:
+            return
+        if self.status is not None or self.body is not None or self.drop:
+            raise ValueError("lose_answer lets the app answer: no status, body or drop with it")
+        if self.lose_answer == "late" and not self.delay:
+            raise ValueError("lose_answer='late' needs a delay: the seconds the answer is late")
 
     def matches(self, method: str, path: str) -> bool:
         """Return whether the rule applies to a request (ignoring count and probability)."""
@@ -113,6 +222,9 @@ class FaultInjector:
         if rule is None:
             await self.app(scope, receive, send)
             return
+        if rule.lose_answer is not None:
+            await self._lose_answer(rule, scope, receive, send)
+            return
         if rule.delay:
             await anyio.sleep(rule.delay)
         if rule.drop:
@@ -138,3 +250,39 @@ class FaultInjector:
         headers += [(k.lower().encode(), v.encode()) for k, v in rule.headers.items()]
         await send({"type": "http.response.start", "status": rule.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def _lose_answer(self, rule: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        """Let the app answer in full, then lose the answer as ``rule.lose_answer`` says."""
+        answer: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            answer.append(message)
+
+        await self.app(scope, receive, keep)
+        if rule.delay:
+            await anyio.sleep(rule.delay)
+        if rule.lose_answer == "late":
+            for message in answer:
+                await send(message)
+            return
+        if rule.lose_answer == "502":
+            headers = [
+                (b"content-type", b"text/html"),
+                (b"content-length", b"%d" % len(_BAD_GATEWAY)),
+            ]
+            headers += [(k.lower().encode(), v.encode()) for k, v in rule.headers.items()]
+            await send({"type": "http.response.start", "status": 502, "headers": headers})
+            await send({"type": "http.response.body", "body": _BAD_GATEWAY})
+            return
+        # "drop": the app's status and headers, but one byte more announced than it answered,
+        # and only half of its body sent before the connection goes
+        start = next(m for m in answer if m["type"] == "http.response.start")
+        body = b"".join(m.get("body", b"") for m in answer if m["type"] == "http.response.body")
+        headers = [(k, v) for k, v in start["headers"] if k.lower() not in _FRAMING_BYTES]
+        headers.append((b"content-length", b"%d" % (len(body) + 1)))
+        status = 200 if start["status"] in (204, 304) else start["status"]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+        )
+        raise ConnectionDropped(f"fault: lost the answer to {scope['method']} {scope['path']}")

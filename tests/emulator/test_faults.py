@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -43,15 +45,83 @@ async def test_method_mismatch_passes_through(client: httpx.AsyncClient) -> None
     assert (await client.get(PATH)).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "payload",
-    [{"status": 500, "colour": "red"}, {"probability": 2}, {"delay": -1}, {"times": -1}],
-)
-async def test_bad_fault_rules_are_rejected(
-    client: httpx.AsyncClient, payload: dict[str, object]
+BAD_RULES: list[tuple[dict[str, object], str]] = [
+    ({"status": 500, "colour": "red"}, "unknown fault fields"),
+    ({"path": 5}, "path must be a string"),
+    ({"path": None}, "path must be a string"),
+    ({"method": 5}, "method must be a string"),
+    ({"method": "G T"}, "method must be an HTTP method"),
+    ({"status": "500"}, "status must be an integer"),
+    ({"status": True}, "status must be an integer"),
+    ({"status": 99}, "status must be from 100 to 599"),
+    ({"status": 600}, "status must be from 100 to 599"),
+    ({"delay": -1}, "delay must be from 0"),
+    ({"delay": 3601}, "delay must be from 0 to 3600"),
+    ({"delay": "1"}, "delay must be a number"),
+    ({"times": -1}, "times must be from 0"),
+    ({"times": 1.5}, "times must be an integer"),
+    ({"probability": 2}, "probability must be from 0 to 1"),
+    ({"probability": "0.5"}, "probability must be a number"),
+    ({"drop": "yes"}, "drop"),
+    ({"headers": "x"}, "headers must be a dict"),
+    ({"headers": {"X": 5}}, "headers must map strings to strings"),
+    ({"headers": {"X-A": "a\r\nb"}}, "cannot be sent"),
+    ({"headers": {"Content-Length": "5"}}, "set by the fault itself"),
+    ({"lose_answer": "bogus"}, "lose_answer must be one of drop, 502, late"),
+    ({"lose_answer": "late"}, "needs a delay"),
+    ({"lose_answer": "502", "status": 500}, "no status, body or drop"),
+    ({"lose_answer": "drop", "drop": True}, "no status, body or drop"),
+    ({"fired": 3}, "unknown fault fields"),
+]
+
+
+@pytest.mark.parametrize(("payload", "reason"), BAD_RULES)
+async def test_bad_fault_rules_are_rejected_with_a_reason(
+    client: httpx.AsyncClient, payload: dict[str, object], reason: str
 ) -> None:
     response = await client.post("/_emulator/faults", json=payload)
     assert response.status_code == 400
+    assert reason in response.json()["error"]
+    assert (await client.get("/_emulator/faults")).json() == []
+    assert (await client.get(PATH)).status_code == 200  # nothing half-added breaks requests
+
+
+@pytest.mark.parametrize(("payload", "reason"), [p for p in BAD_RULES if "fields" not in p[1]])
+def test_the_python_api_refuses_the_same_rules(payload: dict[str, Any], reason: str) -> None:
+    with pytest.raises((TypeError, ValueError), match=re.escape(reason)):
+        Fault(**payload)
+
+
+def test_a_rule_stays_valid_when_changed() -> None:
+    rule = Fault(status=503)
+    with pytest.raises(ValueError, match="status"):
+        rule.status = 700
+    with pytest.raises(ValueError, match="body"):
+        Fault(body=float("nan"))
+    with pytest.raises(ValueError, match="body"):
+        Fault(body="\ud800")
+
+
+async def test_only_the_first_rule_that_fires_acts(
+    client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.faults.add(Fault(path=PATH, status=503, times=1))
+    emulator.faults.add(Fault(path=PATH, status=429))
+    statuses = [(await client.get(PATH)).status_code for _ in range(3)]
+    assert statuses == [503, 429, 429]
+    assert [rule.fired for rule in emulator.faults.rules] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [({"seed": "x"}, "seed must be"), ({"seed": True}, "seed must be"), ({"x": 1}, "unknown")],
+)
+async def test_bad_fault_seeds_are_rejected(
+    client: httpx.AsyncClient, payload: dict[str, object], reason: str
+) -> None:
+    response = await client.post("/_emulator/faults/seed", json=payload)
+    assert response.status_code == 400
+    assert reason in response.json()["error"]
 
 
 async def test_probabilistic_faults_repeat_with_the_same_seed() -> None:
@@ -72,7 +142,6 @@ async def test_reseeding_through_the_control_api(client: httpx.AsyncClient) -> N
         return [(await client.get(PATH)).status_code for _ in range(20)]
 
     assert await sample() == await sample()
-    assert (await client.post("/_emulator/faults/seed", json={"seed": "x"})).status_code == 400
 
 
 async def test_dropped_connection_in_process_is_a_protocol_error(

@@ -1,7 +1,9 @@
-"""Hostile input gets each vendor's 4xx answer, never a 5xx.
+"""Hostile input gets each vendor's 4xx answer, never a 5xx, and nothing of it is stored.
 
 ``str.isdigit()`` accepts digits such as ``²`` that ``int()`` refuses; every number the
-emulator reads from a request must fail as the vendor would, not as a server error.
+emulator reads from a request must fail as the vendor would, not as a server error. JSON that
+no answer could carry back (lone surrogates, NaN, infinities, absurd nesting) is refused before
+it is stored. The full sweep of every route is tests/reliability/test_emulator_hostile.py.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import httpx
 import pytest
 
 from aiospaces.emulator import Emulator
+from aiospaces.emulator._parse import ascii_int, json_value
 
 SUPERSCRIPT_TWO = "\u00b2"
 NIO = {"Authorization": "Token hostile"}
@@ -104,3 +107,70 @@ async def test_publish_file_refuses_non_json(client: httpx.AsyncClient) -> None:
     assert meta.status_code == 400
     assert meta.json()["error"]["message"] == "Invalid meta: not JSON."
     assert (await client.get("/_emulator/state")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"a": "\\ud800"}', "lone surrogate"),
+        (b'{"a": "\xed\xa0\x80"}', "lone surrogate"),
+        (b'{"\\udfff": 1}', "lone surrogate"),
+        (b'{"a": NaN}', "NaN is not JSON"),
+        (b"[-Infinity]", "-Infinity is not JSON"),
+        (b'{"a": 1e999}', "out of range"),
+        (b"[" * 100_000, "nested deeper than 64"),
+        (b"[" * 65 + b"]" * 65, "nested deeper than 64"),
+        (b"9" * 5000, "digits"),
+    ],
+)
+def test_json_values_no_answer_could_carry_are_refused(raw: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        json_value(raw)
+
+
+def test_json_values_within_bounds_are_read() -> None:
+    assert json_value(b"[" * 64 + b"]" * 64) is not None
+    assert json_value('"\\ud83d\\ude00"') == "\U0001f600"  # a surrogate *pair* is a character
+    assert json_value(b"1e308") == 1e308
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("7", 7), ("007", 7), ("9" * 18, int("9" * 18)), ("9" * 19, None), ("\u00b2", None),
+     ("\u0663", None), ("-1", None), ("+1", None), (" 1", None), ("1_0", None), ("", None),
+     (None, None)],
+)  # fmt: skip
+def test_integers_are_ascii_digits_only(raw: str | None, value: int | None) -> None:
+    assert ascii_int(raw) == value
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"custom": {"a": "\\ud800"}}', "body is not valid JSON"),
+        (b'{"custom": {"a": 1e999}}', "body is not valid JSON"),
+        (b'{"name": ' + b"[" * 100_000, "body is not valid JSON"),
+    ],
+)
+async def test_a_refused_patch_stores_nothing(
+    client: httpx.AsyncClient, body: bytes, detail: str
+) -> None:
+    channel = "/v2/objects/sub/channels/ch"
+    response = await client.patch(channel, content=body, params={"include": "custom"})
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["message"] == detail
+    listed = await client.get("/v2/objects/sub/channels", params={"include": "custom"})
+    assert listed.status_code == 200
+    assert listed.json()["data"] == []
+    assert (await client.get("/_emulator/state")).status_code == 200
+
+
+async def test_ids_past_eighteen_digits_are_not_found(client: httpx.AsyncClient) -> None:
+    space = await client.get("/v1/spaces/" + "9" * 5000 + "/", headers=NIO)
+    assert space.status_code == 404
+    assert space.json()["error_codes"] == [604]
+    token = await client.get("/v1/tokens/" + "9" * 5000 + "/", headers=NIO)
+    assert token.status_code == 404
+    block = await client.get("/api/v1/blocks/key/" + "1" * 19 + "/block")
+    assert block.status_code == 404
+    assert "error" in block.json()

@@ -274,6 +274,28 @@ async def test_webhooks_are_recorded_and_delivered_signed(http: httpx.AsyncClien
     assert unreachable.json()["delivered"][0]["error"]
 
 
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ({"url": "http://[::1"}, "url must be an http(s) URL"),
+        ({"url": "ftp://x/"}, "url must be an http(s) URL"),
+        ({"url": "http:///x"}, "url must be an http(s) URL"),
+        ({"url": "http://\u0000/"}, "url must be an http(s) URL"),
+        ({"url": "http://x", "secret": 5}, "secret must be a string"),
+        ({"url": "http://x", "environment": ["e"]}, "environment must be a string"),
+        ({"url": "http://x", "all": "yes"}, "all must be a boolean"),
+        ({"url": "http://x", "colour": "red"}, "unknown fields"),
+    ],
+)
+async def test_webhook_sends_of_the_wrong_shape_are_refused(
+    http: httpx.AsyncClient, payload: dict[str, Any], reason: str
+) -> None:
+    await api(http, "POST", "/live-streams", json={})  # an event to deliver
+    response = await http.post("/_emulator/mux/webhooks/send", json=payload)
+    assert response.status_code == 400
+    assert reason in response.json()["error"]
+
+
 def test_signature_header_format() -> None:
     value = signature_header(b"{}", "k", 1565125718)
     assert value.startswith("t=1565125718,v1=")

@@ -36,6 +36,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from aiospaces.emulator._http import answering_errors, json_object
+from aiospaces.emulator._parse import from_payload
 from aiospaces.emulator.admin.state import (
     HANDLER_FIELDS,
     LOCKED_FIELDS,
@@ -45,6 +46,7 @@ from aiospaces.emulator.admin.state import (
     PortalApp,
     PortalKeyset,
     PortalUser,
+    UserSeed,
     apply_fields,
     bad,
     check_handler,
@@ -105,11 +107,9 @@ class AdminEmulation:
 
         Without ``apps`` the account gets one app with one keyset, as a sandbox login does.
         """
-        email, password = payload["email"], payload["password"]
-        if not isinstance(email, str) or not email or not isinstance(password, str):
-            raise ValueError("email and password must be strings")
-        apps = payload.get("apps") or [{"name": "My First App", "keys": ["Default Keyset"]}]
-        user = self._provision(email, password, apps)
+        spec = from_payload(UserSeed, payload)
+        apps = spec.apps or [{"name": "My First App", "keys": ["Default Keyset"]}]
+        user = self._provision(spec.email, spec.password, apps)
         return {"email": user.email, "user_id": user.id, "account_id": user.account_id} | {
             "apps": [a.wire() for a in self.apps.values() if a.owner_id == user.account_id]
         }
@@ -138,9 +138,9 @@ class AdminEmulation:
 
     def routes(self) -> list[BaseRoute]:
         """Return the portal and blocks routes."""
-        key = "/api/v1/blocks/key/{key_id:int}"
-        block = key + "/block/{block_id:int}"
-        handler = key + "/event_handler/{handler_id:int}"
+        key = "/api/v1/blocks/key/{key_id:int64}"
+        block = key + "/block/{block_id:int64}"
+        handler = key + "/event_handler/{handler_id:int64}"
         ep = answering_errors
         return [
             Route("/api/me", ep(self.login), methods=["POST"]),

@@ -14,6 +14,7 @@ import attrs
 from starlette.responses import JSONResponse, Response
 
 from aiospaces.emulator._http import ErrorAnswer, json_object
+from aiospaces.emulator._parse import from_payload, is_text, is_texts
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ __all__ = [
     "PortalApp",
     "PortalKeyset",
     "PortalUser",
+    "UserSeed",
     "apply_fields",
     "bad",
     "check_handler",
@@ -82,6 +84,28 @@ def conflict(text: str, stack: str = "") -> AdminError:
 def bad(text: str) -> AdminError:
     """Return a 400 ``{"message"}`` error."""
     return AdminError(400, {"message": text})
+
+
+@attrs.frozen(kw_only=True)
+class _AppSeed:
+    name: str = attrs.field(validator=is_text())
+    keys: list[str] | None = attrs.field(default=None, validator=is_texts)
+
+
+def _apps(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, list):
+        raise TypeError(f"apps must be a list of {{name, keys}} objects, not {value!r:.60}")
+    for app in value or ():
+        from_payload(_AppSeed, app)
+
+
+@attrs.frozen(kw_only=True)
+class UserSeed:
+    """What ``POST /_emulator/pubnub_admin/seed`` takes: a user and its apps' keysets."""
+
+    email: str = attrs.field(validator=is_text())
+    password: str = attrs.field(validator=is_text(empty=True))
+    apps: list[dict[str, Any]] | None = attrs.field(default=None, validator=_apps)
 
 
 @attrs.define

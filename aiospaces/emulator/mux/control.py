@@ -101,11 +101,7 @@ def control_routes(mux: MuxControlled) -> list[Route]:
 
     async def send(request: Request) -> JSONResponse:
         payload = await json_body(request)
-        url = payload.get("url")
-        if not isinstance(url, str) or "://" not in url:
-            raise ControlError(400, "url must be an http(s) URL")
-        secret = payload.get("secret")
-        redeliver = bool(payload.get("all"))
+        url, secret, redeliver = _delivery(payload)
         report: list[dict[str, Any]] = []
         async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, trust_env=False) as client:
             for env in _environments(mux, payload.get("environment")):
@@ -144,6 +140,26 @@ def control_routes(mux: MuxControlled) -> list[Route]:
     ]
 
 
+def _delivery(payload: dict[str, Any]) -> tuple[str, str | None, bool]:
+    """Return the URL, secret and redelivery flag of a send request, or raise a 400."""
+    unknown = sorted(set(payload) - {"url", "secret", "environment", "all"})
+    if unknown:
+        raise ControlError(400, f"unknown fields: {unknown}")
+    url = payload.get("url")
+    try:
+        target = httpx.URL(url) if isinstance(url, str) else None
+    except httpx.InvalidURL:
+        target = None
+    if target is None or target.scheme not in ("http", "https") or not target.host:
+        raise ControlError(400, "url must be an http(s) URL")
+    for name in ("secret", "environment"):
+        if not isinstance(payload.get(name), str | None):
+            raise ControlError(400, f"{name} must be a string or null")
+    if not isinstance(payload.get("all", False), bool):
+        raise ControlError(400, "all must be a boolean")
+    return str(url), payload.get("secret"), payload.get("all", False)
+
+
 def _environments(mux: MuxControlled, wanted: Any) -> list[Environment]:
     return [env for name, env in mux.environments.items() if wanted in (None, name)]
 
@@ -157,7 +173,7 @@ async def _deliver(
         response = await client.post(url, content=body, headers=headers)
         status: int | None = response.status_code
         error = None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # the URL is checked; its host may not be
         status, error = None, f"{type(exc).__name__}: {exc}"
     event["attempts"].append(
         {

@@ -10,14 +10,15 @@ and carry no totals.
 from __future__ import annotations
 
 import base64
-import binascii
 import secrets
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import attrs
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from aiospaces.emulator._parse import ascii_int, from_payload, is_text
 from aiospaces.emulator.mux.control import control_routes
 from aiospaces.emulator.mux.live_streams import LIVE_STREAM_STATUSES, new_live_stream
 from aiospaces.emulator.mux.state import Environment, MuxOptions, Token
@@ -29,7 +30,14 @@ if TYPE_CHECKING:
 
     from aiospaces.emulator._http import EmulatorContext
 
-__all__ = ["DEFAULT_LIMIT", "DEFAULT_TOKEN_ID", "DEFAULT_TOKEN_SECRET", "MAX_LIMIT", "MuxEmulation"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "DEFAULT_TOKEN_ID",
+    "DEFAULT_TOKEN_SECRET",
+    "MAX_LIMIT",
+    "MuxEmulation",
+    "TokenSeed",
+]
 
 DEFAULT_TOKEN_ID = "emulator-token-id"  # noqa: S105 - a sandbox token id, documented
 """The token id ``settings()`` hands out when none was seeded (any token works in sandbox)."""
@@ -39,6 +47,16 @@ DEFAULT_LIMIT = 25
 """Page size of a list without ``limit``."""
 MAX_LIMIT = 100
 """Largest ``limit`` a list accepts."""
+
+
+@attrs.frozen(kw_only=True)
+class TokenSeed:
+    """What ``POST /_emulator/mux/seed`` takes: a token pair, its environment, a webhook secret."""
+
+    token_id: str = attrs.field(validator=is_text())
+    token_secret: str = attrs.field(validator=is_text())
+    environment: str | None = attrs.field(default=None, validator=is_text(optional=True))
+    webhook_secret: str | None = attrs.field(default=None, validator=is_text(optional=True))
 
 
 class MuxEmulation:
@@ -65,16 +83,12 @@ class MuxEmulation:
 
         Tokens naming the same ``environment`` share its spaces and live streams.
         """
-        token_id, secret = payload["token_id"], payload["token_secret"]
-        for name, value in (("token_id", token_id), ("token_secret", secret)):
-            if not isinstance(value, str) or not value:
-                raise ValueError(f"{name} must be a non-empty string")
-        env_name = payload.get("environment") or token_id
-        environment = self._environment(str(env_name))
-        if payload.get("webhook_secret"):
-            environment.webhook_secret = str(payload["webhook_secret"])
-        self.tokens[token_id] = Token(secret=secret, environment=environment.name)
-        return {"token_id": token_id, "environment": environment.name}
+        spec = from_payload(TokenSeed, payload)
+        environment = self._environment(spec.environment or spec.token_id)
+        if spec.webhook_secret:
+            environment.webhook_secret = spec.webhook_secret
+        self.tokens[spec.token_id] = Token(secret=spec.token_secret, environment=environment.name)
+        return {"token_id": spec.token_id, "environment": environment.name}
 
     def snapshot(self) -> dict[str, Any]:
         """Return every environment's spaces, live streams and event count."""
@@ -142,9 +156,9 @@ class MuxEmulation:
     def authenticate(self, request: Request) -> Environment:
         """Return the caller's environment from HTTP Basic auth; sandbox provisions new tokens."""
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        try:
+        try:  # binascii.Error, UnicodeDecodeError and a non-ASCII str are all ValueErrors
             token_id, sep, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:
             sep = ""
         if scheme.lower() != "basic" or not sep or not token_id or not secret:
             raise MuxError(401, "unauthorized", "Unauthorized request")
@@ -298,10 +312,11 @@ def _int_param(request: Request, name: str, default: int, maximum: int | None) -
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdecimal() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    value = ascii_int(raw)
+    if value is None or value < 1 or (maximum is not None and value > maximum):
         upper = f" to {maximum}" if maximum is not None else " or more"
         raise invalid(f"{name} must be an integer from 1{upper}")
-    return int(raw)
+    return value
 
 
 def _page(request: Request, items: list[Any]) -> list[Any]:

@@ -27,11 +27,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from aiospaces.emulator._http import answering_errors
+from aiospaces.emulator._parse import ascii_int, from_payload
 from aiospaces.emulator.neuroio.state import (
     DEFAULT_SPACE,
     MAX_PERMANENT_TOKENS,
     TEMPORARY_TTL,
     Account,
+    AccountSeed,
     Caller,
     NeuroIOError,
     SpaceRecord,
@@ -42,6 +44,7 @@ from aiospaces.emulator.neuroio.state import (
     parse_flag,
     parse_name,
     parse_permanent,
+    permanent_limit,
     read_body,
 )
 
@@ -88,20 +91,19 @@ class NeuroIOEmulation:
 
         ``tokens`` become permanent account tokens; ``spaces`` are made besides ``default``.
         """
-        username = payload["username"]
-        if not isinstance(username, str) or not username:
-            raise ValueError("username must be a non-empty string")
-        account = self.accounts.get(username) or self._new_account(username)
-        if payload.get("password") is not None:
-            account.password = str(payload["password"])
-        for key in payload.get("tokens") or ():
-            if not isinstance(key, str) or not key or key in self.tokens:
-                raise ValueError(f"token keys must be new non-empty strings: {key!r}")
+        spec = from_payload(AccountSeed, payload)
+        keys = spec.tokens or []
+        if len(set(keys)) < len(keys) or any(key in self.tokens for key in keys):
+            raise ValueError("token keys must be new")
+        account = self.accounts.get(spec.username) or self._new_account(spec.username)
+        if spec.password is not None:
+            account.password = spec.password
+        for key in keys:
             self._new_token(account, None, permanent=True, key=key)
             self._seeded_keys.append(key)
-        made = [self._new_space(account, str(name)) for name in payload.get("spaces") or ()]
+        made = [self._new_space(account, name) for name in spec.spaces or ()]
         return {
-            "username": username,
+            "username": spec.username,
             "default_space": self.spaces[account.default_space].wire(),
             "spaces": [space.wire() for space in made],
         }
@@ -142,7 +144,7 @@ class NeuroIOEmulation:
 
     def routes(self) -> list[BaseRoute]:
         """Return the IAM routes (every path under ``/v1/`` with a trailing slash)."""
-        space = "/v1/spaces/{space_id:int}/"
+        space = "/v1/spaces/{space_id:int64}/"
         return [
             Route("/v1/auth/token/", answering_errors(self.login), methods=["POST"]),
             Route("/v1/whoami/", answering_errors(self.whoami), methods=["GET"]),
@@ -201,17 +203,7 @@ class NeuroIOEmulation:
                 if t.permanent and t.owner == caller.account.username and t.space == space
             )
             if held >= MAX_PERMANENT_TOKENS:
-                where = "space" if space is not None else "account"
-                raise NeuroIOError(
-                    400,
-                    "permanent_limit",
-                    f"At most {MAX_PERMANENT_TOKENS} permanent tokens are allowed per {where}.",
-                    [
-                        field_error(
-                            "permanent", "Permanent tokens limit reached.", "permanent_limit"
-                        )
-                    ],
-                )
+                raise permanent_limit("space" if space is not None else "account")
         return self._new_token(caller.account, space, permanent=permanent)
 
     # -- request handling -----------------------------------------------------------------------
@@ -249,8 +241,8 @@ class NeuroIOEmulation:
 
     def _token(self, caller: Caller, ref: str) -> TokenRecord:
         found = self.tokens.get(ref)
-        if found is None and ref.isdecimal():
-            found = next((t for t in self.tokens.values() if t.id == int(ref)), None)
+        if found is None and (number := ascii_int(ref)) is not None:
+            found = next((t for t in self.tokens.values() if t.id == number), None)
         if found is None or not caller.manages(found):
             raise NeuroIOError(404, "not_found", "Not found.")
         return found

@@ -16,6 +16,7 @@ import attrs
 from starlette.responses import JSONResponse, Response
 
 from aiospaces.emulator._http import ErrorAnswer, json_object
+from aiospaces.emulator._parse import ascii_int, is_text, is_texts
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -29,6 +30,7 @@ __all__ = [
     "MAX_PERMANENT_TOKENS",
     "TEMPORARY_TTL",
     "Account",
+    "AccountSeed",
     "Caller",
     "NeuroIOError",
     "SpaceRecord",
@@ -40,6 +42,7 @@ __all__ = [
     "parse_flag",
     "parse_name",
     "parse_permanent",
+    "permanent_limit",
     "read_body",
 ]
 
@@ -94,6 +97,26 @@ def field_error(field: str, message: str, kind: str = "validation") -> dict[str,
 def invalid(field: str, message: str) -> NeuroIOError:
     """Return a 400 ``Validation error.`` naming one bad field."""
     return NeuroIOError(400, "validation", "Validation error.", [field_error(field, message)])
+
+
+def permanent_limit(where: str) -> NeuroIOError:
+    """Return the 400 for one permanent token too many in an ``account`` or a ``space``."""
+    return NeuroIOError(
+        400,
+        "permanent_limit",
+        f"At most {MAX_PERMANENT_TOKENS} permanent tokens are allowed per {where}.",
+        [field_error("permanent", "Permanent tokens limit reached.", "permanent_limit")],
+    )
+
+
+@attrs.frozen(kw_only=True)
+class AccountSeed:
+    """What ``POST /_emulator/neuroio/seed`` takes: an account, its tokens and spaces."""
+
+    username: str = attrs.field(validator=is_text())
+    password: str | None = attrs.field(default=None, validator=is_text(empty=True, optional=True))
+    tokens: list[str] | None = attrs.field(default=None, validator=is_texts)
+    spaces: list[str] | None = attrs.field(default=None, validator=is_texts)
 
 
 @attrs.define
@@ -214,9 +237,9 @@ def parse_name(body: dict[str, Any], *, required: bool) -> str | None:
 
 def _int_param(raw: str | None, default: int, cap: int | None = None) -> int:
     """DRF's ``_positive_int``: a bad or missing value falls back to the default."""
-    if raw is None or not raw.isdecimal():
+    value = ascii_int(raw)
+    if value is None:
         return default
-    value = int(raw)
     return min(value, cap) if cap is not None else value
 
 

@@ -8,7 +8,6 @@ that ``generate-upload-url`` hands out, exactly as PubNub's real flow does.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import time
 import uuid
@@ -17,7 +16,8 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aiospaces.emulator._http import answering_errors, json_object, json_value
+from aiospaces.emulator._http import answering_errors, json_object
+from aiospaces.emulator._parse import ascii_int, json_value
 from aiospaces.emulator.pubnub.state import MAX_LIMIT, PubNubError
 
 if TYPE_CHECKING:
@@ -101,8 +101,8 @@ def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
     async def list_files(request: Request) -> Response:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
         await keysets.admit(request)
-        raw_limit = request.query_params.get("limit", str(MAX_LIMIT))
-        if not raw_limit.isdecimal() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        limit = ascii_int(request.query_params.get("limit", str(MAX_LIMIT)))
+        if limit is None or not 1 <= limit <= MAX_LIMIT:
             raise _files_error(400, f"limit must be an integer from 1 to {MAX_LIMIT}.")
         after = _decode_next(request.query_params.get("next"))
         prefix = file_key(sub, channel)
@@ -113,7 +113,7 @@ def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
                 created = stored.created.strftime("%Y-%m-%dT%H:%M:%SZ")
                 items.append({"name": name, "id": file_id, "size": stored.size, "created": created})
         items.sort(key=lambda item: str(item["id"]))
-        page = items[: int(raw_limit)]
+        page = items[:limit]
         more = len(items) > len(page)
         token = _encode_next(str(page[-1]["id"])) if more else None
         return JSONResponse({"status": 200, "data": page, "next": token, "count": len(page)})
@@ -159,7 +159,7 @@ def _encode_next(file_id: str) -> str:
 def _decode_next(token: str | None) -> str | None:
     if not token:
         return None
-    try:
+    try:  # a non-ASCII token is a ValueError, a bad alphabet a binascii.Error (also one)
         return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise _files_error(400, "Invalid 'next' token.") from exc

@@ -97,6 +97,8 @@ _ESCAPES: Final = {
     "t": "\t",
 }
 
+_MAX_DIGITS: Final = 4000  # int() refuses more than 4,300 digits; float() reads the rest
+
 LiteralValue: TypeAlias = str | int | float | bool | None
 """What a literal of an expression reads as: a string, number, boolean or null."""
 
@@ -200,7 +202,7 @@ def literal_value(token: Token) -> LiteralValue:
 
 def _number(token: Token) -> int | float:
     text = token.value
-    if not any(char in text for char in ".eE"):
+    if not any(char in text for char in ".eE") and len(text.lstrip("+-")) <= _MAX_DIGITS:
         return int(text)
     number = float(text)
     if not math.isfinite(number):

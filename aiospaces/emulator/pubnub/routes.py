@@ -11,7 +11,6 @@ eTags, RFC 3339 ``updated`` without trailing zeros, unpadded base64 offset curso
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -20,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from aiospaces.emulator._http import answering_errors, json_object
+from aiospaces.emulator._parse import ascii_int, from_payload
 from aiospaces.emulator.pubnub.files import file_routes
 from aiospaces.emulator.pubnub.filter_syntax import FilterError
 from aiospaces.emulator.pubnub.filters import parse_filter
@@ -29,6 +29,7 @@ from aiospaces.emulator.pubnub.state import (
     Channel,
     Keyset,
     Keysets,
+    KeysetSeed,
     PubNubError,
 )
 
@@ -61,17 +62,15 @@ class PubNubEmulation:
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision a keyset: ``{"subscribe_key", "publish_key", "secret_key", "auth_keys"}``."""
-        sub = payload["subscribe_key"]
-        if not isinstance(sub, str) or not sub:
-            raise ValueError("subscribe_key must be a non-empty string")
+        spec = from_payload(KeysetSeed, payload)
         keyset = Keyset(
-            subscribe_key=sub,
-            publish_key=payload.get("publish_key"),
-            secret_key=payload.get("secret_key"),
-            auth_keys=frozenset(payload.get("auth_keys") or ()),
+            subscribe_key=spec.subscribe_key,
+            publish_key=spec.publish_key,
+            secret_key=spec.secret_key,
+            auth_keys=frozenset(spec.auth_keys or ()),
         )
-        self.keysets.by_key[sub] = keyset
-        return {"subscribe_key": sub, "publish_key": keyset.publish_key}
+        self.keysets.by_key[spec.subscribe_key] = keyset
+        return {"subscribe_key": spec.subscribe_key, "publish_key": keyset.publish_key}
 
     def snapshot(self) -> dict[str, Any]:
         """Return every keyset's channels and published file messages."""
@@ -186,10 +185,11 @@ def _include(raw: str) -> frozenset[str]:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return MAX_LIMIT
-    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = ascii_int(raw)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         detail = _detail(f"limit must be an integer from 1 to {MAX_LIMIT}", "limit", "query")
         raise PubNubError(400, "Request contains invalid parameters.", details=[detail])
-    return int(raw)
+    return limit
 
 
 def _encode_cursor(offset: int) -> str:
@@ -197,12 +197,12 @@ def _encode_cursor(offset: int) -> str:
 
 
 def _cursor(raw: str, name: str) -> int:
-    try:
-        decoded = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True).decode()
-        if decoded.isdecimal():
-            return int(decoded)
-    except (binascii.Error, UnicodeDecodeError):
-        pass
+    try:  # a non-ASCII cursor is a ValueError, a bad alphabet a binascii.Error (also one)
+        offset = ascii_int(base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True).decode())
+    except ValueError:
+        offset = None
+    if offset is not None:
+        return offset
     detail = _detail("invalid page cursor", name, "query")
     raise PubNubError(400, "Request contains invalid parameters.", details=[detail])
 

@@ -20,6 +20,7 @@ import attrs
 from starlette.responses import JSONResponse, Response
 
 from aiospaces.emulator._http import ErrorAnswer
+from aiospaces.emulator._parse import ascii_int, equal_secrets, is_text, is_texts
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -32,6 +33,7 @@ __all__ = [
     "WRITABLE_FIELDS",
     "Channel",
     "Keyset",
+    "KeysetSeed",
     "Keysets",
     "PubNubError",
     "pam_encode",
@@ -135,6 +137,16 @@ class Channel:
         return data
 
 
+@attrs.frozen(kw_only=True)
+class KeysetSeed:
+    """What ``POST /_emulator/pubnub/seed`` takes: a keyset's keys and auth keys."""
+
+    subscribe_key: str = attrs.field(validator=is_text())
+    publish_key: str | None = attrs.field(default=None, validator=is_text(optional=True))
+    secret_key: str | None = attrs.field(default=None, validator=is_text(empty=True, optional=True))
+    auth_keys: list[str] | None = attrs.field(default=None, validator=is_texts)
+
+
 @attrs.define
 class Keyset:
     """A PubNub keyset and everything stored under it."""
@@ -198,10 +210,10 @@ def _verify_signature(
     params: dict[str, str],
     body: bytes,
 ) -> None:
-    signature, stamp = params.get("signature"), params.get("timestamp", "")
-    if not signature or not stamp.isdecimal():
+    signature, stamp = params.get("signature"), ascii_int(params.get("timestamp"))
+    if not signature or stamp is None:
         raise _access_denied(403, "Signature and timestamp are required")
-    if abs(int(stamp) - time.time()) > SIGNATURE_WINDOW:
+    if abs(stamp - time.time()) > SIGNATURE_WINDOW:
         raise _access_denied(403, "Request timestamp expired")
     signed = "&".join(f"{k}={pam_encode(v)}" for k, v in sorted(query) if k != "signature")
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
@@ -213,5 +225,5 @@ def _verify_signature(
         signed,
         body.decode("utf-8", "replace"),
     )
-    if not hmac.compare_digest(expected, signature):
+    if not equal_secrets(signature, expected):
         raise _access_denied(403, "Signature does not match")

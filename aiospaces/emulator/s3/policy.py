@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from aiospaces.emulator._parse import ascii_int, equal_secrets
 from aiospaces.emulator.s3.errors import S3Error, algorithm_error
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ def check_post(
             AWSAccessKeyId=parts[0],
         )
     policy = fields.get("Policy") or ""
-    if not hmac.compare_digest(sign(credential, policy), signature.strip().lower()):
+    if not equal_secrets(signature.strip().lower(), sign(credential, policy)):
         raise _signature_mismatch(signature, AWSAccessKeyId=parts[0], StringToSign=policy)
     document = _decode_policy(policy)
     try:
@@ -287,7 +287,8 @@ def check_download(
     if query["X-Amz-Algorithm"] != ALGORITHM:
         raise algorithm_error()
     expires = query["X-Amz-Expires"]
-    if not expires.isdecimal() or not 1 <= int(expires) <= MAX_EXPIRES:
+    seconds = ascii_int(expires)
+    if seconds is None or not 1 <= seconds <= MAX_EXPIRES:
         raise S3Error(
             400,
             "AuthorizationQueryParametersError",
@@ -309,9 +310,9 @@ def check_download(
         expires,
         query["X-Amz-SignedHeaders"],
     )
-    if not hmac.compare_digest(expected, signature.lower()):
+    if not equal_secrets(signature.lower(), expected):
         raise _signature_mismatch(signature)
-    expiry = signed_at.replace(tzinfo=UTC) + timedelta(seconds=int(expires))
+    expiry = signed_at.replace(tzinfo=UTC) + timedelta(seconds=seconds)
     now = datetime.fromtimestamp(clock(), UTC)
     if now > expiry:
         raise S3Error(
