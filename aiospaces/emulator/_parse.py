@@ -19,7 +19,8 @@ import hmac
 import json
 import math
 import re
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
 import attrs
 from starlette.convertors import Convertor, register_url_convertor
@@ -28,6 +29,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_DIGITS",
     "Int64Convertor",
+    "Validator",
     "ascii_int",
     "equal_secrets",
     "from_payload",
@@ -42,6 +44,9 @@ MAX_DIGITS = 18
 """The most digits an integer read from a path or query may have (it fits in 64 bits)."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _T = TypeVar("_T")
+
+Validator: TypeAlias = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+"""An attrs validator: called with the instance, the attribute and the value."""
 
 
 def ascii_int(raw: str | None) -> int | None:
@@ -135,7 +140,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def is_text(*, empty: bool = False, optional: bool = False) -> Any:
+def is_text(*, empty: bool = False, optional: bool = False) -> Validator:
     """Return an attrs validator accepting a string (non-empty unless ``empty``; or None)."""
     wanted = ("a string" if empty else "a non-empty string") + (" or null" if optional else "")
 

@@ -85,11 +85,11 @@ class ErrorShapes:
                 message = f"Method {request.method} is not allowed on this path."
             else:
                 message = "Not found."
-            return self.answer(request.url.path, exc.status_code, message, exc.headers)
+            return self.answer(request.scope["path"], exc.status_code, message, exc.headers)
 
         def refused(request: Request, exc: Exception) -> Response:
             assert isinstance(exc, RequestRefused)  # noqa: S101 - registered for it only
-            return self.answer(request.url.path, exc.status, exc.message)
+            return self.answer(request.scope["path"], exc.status, exc.message)
 
         return {404: no_route, 405: no_route, RequestRefused: refused}
 

@@ -9,6 +9,7 @@ it is stored. The full sweep of every route is tests/reliability/test_emulator_h
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -61,6 +62,16 @@ async def test_pubnub_signature_timestamp(client: httpx.AsyncClient, emulator: E
     response = await client.get("/v2/objects/sub-signed/channels", params=params)
     assert response.status_code == 403
     assert response.json()["message"] == "Signature and timestamp are required"
+
+
+async def test_pubnub_signature_of_odd_characters(
+    client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.vendors["pubnub"].seed({"subscribe_key": "sub-signed", "secret_key": "sec"})
+    params = {"signature": SUPERSCRIPT_TWO * 3, "timestamp": str(int(time.time()))}
+    response = await client.get("/v2/objects/sub-signed/channels", params=params)
+    assert response.status_code == 403
+    assert response.json()["message"] == "Signature does not match"
 
 
 async def test_neuroio_numbers(client: httpx.AsyncClient) -> None:

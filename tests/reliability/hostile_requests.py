@@ -368,7 +368,7 @@ def _route_requests(
     kinds = route.kinds
 
     def make(
-        url: str,
+        target: str,
         *,
         method: str = route.method,
         headers: dict[str, bytes] | None = None,
@@ -376,7 +376,7 @@ def _route_requests(
         auth: bool = True,
     ) -> HostileRequest:
         sent = {**(creds_headers if auth else {}), **(headers or {})}
-        return HostileRequest(route.vendor, method, url, tuple(sent.items()), content, auth)
+        return HostileRequest(route.vendor, method, target, tuple(sent.items()), content, auth)
 
     if "path" in kinds:
         for name in placeholders(route.path):

@@ -18,6 +18,7 @@ async def client(emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.mark.timeout(300)  # ~5,000 requests: 5 s alone, 15 s under coverage, more on a busy box
 @pytest.mark.parametrize(
     "strict",
     [pytest.param(False, id="sandbox"), pytest.param(True, id="strict")],

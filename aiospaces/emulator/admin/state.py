@@ -27,6 +27,7 @@ __all__ = [
     "LOCKED_FIELDS",
     "NO_CHANNELS",
     "AdminError",
+    "AppSeed",
     "BlockRecord",
     "Handler",
     "PortalApp",
@@ -87,7 +88,9 @@ def bad(text: str) -> AdminError:
 
 
 @attrs.frozen(kw_only=True)
-class _AppSeed:
+class AppSeed:
+    """One app of a seeded user: its name and its keysets' names."""
+
     name: str = attrs.field(validator=is_text())
     keys: list[str] | None = attrs.field(default=None, validator=is_texts)
 
@@ -96,7 +99,7 @@ def _apps(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and not isinstance(value, list):
         raise TypeError(f"apps must be a list of {{name, keys}} objects, not {value!r:.60}")
     for app in value or ():
-        from_payload(_AppSeed, app)
+        from_payload(AppSeed, app)
 
 
 @attrs.frozen(kw_only=True)

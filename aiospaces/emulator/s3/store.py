@@ -78,7 +78,7 @@ _REGION = "us-east-1"
 _TAGGING = (
     "<Tagging><TagSet><Tag><Key>ObjectTTLInDays</Key><Value>1</Value></Tag></TagSet></Tagging>"
 )
-_TTL_RE = re.compile(r"<Key>ObjectTTLInDays</Key>\s*<Value>(\d{1,5})</Value>")
+_TTL_RE = re.compile(r"<Key>ObjectTTLInDays</Key>\s*<Value>([0-9]{1,5})</Value>")
 _DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when no type is given
 
 
