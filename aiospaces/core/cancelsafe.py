@@ -34,11 +34,14 @@ import sniffio
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
-__all__ = ["CancelSafeTransport", "run_shielded"]
+__all__ = ["READ_AHEAD", "CancelSafeTransport", "run_shielded"]
 
 T = TypeVar("T")
 
 _END = object()
+
+READ_AHEAD = 64 * 1024
+"""Bodies up to this size (by ``Content-Length``) are read with the response's head."""
 
 
 async def run_shielded(
@@ -124,12 +127,30 @@ class CancelSafeTransport(httpx.AsyncBaseTransport):
         self.inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through the inner transport; the response's body reads are guarded too."""
-        response = await run_shielded(
-            lambda: self.inner.handle_async_request(request), undo=_close_unread
-        )
-        assert isinstance(response.stream, httpx.AsyncByteStream)  # noqa: S101 - async transport
-        response.stream = _GuardedStream(response.stream)
+        """Send through the inner transport; the response's body reads are guarded too.
+
+        A body of at most ``READ_AHEAD`` bytes by its ``Content-Length`` is read, and the
+        response closed, in the same guarded step (most answers: one helper task per request);
+        a longer or unsized body is streamed with each read guarded.
+        """
+        response = await run_shielded(lambda: self._send(request), undo=_close_unread)
+        if not isinstance(response.stream, httpx.ByteStream):
+            assert isinstance(response.stream, httpx.AsyncByteStream)  # noqa: S101 - async
+            response.stream = _GuardedStream(response.stream)
+        return response
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        length = response.headers.get("content-length", "")
+        if not (length.isascii() and length.isdigit() and int(length) <= READ_AHEAD):
+            return response
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)  # noqa: S101 - async transport
+        try:
+            body = b"".join([chunk async for chunk in stream])
+        finally:
+            await stream.aclose()  # the connection goes back to the pool now
+        response.stream = httpx.ByteStream(body)
         return response
 
     async def aclose(self) -> None:
@@ -138,4 +159,5 @@ class CancelSafeTransport(httpx.AsyncBaseTransport):
 
 
 async def _close_unread(response: httpx.Response) -> None:
-    await response.aclose()
+    if not isinstance(response.stream, httpx.ByteStream):  # a read-ahead body is closed
+        await response.aclose()
