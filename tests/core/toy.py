@@ -83,10 +83,20 @@ class Upload(Builder[int]):
 
 
 class Call(Builder[Any]):
-    """GET any path and return its JSON body."""
+    """GET (or ``method``) any path and return its JSON body."""
 
+    _method = "GET"
     _path = "/"
     _query: Sequence[tuple[str, str]] = ()
+    _idempotent: bool | None = None
+
+    def method(self, value: str) -> Call:
+        self._method = value
+        return self
+
+    def idempotent(self, value: bool | None) -> Call:
+        self._idempotent = value
+        return self
 
     def path(self, value: str) -> Call:
         self._path = value
@@ -97,7 +107,13 @@ class Call(Builder[Any]):
         return self
 
     def _build(self) -> RequestSpec:
-        return RequestSpec(method="GET", path=self._path, query=self._query)
+        return RequestSpec(
+            method=self._method,
+            path=self._path,
+            query=self._query,
+            idempotent=self._idempotent,
+            check="look it up",
+        )
 
     async def _parse(self, response: httpx.Response) -> Any:
         return response.json()
