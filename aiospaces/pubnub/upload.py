@@ -26,7 +26,15 @@ import attrs
 
 from aiospaces.core import validate
 from aiospaces.core.builder import Envelope
-from aiospaces.core.errors import FileUploadError, PayloadTooLargeError, ValidationError
+from aiospaces.core.errors import (
+    APIError,
+    FileUploadError,
+    PayloadTooLargeError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
 from aiospaces.core.multipart import MultipartUpload
 from aiospaces.core.request import RequestSpec
 from aiospaces.core.sources import FileSource, UploadSource
@@ -69,6 +77,20 @@ class _Ticket:
         request = body["file_upload_request"]
         fields = [(str(f["key"]), str(f["value"])) for f in request["form_fields"]]
         return cls(body["data"]["id"], body["data"]["name"], request["url"], fields)
+
+
+_ONE_SHOT = (
+    "not retried: the file is a one-shot stream, read only once (an async iterable, or a file "
+    "that cannot seek, given with a size); pass a path, bytes or a seekable file to have a "
+    "failed upload retried"
+)
+
+
+def _retried_if_replayable(error: TransportError | APIError) -> bool:
+    """Return whether a storage failure is of a kind retried when the body can be re-sent."""
+    if isinstance(error, TransportError | ServerError | RateLimitError):
+        return True
+    return error.status_code == 408  # Request Timeout, retried by default
 
 
 def _policy_max_size(fields: Sequence[tuple[str, str]]) -> int | None:
@@ -180,7 +202,12 @@ class SendFile(FileMessage[SentFile]):
             storage = self._options.without_extras()  # never PubNub's headers to storage
             if not body.replayable:
                 storage = attrs.evolve(storage, max_retries=0)
-            stored = await client.request(upload, storage)
+            try:
+                stored = await client.request(upload, storage)
+            except (TransportError, APIError) as exc:
+                if not body.replayable and _retried_if_replayable(exc):
+                    exc.args = (f"{exc}; {_ONE_SHOT}",)  # the same error: class and attributes kept
+                raise
             self.uploaded = (ticket.file_id, ticket.name)
         finally:
             await source.aclose()
