@@ -256,7 +256,15 @@ def tamper_table(trials: int = 200, seed: int = 19) -> list[TamperRow]:
 
 def render(rows: list[TamperRow]) -> str:
     """Return the table as aligned text, one line per row."""
-    head = ("cryptor", "damage", "raised", "wrong bytes", "streamed first", "claim", "holds")
+    head = (
+        "cryptor",
+        "damage",
+        "raised",
+        "wrong bytes",
+        "yielded before raising",
+        "claim",
+        "holds",
+    )
     lines = [head]
     for row in rows:
         lines.append(
@@ -265,7 +273,7 @@ def render(rows: list[TamperRow]) -> str:
                 row.tamper,
                 f"{row.detected}/{row.trials} ({row.share:.1%})",
                 str(row.wrong),
-                f"{row.released} B" if row.detected else "-",
+                f"up to {row.released} B" if row.detected else "-",
                 row.claim,
                 "yes" if row.holds else "NO",
             )

@@ -106,3 +106,24 @@ def test_a_wrong_key_on_a_message_still_raises_when_the_padding_passes() -> None
     assert right.decrypt_message(encoded) == json.loads(plaintext)
     with pytest.raises(aiospaces.DecryptionError):
         CryptoModule("another-key").decrypt_message(encoded)
+
+
+def test_a_flipped_iv_bit_changes_a_message_without_the_key() -> None:
+    """The docs' example: one bit of the IV turns ``100`` into ``900``, and nothing notices."""
+    crypto = CryptoModule("tamper-key")
+    blob = bytearray(base64.b64decode(crypto.encrypt_message({"amount": 100})))
+    plaintext = json.dumps({"amount": 100}).encode()
+    blob[10 + plaintext.index(b"1")] ^= ord("1") ^ ord("9")  # the IV follows 10 header bytes
+    assert crypto.decrypt_message(base64.b64encode(blob).decode()) == {"amount": 900}
+
+
+def test_a_garbled_block_in_a_message_fails_the_utf8_check() -> None:
+    crypto = CryptoModule("tamper-key")
+    message = {"text": "a message long enough to fill several blocks of ciphertext"}
+    encryptor = crypto.aescbc.encryptor(bytes(BLOCK_SIZE))  # a fixed IV: the same garbage
+    blob = bytearray(encryptor.update(json.dumps(message).encode()) + encryptor.finalize())
+    blob[26 + BLOCK_SIZE + 5] ^= 0x40  # the second block: not the last two
+    damaged = bytes(blob)
+    assert crypto.decrypt(damaged) != json.dumps(message).encode()  # files: wrong bytes
+    with pytest.raises(aiospaces.DecryptionError):  # messages: 16 random bytes are not UTF-8
+        crypto.decrypt_message(base64.b64encode(damaged).decode())
