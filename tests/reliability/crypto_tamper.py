@@ -25,7 +25,7 @@ from aiospaces.core.errors import DecryptionError
 from aiospaces.pubnub.crypto import CryptoModule
 from aiospaces.pubnub.cryptors import BLOCK_SIZE
 
-__all__ = ["CRYPTORS", "Claim", "TamperRow", "render", "tamper_table"]
+__all__ = ["CRYPTORS", "PLAINTEXT_SIZE", "Claim", "TamperRow", "render", "tamper_table"]
 
 Claim = Literal["always", "mostly", "never"]
 """How often the docs say the damage raises: every time, all but ≈ 1 in 255, or never."""

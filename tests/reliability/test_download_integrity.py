@@ -37,11 +37,9 @@ SIZE = 3 * READ_SIZE + 1000  # several batches are written before the end is rea
 
 
 def pubnub(session: aiospaces.Session, emulator: Emulator, **settings: Any) -> PubNub:
-    pubnub_settings = emulator.settings("http://emulator.test")["pubnub"]
-    return session.pubnub(
-        subscribe_key="sub-c-int", publish_key="pub-c-int", user_id="t", **pubnub_settings,
-        **settings,
-    )  # fmt: skip
+    keys: dict[str, Any] = {"subscribe_key": "sub-c-int", "publish_key": "pub-c-int"}
+    endpoint = emulator.settings("http://emulator.test")["pubnub"]
+    return session.pubnub(**keys, user_id="t", **endpoint, **settings)
 
 
 def flip(blob: bytes, at: int) -> bytes:

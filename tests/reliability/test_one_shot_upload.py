@@ -18,6 +18,8 @@ from tests.pubnub.test_files_wire import client as wire_client
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from aiospaces.pubnub.client import PubNub
+
 pytestmark = pytest.mark.usefixtures("retry_waits")
 
 CONTENT = os.urandom(50_000)
@@ -92,10 +94,10 @@ async def test_a_replayable_body_that_fails_every_time_has_no_such_note() -> Non
     assert "one-shot" not in str(caught.value)
 
 
-def _pubnub(session: aiospaces.Session, emulator: Emulator) -> Any:
-    settings = emulator.settings("http://emulator.test")["pubnub"]
+def _pubnub(session: aiospaces.Session, emulator: Emulator) -> PubNub:
+    endpoint: dict[str, Any] = emulator.settings("http://emulator.test")["pubnub"]
     return session.pubnub(
-        subscribe_key="sub-c-one", publish_key="pub-c-one", user_id="t", **settings
+        subscribe_key="sub-c-one", publish_key="pub-c-one", user_id="t", **endpoint
     )
 
 
