@@ -16,9 +16,10 @@ assert crypto.decrypt_message(text) == {"text": "hi"}
 
 A [Decryptor][aiospaces.pubnub.crypto.Decryptor] streams: it keeps at most one block (and,
 while sniffing, the header) between calls, so files of any size are processed in constant
-memory. Wrong keys, bad padding, truncated data and unknown cryptors raise
-[DecryptionError][aiospaces.core.errors.DecryptionError]; ciphertext is never handed back as
-if it were plaintext.
+memory. Bad padding, truncated data and unknown cryptors raise
+[DecryptionError][aiospaces.core.errors.DecryptionError], and so does a wrong key about 254
+times in 255; ciphertext is never handed back as if it were plaintext. There is no MAC: most
+flipped bits decrypt to wrong bytes (see the encryption guide).
 """
 
 from __future__ import annotations

@@ -75,6 +75,11 @@ class DownloadFile(StoredFile[bytes]):
     async def stream(self) -> AsyncGenerator[bytes, None]:
         """Yield the (decrypted) content in chunks.
 
+        Chunks are yielded as they are decrypted, before the content is verified: the padding
+        check at the end is the only one, so up to the whole file may have been yielded when
+        ``DecryptionError`` is raised. Treat the chunks as unverified until the iteration ends
+        without an error, or use [to_path][aiospaces.pubnub.download.DownloadFile.to_path].
+
         To stop early and give the connection back at once, wrap it in
         ``contextlib.aclosing``: ``async with aclosing(download.stream()) as chunks:``
         (a generator left behind is only closed when it is garbage-collected).
@@ -89,8 +94,10 @@ class DownloadFile(StoredFile[bytes]):
     async def to_path(self, path: str | os.PathLike[str]) -> Path:
         """Stream the (decrypted) content into ``path`` and return it.
 
-        The content goes to a temporary file beside ``path`` that is renamed into place once
-        complete, so a failed download (or a wrong key) never leaves a partial file behind.
+        The content goes to a hidden temporary file beside ``path`` that is renamed into place
+        once complete and decrypted, so a failed, cancelled or undecryptable download never
+        leaves a partial file behind (an existing ``path`` is left as it was). Damage the
+        vendor's formats cannot detect (most flipped bits) still decrypts to wrong bytes.
 
         Raises:
             DecryptionError: The content cannot be decrypted with the key.

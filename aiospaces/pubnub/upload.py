@@ -28,8 +28,12 @@ from aiospaces.core import validate
 from aiospaces.core.builder import Envelope
 from aiospaces.core.errors import (
     AmbiguousResultError,
+    APIError,
     FileUploadError,
     PayloadTooLargeError,
+    RateLimitError,
+    ServerError,
+    TransportError,
     ValidationError,
 )
 from aiospaces.core.multipart import MultipartUpload
@@ -89,6 +93,20 @@ def _policy_max_size(fields: Sequence[tuple[str, str]]) -> int | None:
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, binascii.Error):
         return None
     return None
+
+
+_ONE_SHOT = (
+    "not retried: the file is a one-shot stream, read only once (an async iterable, or a file "
+    "that cannot seek, given with a size); pass a path, bytes or a seekable file to have a "
+    "failed upload retried"
+)
+
+
+def _retried_if_replayable(error: TransportError | APIError) -> bool:
+    """Return whether a storage failure is of a kind retried when the body can be re-sent."""
+    if isinstance(error, TransportError | ServerError | RateLimitError):
+        return True
+    return error.status_code == 408  # Request Timeout, retried by default
 
 
 class SendFile(FileMessage[SentFile]):
@@ -234,7 +252,12 @@ class SendFile(FileMessage[SentFile]):
         storage = self._options.without_extras()  # never PubNub's headers to storage
         if not body.replayable:
             storage = attrs.evolve(storage, max_retries=0)
-        stored = await self._client.request(upload, storage)
+        try:
+            stored = await self._client.request(upload, storage)
+        except (TransportError, APIError) as exc:
+            if not body.replayable and _retried_if_replayable(exc):
+                exc.args = (f"{exc}; {_ONE_SHOT}",)  # the same error: class and attributes kept
+            raise
         return stored.status.attempts
 
     async def _announce(self, ticket: _Ticket, started: float, attempts: int) -> Envelope[SentFile]:

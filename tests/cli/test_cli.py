@@ -33,24 +33,19 @@ def test_version() -> None:
 
 def test_emulator_serve_prints_settings_and_serves() -> None:
     import json
-    import subprocess
-    import sys
 
     import httpx
 
-    command = [sys.executable, "-m", "aiospaces.cli", "emulator", "serve", "--port", "0"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # noqa: S603
-        try:
-            assert process.stdout is not None
-            first = process.stdout.readline()
-            assert first.startswith("aiospaces emulator listening on http://127.0.0.1:")
-            base_url = first.split()[4]
-            lines = [process.stdout.readline()]
-            while lines[-1] not in ("}\n", ""):  # the settings JSON ends with a bare brace
-                lines.append(process.stdout.readline())
-            settings = json.loads("".join(lines))
-            assert settings["pubnub"]["origin"] == base_url.removeprefix("http://")
-            response = httpx.get(f"{base_url}/v2/objects/sub-c-cli/channels")
-            assert response.json() == {"status": 200, "data": []}
-        finally:
-            process.terminate()
+    from tests.cli.child import CliProcess
+
+    with CliProcess("emulator", "serve", "--port", "0") as cli:
+        first = cli.readline(timeout=20)  # printed once the server listens
+        assert first.startswith("aiospaces emulator listening on http://127.0.0.1:"), first
+        base_url = first.split()[4]
+        lines = [cli.readline(timeout=10)]
+        while lines[-1] not in ("}\n", ""):  # the settings JSON ends with a bare brace
+            lines.append(cli.readline(timeout=10))
+        settings = json.loads("".join(lines))
+        assert settings["pubnub"]["origin"] == base_url.removeprefix("http://")
+        response = httpx.get(f"{base_url}/v2/objects/sub-c-cli/channels", timeout=10)
+        assert response.json() == {"status": 200, "data": []}
