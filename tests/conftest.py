@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import anyio.lowlevel
 import pytest
 
-from aiospaces.core import client as core_client
+from aiospaces.core import attempts as core_attempts
 from aiospaces.emulator.app import serve_asgi
 
 Scope = MutableMapping[str, Any]
@@ -29,7 +29,7 @@ def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         recorded.append(seconds)
         await anyio.lowlevel.checkpoint()
 
-    monkeypatch.setattr(core_client, "_sleep", fake_sleep)
+    monkeypatch.setattr(core_attempts, "_sleep", fake_sleep)
     return recorded
 
 

@@ -75,9 +75,9 @@ def test_module_all_equals_its_public_names(module_name: str) -> None:
 
 
 def test_internal_machinery_is_not_exported() -> None:
-    from aiospaces.core import client, polling, retry
+    from aiospaces.core import attempts, polling, retry
 
-    for module, name in ((client, "_send_with_retries"), (client, "_sleep"), (polling, "_sleep")):
+    for module, name in ((attempts, "_sleep"), (polling, "_sleep")):
         assert hasattr(module, name)
         assert name not in module.__all__
     assert retry.__all__ == ["RetryPolicy"]

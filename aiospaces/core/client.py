@@ -22,16 +22,14 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import quote
 
-import anyio
 import attrs
 import httpx
 
+from aiospaces.core.attempts import Lost, Rules, send_with_retries, wrap_transport_error
 from aiospaces.core.errors import (
     AmbiguousResultError,
     APIError,
     RateLimitError,
-    TimeoutError,
-    TransportError,
     error_class_for_status,
 )
 from aiospaces.core.request import CallOptions, Exchange, RequestSpec, Status
@@ -39,18 +37,14 @@ from aiospaces.core.session import Session
 from aiospaces.core.transport import close_response, redact_url, register_secrets
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+    from collections.abc import AsyncIterable, AsyncIterator, Sequence
     from types import TracebackType
 
-    from aiospaces.core.retry import RetryPolicy
-    from aiospaces.core.transport import Transport
 
 __all__ = ["BaseClient", "ErrorInfo"]
 
 _logger = logging.getLogger("aiospaces")
 
-_RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-"""Transport failures worth another attempt (not our own protocol mistakes)."""
 _NO_OPTIONS = CallOptions()
 
 
@@ -183,7 +177,7 @@ class BaseClient:
         try:
             yield Exchange(response, self._status(response, attempts, started))
         except httpx.TransportError as exc:  # the body broke off mid-way
-            raise _wrap_transport_error(exc, response.request) from exc
+            raise wrap_transport_error(exc, response.request) from exc
         finally:
             await close_response(response)
 
@@ -227,16 +221,16 @@ class BaseClient:
                 final.method, url, headers=headers, content=content, timeout=timeout
             )
 
-        rules = _Rules(
+        rules = Rules(
             policy,
             safe=spec.is_idempotent or options.retry_ambiguous,
             not_applied=self.not_applied_statuses,
         )
         try:
-            response, attempts = await _send_with_retries(
+            response, attempts = await send_with_retries(
                 transport, make_request, rules, read_body, follow_redirects=spec.follow_redirects
             )
-        except _Lost as lost:
+        except Lost as lost:
             raise self._ambiguous(spec, lost.known, lost.attempts) from lost.error
         if response.status_code >= 400:
             try:
@@ -320,133 +314,3 @@ class BaseClient:
                 **kwargs,
             )
         return cls(info.message, **kwargs)
-
-
-@attrs.frozen
-class _Rules:
-    """What may be retried: the policy, and whether the request is safe to send again."""
-
-    policy: RetryPolicy
-    safe: bool  # idempotent, or the caller accepts duplicates
-    not_applied: frozenset[int]  # statuses that prove the request was not processed
-
-    def retry_status(self, response: httpx.Response) -> bool:
-        if not self.policy.should_retry(response):
-            return False
-        return self.safe or _proven_unapplied(response, self.not_applied)
-
-    def ambiguous_status(self, response: httpx.Response) -> bool:
-        """Whether an error answer leaves open if a request that is not safe was applied."""
-        if self.safe or not self.policy.should_retry(response):
-            return False
-        return not _proven_unapplied(response, self.not_applied)
-
-
-def _proven_unapplied(response: httpx.Response, not_applied: frozenset[int]) -> bool:
-    hint = response.headers.get("x-should-retry", "").strip().lower()
-    return hint == "true" or response.status_code in not_applied
-
-
-class _Lost(Exception):
-    """A request that is not safe to repeat was sent and its answer lost."""
-
-    def __init__(self, known: str, attempts: int, error: TransportError) -> None:
-        super().__init__(known)
-        self.known = known
-        self.attempts = attempts
-        self.error = error
-
-
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Failures before the request left: nothing can have been processed."""
-
-
-async def _send_with_retries(
-    transport: Transport,
-    make_request: Callable[[int], httpx.Request],
-    rules: _Rules,
-    read_body: bool,
-    *,
-    follow_redirects: bool,
-) -> tuple[httpx.Response, int]:
-    """Send a request, retrying per ``rules``; return the final response and requests sent.
-
-    ``make_request(attempt)`` is called for every attempt, so bodies (streams included) and
-    signatures are rebuilt each time. Discarded responses are closed before sleeping. The
-    returned response is open: the caller must close it. With ``read_body`` the body is read
-    inside the attempt, so a connection dropped mid-body is retried too. A request that is
-    not safe to repeat is retried only after failures that prove it was not processed;
-    after any other transport failure ``_Lost`` is raised.
-    """
-    policy = rules.policy
-    attempt = 0
-    sent = 0
-    while True:
-        request = make_request(attempt)
-        status: int | None = None
-        try:
-            response = await transport.send(request, follow_redirects=follow_redirects)
-            sent += 1 + len(response.history)
-            status = response.status_code
-            if read_body:
-                try:
-                    await response.aread()
-                except BaseException:
-                    await close_response(response)
-                    raise
-        except _RETRYABLE as exc:
-            if status is None:
-                sent += 1
-            if not rules.safe and not isinstance(exc, _NOT_SENT):
-                known = (
-                    f"the server answered {status} but the body was cut off ({type(exc).__name__})"
-                    if status is not None
-                    else f"the request was sent and no answer came ({type(exc).__name__})"
-                )
-                raise _Lost(known, sent, _wrap_transport_error(exc, request, sent)) from exc
-            if attempt >= policy.max_retries:
-                raise _wrap_transport_error(exc, request, sent) from exc
-            wait = policy.delay(attempt)
-            _logger.info(
-                "retrying %s %s after %s (attempt %d, in %.2fs)",
-                request.method, redact_url(request.url), type(exc).__name__, attempt + 1, wait,
-            )  # fmt: skip
-        except httpx.TooManyRedirects as exc:
-            raise APIError(
-                f"{request.method} {redact_url(request.url)} was redirected more than "
-                f"{transport.client.max_redirects} times",
-                status_code=0,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise _wrap_transport_error(exc, request, sent + 1) from exc
-        else:
-            if (
-                response.status_code < 400
-                or attempt >= policy.max_retries
-                or not rules.retry_status(response)
-            ):
-                return response, sent
-            wait = policy.delay(attempt, response.headers)
-            await close_response(response)
-            _logger.info(
-                "retrying %s %s after status %d (attempt %d, in %.2fs)",
-                request.method, redact_url(request.url), response.status_code, attempt + 1, wait,
-            )  # fmt: skip
-        await _sleep(wait)
-        attempt += 1
-
-
-async def _sleep(seconds: float) -> None:
-    """Wait between attempts (a seam tests patch to skip the waiting)."""
-    await anyio.sleep(seconds)
-
-
-def _wrap_transport_error(
-    exc: httpx.TransportError, request: httpx.Request, attempts: int = 1
-) -> TransportError:
-    """Return the aiospaces error for an httpx transport failure (secrets redacted)."""
-    where = f"{request.method} {redact_url(request.url)}"
-    tries = f" after {attempts} attempts" if attempts > 1 else ""
-    if isinstance(exc, httpx.TimeoutException):
-        return TimeoutError(f"{where} timed out{tries}: {type(exc).__name__}", attempts=attempts)
-    return TransportError(f"{where} failed{tries}: {type(exc).__name__}: {exc}", attempts=attempts)

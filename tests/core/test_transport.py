@@ -7,7 +7,7 @@ import pytest
 import respx
 
 import aiospaces
-from aiospaces.core import client as core_client
+from aiospaces.core import attempts as core_attempts
 from aiospaces.core.transport import redact_url
 from tests.core.toy import ToyClient
 
@@ -29,7 +29,7 @@ async def test_retry_logs_never_show_secrets(
     async def no_sleep(seconds: float) -> None:
         return None
 
-    monkeypatch.setattr(core_client, "_sleep", no_sleep)
+    monkeypatch.setattr(core_attempts, "_sleep", no_sleep)
     respx.get(f"{BASE}/things/a").mock(
         side_effect=[httpx.Response(503), httpx.ReadError("x"), httpx.Response(200, json={})]
     )

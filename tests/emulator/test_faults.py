@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 import aiospaces
-from aiospaces.core import client as core_client
+from aiospaces.core import attempts as core_attempts
 from aiospaces.emulator import Emulator, Fault
 
 PATH = "/v2/objects/sub-c-f/channels"
@@ -169,7 +169,7 @@ async def test_sdk_retries_through_emulator_faults(
     async def no_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(core_client, "_sleep", no_sleep)
+    monkeypatch.setattr(core_attempts, "_sleep", no_sleep)
     emulator.faults.add(Fault(path=PATH, status=429, headers={"Retry-After": "2"}, times=1))
     emulator.faults.add(Fault(path=PATH, drop=True, times=1))
     from tests.core.toy import ToyClient

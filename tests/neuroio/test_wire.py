@@ -10,7 +10,7 @@ import pytest
 import respx
 
 import aiospaces
-from aiospaces.core import client as core_client
+from aiospaces.core import attempts as core_attempts
 from aiospaces.core.request import RequestSpec
 from aiospaces.core.transport import redact_url
 from aiospaces.neuroio import Login, NeuroIO, Page, Space, Token, User, Whoami
@@ -387,7 +387,7 @@ async def test_token_keys_in_paths_stay_out_of_logs_and_errors(
     async def no_sleep(seconds: float) -> None:
         return None
 
-    monkeypatch.setattr(core_client, "_sleep", no_sleep)
+    monkeypatch.setattr(core_attempts, "_sleep", no_sleep)
     respx.get(f"{IAM}/v1/tokens/{KEY}/").mock(
         side_effect=[httpx.Response(503), httpx.ReadError("x"), httpx.Response(200, json=TOKEN)]
     )

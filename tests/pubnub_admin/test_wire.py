@@ -13,7 +13,7 @@ import pytest
 import respx
 
 import aiospaces
-from aiospaces.core import client as core_client
+from aiospaces.core import attempts as core_attempts
 from aiospaces.core import polling
 from aiospaces.pubnub_admin import (
     Block,
@@ -99,7 +99,7 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         slept.append(seconds)
 
     monkeypatch.setattr(polling, "_sleep", fake_sleep)
-    monkeypatch.setattr(core_client, "_sleep", fake_sleep)
+    monkeypatch.setattr(core_attempts, "_sleep", fake_sleep)
     return slept
 
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 import aiospaces
-from aiospaces.core import client as core_client
+from aiospaces.core import attempts as core_attempts
 from aiospaces.emulator import Emulator, Fault
 from tests.core.toy import ToyClient
 
@@ -30,7 +30,7 @@ async def test_marker_installs_faults(
     async def no_sleep(seconds: float) -> None:
         return None
 
-    monkeypatch.setattr(core_client, "_sleep", no_sleep)
+    monkeypatch.setattr(core_attempts, "_sleep", no_sleep)
     toy = ToyClient(emulator_session, base_url="http://emulator")
     envelope = await toy.call(path=PATH).future()
     assert envelope.status.attempts == 2
