@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Self
 
+import httpx
+
 from aiospaces.core import validate
 from aiospaces.core.errors import SessionClosedError, ValidationError
 from aiospaces.core.retry import RetryPolicy
@@ -16,8 +18,6 @@ from aiospaces.core.transport import Backend, PoolStats, Transport, build_client
 
 if TYPE_CHECKING:
     from types import TracebackType
-
-    import httpx
 
 __all__ = ["Session"]
 
@@ -62,6 +62,18 @@ class Session:
                 "on it instead"
             )
         validate.integer(retries, "retries", minimum=0)
+        validate.boolean(http2, "http2")
+        if timeout is not None:
+            validate.timeout_or_timeouts(timeout)
+        for given, name, kind in (
+            (limits, "limits", httpx.Limits),
+            (transport, "transport", httpx.AsyncBaseTransport),
+            (http_client, "http_client", httpx.AsyncClient),
+        ):
+            if given is not None and not isinstance(given, kind):
+                raise ValidationError(
+                    f"{name} must be an httpx.{kind.__name__} or None, not {type(given).__name__}"
+                )
         self._backend: Backend = backend
         self._http2 = http2
         self._limits = limits

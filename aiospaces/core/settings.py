@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import attrs
@@ -18,11 +19,12 @@ from aiospaces.core import validate
 from aiospaces.core.errors import ValidationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
 
 __all__ = ["BaseConfig", "checked", "config_from_env", "config_or_env"]
 
 C = TypeVar("C")
+B = TypeVar("B", bound="BaseConfig")
 
 
 def config_from_env(
@@ -43,6 +45,11 @@ def config_from_env(
     Raises:
         ValidationError: A required setting is missing, or ``cls`` rejects a value or a name.
     """
+    if not isinstance(overrides, Mapping):
+        raise ValidationError(
+            f"{cls.__name__} settings must be a mapping of names to values, "
+            f"not {type(overrides).__name__}"
+        )
     values: dict[str, Any] = {
         name: os.environ[var] for name, var in env_vars.items() if os.environ.get(var)
     }
@@ -58,16 +65,17 @@ def config_from_env(
         raise ValidationError(str(exc)) from exc
 
 
-def config_or_env(
-    config: C | None, from_env: Callable[[Mapping[str, object]], C], settings: Mapping[str, object]
-) -> C:
-    """Return ``config`` if given, else ``from_env(settings)``: what a client constructor does.
+def config_or_env(config: object, cls: type[B], settings: Mapping[str, object]) -> B:
+    """Return ``config`` if given, else ``cls.from_env(settings)``: what a client constructor does.
 
     Raises:
+        ValidationError: ``config`` is not a ``cls``.
         TypeError: Both ``config`` and settings that are not None were given.
     """
     if config is None:
-        return from_env(settings)
+        return cls.from_env(settings)
+    if not isinstance(config, cls):
+        raise ValidationError(f"config must be a {cls.__name__}, not {type(config).__name__}")
     if any(value is not None for value in settings.values()):
         raise TypeError("pass either config= or the settings, not both")
     return config
@@ -129,4 +137,5 @@ class BaseConfig:
         Raises:
             ValidationError: A required setting is missing, or a setting is unknown or invalid.
         """
-        return config_from_env(cls, cls.env_vars, overrides or {}, required=cls.required)
+        given = {} if overrides is None else overrides
+        return config_from_env(cls, cls.env_vars, given, required=cls.required)

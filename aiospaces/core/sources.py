@@ -87,7 +87,7 @@ class UploadSource:
     @property
     def replayable(self) -> bool:
         """Whether the content can be read again from its start (needed to retry an upload)."""
-        return self._aiter is None and (self._file is None or self._file.seekable())
+        return self._aiter is None and (self._file is None or _seekable(self._file))
 
     @classmethod
     async def open(cls, obj: FileSource, *, size: int | None = None) -> UploadSource:
@@ -117,12 +117,14 @@ class UploadSource:
                 stat = await run_blocking(path.stat)
             except OSError as exc:
                 raise ValidationError(f"cannot read {str(path)!r}: {exc.strerror}") from exc
+            except ValueError as exc:  # a NUL or a lone surrogate: no file can have that name
+                raise ValidationError(f"cannot read {str(path)!r}: {exc}") from exc
             if not S_ISREG(stat.st_mode):
                 raise ValidationError(f"{str(path)!r} is not a regular file")
             return cls(stat.st_size, path=path)
         if isinstance(obj, io.TextIOBase):
             raise ValidationError("file objects must be opened in binary mode ('rb')")
-        if hasattr(obj, "read"):
+        if callable(getattr(obj, "read", None)):
             return await cls._from_file(cast("IO[bytes]", obj), size)
         if hasattr(obj, "__aiter__"):
             if size is None:
@@ -135,7 +137,7 @@ class UploadSource:
 
     @classmethod
     async def _from_file(cls, file: IO[bytes], size: int | None) -> UploadSource:
-        if file.seekable():
+        if _seekable(file):
 
             def measure() -> tuple[int, int]:
                 start = file.tell()
@@ -215,7 +217,7 @@ class UploadSource:
         else:
             assert self._file is not None  # noqa: S101 - one of data/path/file/aiter is set
             file = self._file
-            if file.seekable():
+            if _seekable(file):
                 await run_blocking(file.seek, self._start)
         remaining = self.size
 
@@ -236,7 +238,7 @@ class UploadSource:
             if remaining == 0 and transform is not None:
                 yield transform.finalize()
             # a pipe may wait on its writer: keep it off the small pool of run_blocking
-            run = run_blocking if self._path is not None or file.seekable() else run_waiting
+            run = run_blocking if self._path is not None or _seekable(file) else run_waiting
             while remaining > 0:
                 piece = await run(read)
                 yield piece
@@ -302,3 +304,9 @@ async def _apply(transform: Transform, data: bytes) -> bytes:
 async def _iter_file(file: IO[bytes]) -> AsyncIterator[bytes]:
     while chunk := await run_waiting(file.read, READ_SIZE):
         yield chunk
+
+
+def _seekable(file: IO[bytes]) -> bool:
+    """Return whether a file object can seek (one without ``seekable()`` cannot)."""
+    seekable = getattr(file, "seekable", None)
+    return bool(callable(seekable) and seekable())

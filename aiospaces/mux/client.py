@@ -113,7 +113,7 @@ class Mux(BaseClient):
             "timeout": timeout,
             "max_retries": max_retries,
         }
-        self.config = config_or_env(config, MuxConfig.from_env, settings)
+        self.config = config_or_env(config, MuxConfig, settings)
         super().__init__(
             session,
             base_url=self.config.base_url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 from typing import TYPE_CHECKING, ClassVar
 
 import attrs
@@ -42,8 +43,10 @@ class MuxConfig(BaseConfig):
     env_vars: ClassVar[Mapping[str, str]] = ENV_VARS
     required: ClassVar[tuple[str, ...]] = REQUIRED
 
-    token_id: str = attrs.field(validator=checked(validate.text))
-    token_secret: str = attrs.field(repr=False, validator=checked(validate.secret))
+    token_id: str = attrs.field(validator=checked(validate.key))
+    token_secret: str = attrs.field(
+        repr=False, validator=checked(functools.partial(validate.secret, visible_ascii=True))
+    )
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, validator=checked(validate.http_url))
     webhook_secret: str | None = attrs.field(
         default=None, repr=False, validator=checked(validate.secret, optional=True)

@@ -78,7 +78,14 @@ class CreateLiveStream(MuxCreate[LiveStream]):
         """Give the stream playback ids with these policies (``public``, ``signed``, ``drm``)."""
         flat: list[str] = []
         for policy in policies:
-            flat.extend([policy] if isinstance(policy, str) else policy)
+            if isinstance(policy, str):
+                flat.append(policy)
+            elif isinstance(policy, Iterable) and not isinstance(policy, bytes | Mapping):
+                flat.extend(policy)
+            else:
+                raise ValidationError(
+                    f"playback_policy takes policies or a list of them, not {type(policy).__name__}"
+                )
         for policy in flat:
             validate.one_of(policy, "playback_policy", PLAYBACK_POLICIES)
         return self._set("playback_policy", flat)

@@ -103,7 +103,7 @@ class CreateSpace(MuxBuilder[Space]):
 
     def broadcasts(self, requests: Iterable[BroadcastRequest | Mapping[str, Any]]) -> Self:
         """Replace the broadcasts to create with the space."""
-        if isinstance(requests, Mapping | str | bytes):
+        if not isinstance(requests, Iterable) or isinstance(requests, Mapping | str | bytes):
             raise ValidationError("broadcasts must be a list of BroadcastRequest or dicts")
         self._broadcasts = tuple(BroadcastRequest.of(r) for r in requests)
         return self

@@ -91,7 +91,7 @@ class NeuroIO(BaseClient):
             "timeout": timeout,
             "max_retries": max_retries,
         }
-        self.config = config_or_env(config, NeuroIOConfig.from_env, settings)
+        self.config = config_or_env(config, NeuroIOConfig, settings)
         super().__init__(
             session,
             base_url=self.config.iam_url,

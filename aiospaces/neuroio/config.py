@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, ClassVar
 
 import attrs
@@ -33,6 +34,8 @@ class NeuroIOConfig(BaseConfig):
     required: ClassVar[tuple[str, ...]] = ()
 
     api_token: str | None = attrs.field(
-        default=None, repr=False, validator=checked(validate.secret, optional=True)
+        default=None,
+        repr=False,
+        validator=checked(functools.partial(validate.secret, visible_ascii=True), optional=True),
     )
     iam_url: str = attrs.field(default=IAM_URL, validator=checked(validate.http_url))

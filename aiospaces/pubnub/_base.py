@@ -31,9 +31,14 @@ class PubNubBuilder(Builder[T]):
         """Return ``/v2/objects/{sub}/channels``: where spaces (App Context channels) live."""
         return f"/v2/objects/{self._subscribe_key()}/channels"
 
-    def _files_path(self, channel: str) -> str:
-        """Return ``/v1/files/{sub}/channels/{channel}``: a channel's file sharing root."""
-        return f"/v1/files/{self._subscribe_key()}/channels/{quote(channel, safe='')}"
+    def _files_path(self, channel: object) -> str:
+        """Return ``/v1/files/{sub}/channels/{channel}``: a channel's file sharing root.
+
+        Raises:
+            ValidationError: The channel cannot name one path segment.
+        """
+        segment = validate.path_segment(channel, "channel")
+        return f"/v1/files/{self._subscribe_key()}/channels/{segment}"
 
 
 class ChannelFile(PubNubBuilder[T]):
@@ -73,5 +78,5 @@ class StoredFile(ChannelFile[T]):
         """Return ``.../files/{id}/{name}`` (validating channel, id and name)."""
         channel = self._checked_channel()
         file_id = validate.path_segment(self._file_id, "file_id")
-        name = quote(self._checked_file_name(), safe="")
+        name = validate.path_segment(self._file_name, "file_name")
         return f"{self._files_path(channel)}/files/{file_id}/{name}"

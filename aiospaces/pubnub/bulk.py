@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ from aiospaces.pubnub.report import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Callable, Generator
 
     from aiospaces.core.sources import FileSource
     from aiospaces.pubnub.client import PubNub
@@ -92,6 +93,14 @@ class BulkUpload:
         validate.integer(concurrency, "concurrency", minimum=1)
         validate.integer(retries, "retries", minimum=0)
         validate.identifier(channel, "channel")
+        if on_progress is not None:
+            validate.callback(on_progress, "on_progress")
+        if not isinstance(sources, Iterable) or isinstance(sources, str | bytes | os.PathLike):
+            raise ValidationError(
+                f"sources must be an iterable of files, not {type(sources).__name__} "
+                "(pass [path] for one file)"
+            )
+        client.send_file(**(send_options or {}))  # the send options are checked up front
         self._client = client
         self._channel = channel
         self._items = [s if isinstance(s, UploadItem) else UploadItem(s) for s in sources]

@@ -131,7 +131,7 @@ class PubNub(BaseClient):
             "timeout": timeout,
             "max_retries": max_retries,
         }
-        self.config = config_or_env(config, PubNubConfig.from_env, settings)
+        self.config = config_or_env(config, PubNubConfig, settings)
         super().__init__(
             session,
             base_url=self.config.base_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import attrs
@@ -26,9 +27,12 @@ ENV_VARS = {
 REQUIRED = ("subscribe_key", "user_id")
 """Settings that must be given or come from the environment."""
 
-_key = checked(validate.identifier)
-_optional_key = checked(validate.identifier, optional=True)
+_key = checked(validate.key)
+_optional_key = checked(validate.key, optional=True)
 _optional_secret = checked(validate.secret, optional=True)
+_optional_url_secret = checked(
+    functools.partial(validate.secret, visible_ascii=True), optional=True
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -55,8 +59,8 @@ class PubNubConfig(BaseConfig):
     user_id: str = attrs.field(validator=checked(validate.text))
     publish_key: str | None = attrs.field(default=None, validator=_optional_key)
     secret_key: str | None = attrs.field(default=None, repr=False, validator=_optional_secret)
-    auth_key: str | None = attrs.field(default=None, repr=False, validator=_optional_secret)
-    token: str | None = attrs.field(default=None, repr=False, validator=_optional_secret)
+    auth_key: str | None = attrs.field(default=None, repr=False, validator=_optional_url_secret)
+    token: str | None = attrs.field(default=None, repr=False, validator=_optional_url_secret)
     origin: str = attrs.field(default=DEFAULT_ORIGIN, validator=checked(validate.origin))
     ssl: bool = attrs.field(default=True, validator=checked(validate.boolean))
     cipher_key: str | None = attrs.field(default=None, repr=False, validator=_optional_secret)

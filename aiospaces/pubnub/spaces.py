@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Self, TypeVar
-from urllib.parse import quote
 
 from aiospaces.core import validate
 from aiospaces.core.builder import CallParams
@@ -70,14 +69,15 @@ class Sort:
         return _sort_key(f"{key}:desc")
 
 
-def _sort_key(raw: str) -> str:
-    key, _, direction = raw.partition(":")
+def _sort_key(raw: object) -> str:
+    key, _, direction = raw.partition(":") if isinstance(raw, str) else ("", "", "")
     if key not in SORT_KEYS or direction not in ("", "asc", "desc"):
+        shown = repr(raw) if isinstance(raw, str) else f"a {type(raw).__name__}"
         raise ValidationError(
             f"sort key must be one of {', '.join(SORT_KEYS)} with an optional :asc or :desc, "
-            f"not {raw!r}"
+            f"not {shown}"
         )
-    return raw
+    return raw  # type: ignore[return-value]
 
 
 def _include(custom: bool) -> tuple[str, str]:
@@ -95,8 +95,8 @@ class _OneSpace(PubNubBuilder[T]):
         return self
 
     def _space_path(self) -> str:
-        space_id = validate.identifier(self._id, "space_id", max_length=MAX_ID_LENGTH)
-        return f"{self._channels_path()}/{quote(space_id, safe='')}"
+        space_id = validate.path_segment(self._id, "space_id", max_length=MAX_ID_LENGTH)
+        return f"{self._channels_path()}/{space_id}"
 
 
 class FetchSpaceParams(CallParams, total=False):
@@ -178,7 +178,7 @@ class CreateSpace(FetchSpace):
 
     def if_matches_etag(self, etag: str) -> Self:
         """Update only if the space still has this eTag (else ``PreconditionFailedError``)."""
-        self._etag = validate.text(etag, "etag")
+        self._etag = validate.header_value(validate.text(etag, "etag"), "etag")
         return self
 
     def _build(self) -> RequestSpec:
@@ -265,9 +265,16 @@ class FetchSpaces(PubNubBuilder[SpacePage], CursorPagination[SpacePage, Space]):
 
     def sort(self, *keys: str | Sequence[str]) -> Self:
         """Order by keys like ``"name"``, ``"updated:desc"`` or ``Sort.desc("updated")``."""
-        flat: list[str] = []
+        flat: list[object] = []
         for key in keys:
-            flat.extend([key] if isinstance(key, str) else key)
+            if isinstance(key, str):
+                flat.append(key)
+            elif isinstance(key, list | tuple):
+                flat.extend(key)
+            else:
+                raise ValidationError(
+                    f"sort takes keys or a list of keys, not {type(key).__name__}"
+                )
         self._sort = tuple(_sort_key(k) for k in flat)
         return self
 
@@ -279,6 +286,9 @@ class FetchSpaces(PubNubBuilder[SpacePage], CursorPagination[SpacePage, Space]):
             raise ValidationError(
                 f"page must be a Page, a cursor string or None, not {type(page).__name__}"
             )
+        if page is not None:
+            validate.text(page.cursor, "page cursor")
+            validate.one_of(page.direction, "page direction", ("next", "prev"))
         self._cursor = page
         return self
 

@@ -99,7 +99,7 @@ class PubNubAdmin(BaseClient):
             "timeout": timeout,
             "max_retries": max_retries,
         }
-        self.config = config_or_env(config, PubNubAdminConfig.from_env, settings)
+        self.config = config_or_env(config, PubNubAdminConfig, settings)
         super().__init__(
             session,
             base_url=self.config.base_url,

@@ -14,7 +14,7 @@ non-ASCII) arrives exactly as written.
 
 from __future__ import annotations
 
-import os  # noqa: TC003 - EventHandlerParams resolves it at run time
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Self
 
@@ -67,10 +67,22 @@ def _event(value: object) -> str:
     return validate.one_of(value, "event", EVENTS)
 
 
+def _code_path(value: object) -> Path:
+    """Return a code file's path; refuse what is no path (a NUL, a lone surrogate)."""
+    if not isinstance(value, str | os.PathLike):
+        raise ValidationError(f"code_file must be a path, not {type(value).__name__}")
+    path = Path(value)
+    text = str(path)
+    if not text or "\x00" in text:
+        raise ValidationError("code_file must be a non-empty path without NUL")
+    validate.text(text, "code_file")
+    return path
+
+
 async def _read_code(path: Path) -> str:
     try:
         return await run_blocking(path.read_text, "utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         raise ValidationError(f"cannot read the handler code from {str(path)!r}: {exc}") from exc
 
 
@@ -133,7 +145,7 @@ class _HandlerFields(KeysetBuilder[EventHandler]):
 
     def code_file(self, path: str | os.PathLike[str]) -> Self:
         """Read the JavaScript source from a UTF-8 file when the call runs."""
-        self._code_file = Path(path)
+        self._code_file = _code_path(path)
         self._fields = {k: v for k, v in self._fields.items() if k != "code"}
         return self
 
@@ -293,13 +305,23 @@ async def deploy_event_handler(
         APIError: The portal refused a call.
     """
     _event(event)
+    positive_id(key_id, "key_id")
+    positive_id(block_id, "block_id")
+    validate.timeout(timeout)
     if (code is None) == (code_file is None):
         raise ValidationError("pass exactly one of code= and code_file=")
     if code_file is not None:
-        code = await _read_code(Path(code_file))
+        code = await _read_code(_code_path(code_file))
     wanted = name
     if wanted is None:
         wanted = path if path else (Path(code_file).stem if code_file is not None else event)
+    # every argument goes through its setter before the first request
+    probe = client.create_event_handler(key_id=key_id, block_id=block_id, name=wanted)
+    probe.event(event).code(validate.text(code, "code"))
+    if channels is not None:
+        probe.channels(channels)
+    if path is not None:
+        probe.path(path)
     block = await client.get_block(key_id=key_id, block_id=block_id)
     existing = next((h for h in block.event_handlers if h.name == wanted), None)
     if existing is None and event == ON_REST:
