@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Generator, Mapping, Sequence
+import typing
+from collections.abc import Mapping, Sequence  # noqa: TC003 - CallParams resolves them at run time
 from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar
 
 import attrs
-import httpx
+import httpx  # noqa: TC002 - CallParams resolves it at run time
 
 from aiospaces.core import validate
-from aiospaces.core.errors import AmbiguousResultError, ValidationError
+from aiospaces.core.convert import parsing
+from aiospaces.core.errors import AmbiguousResultError
 from aiospaces.core.request import CallOptions, Status
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from aiospaces.core.client import BaseClient
     from aiospaces.core.request import RequestSpec
 
@@ -96,45 +100,46 @@ class Builder(Generic[T]):
     # -- per-call options -------------------------------------------------------------------
 
     def timeout(self, seconds: httpx.Timeout | float) -> Self:
-        """Set this call's timeout (seconds for each of connect/read/write/pool, per attempt)."""
-        if not isinstance(seconds, httpx.Timeout):
-            validate.timeout(seconds)
-        self._options = attrs.evolve(self._options, timeout=seconds)
+        """Set this call's timeout (seconds for each of connect/read/write/pool, per attempt).
+
+        Raises:
+            ValidationError: It is not a positive finite number or an ``httpx.Timeout``
+                whose parts are (or None).
+        """
+        checked = validate.timeout_or_timeouts(seconds)
+        self._options = attrs.evolve(self._options, timeout=checked)
         return self
 
     def max_retries(self, retries: int) -> Self:
-        """Set how many times this call may be retried (0 disables retries)."""
+        """Set how many times this call may be retried (0 disables retries).
+
+        Raises:
+            ValidationError: It is not an int >= 0.
+        """
         validate.integer(retries, "max_retries", minimum=0)
         self._options = attrs.evolve(self._options, max_retries=retries)
         return self
 
     def extra_headers(self, headers: Mapping[str, str]) -> Self:
-        """Add headers to this call (they win over the SDK's own)."""
-        if not isinstance(headers, Mapping):
-            raise ValidationError(f"extra_headers must be a mapping, not {type(headers).__name__}")
-        merged = {**self._options.headers}
-        for name, value in headers.items():
-            merged[validate.text(name, "header name")] = validate.text(
-                value, f"header {name}", empty=True
-            )
-        self._options = attrs.evolve(self._options, headers=merged)
+        """Add headers to this call (they win over the SDK's own).
+
+        Names are HTTP tokens and values printable ASCII (httpx sends nothing else; CR and LF
+        would split the header): percent-encode other text, or use RFC 8187's form.
+
+        Raises:
+            ValidationError: It is not a mapping of such names and values.
+        """
+        added = validate.headers(headers)
+        self._options = attrs.evolve(self._options, headers={**self._options.headers, **added})
         return self
 
     def extra_query(self, params: Mapping[str, str] | Sequence[tuple[str, str]]) -> Self:
-        """Append query parameters to this call."""
-        given: object = params  # typed for users; checked here for everyone else
-        if isinstance(given, Mapping):
-            items: Any = given.items()
-        elif isinstance(given, list | tuple):
-            items = given
-        else:
-            raise ValidationError(
-                f"extra_query must be a mapping or a list of pairs, not {type(given).__name__}"
-            )
-        try:
-            added = [(str(k), str(v)) for k, v in items]
-        except (TypeError, ValueError):
-            raise ValidationError("extra_query must hold (name, value) pairs") from None
+        """Append query parameters to this call: a mapping or a list of (name, value) pairs.
+
+        Raises:
+            ValidationError: It is neither, or holds something other than strings.
+        """
+        added = validate.query(params)
         self._options = attrs.evolve(self._options, query=[*self._options.query, *added])
         return self
 
@@ -180,14 +185,25 @@ class Builder(Generic[T]):
     # -- for subclasses -----------------------------------------------------------------------
 
     async def _run(self) -> Envelope[T]:
-        """Load, build, send and parse the call's one request (multi-step calls override it)."""
+        """Load, build, send and parse the call's one request (multi-step calls override it).
+
+        A body ``_parse`` cannot read raises an UnexpectedResponseError (see
+        [parsing][aiospaces.core.convert.parsing]).
+        """
         await self._load()
         spec = self._build()
         try:
             exchange = await self._client.request(spec, self._options)
         except AmbiguousResultError as error:
             return await self._reconcile(error)
-        return Envelope(await self._parse(exchange.response), exchange.status)
+        with parsing(exchange, vendor=self._client.vendor, expected=self._expected()):
+            result = await self._parse(exchange.response)
+        return Envelope(result, exchange.status)
+
+    def _expected(self) -> str:
+        """Say what a successful answer holds, for errors about one that does not."""
+        result = _result_type(type(self), {})
+        return "a JSON body" if result is None else f"a JSON {_type_name(result)}"
 
     async def _reconcile(self, error: AmbiguousResultError) -> Envelope[T]:
         """After an ambiguous failure, find out what happened, or re-raise ``error``.
@@ -226,3 +242,41 @@ def prefill(params: Mapping[str, object], /, **ids: object) -> dict[str, object]
     both: ``mux.get_space("sp1")`` and ``mux.get_space(space_id="sp1")`` are the same call.
     """
     return {**{name: value for name, value in ids.items() if value is not None}, **params}
+
+
+def _result_type(cls: type, given: dict[Any, Any]) -> Any:
+    """Return the ``T`` of ``Builder[T]`` for ``cls``, type variables filled in (or None)."""
+    for base in cls.__dict__.get("__orig_bases__", cls.__bases__):
+        origin = typing.get_origin(base) or base
+        if not (inspect.isclass(origin) and issubclass(origin, Builder)):
+            continue
+        args = tuple(_fill(arg, given) for arg in typing.get_args(base))
+        if origin is Builder:
+            return args[0] if args else None
+        found = _result_type(
+            origin, dict(zip(getattr(origin, "__parameters__", ()), args, strict=False))
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def _fill(hint: Any, given: dict[Any, Any]) -> Any:
+    """Return ``hint`` with the type variables of ``given`` replaced."""
+    if isinstance(hint, TypeVar):
+        return given.get(hint, hint)
+    args = typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    if origin is None or not args:
+        return hint
+    return origin[tuple(_fill(arg, given) for arg in args)]
+
+
+def _type_name(hint: object) -> str:
+    """Return ``Space``, ``list of Space``, ``Page of Space`` for a result type."""
+    args = typing.get_args(hint)
+    origin = typing.get_origin(hint) or hint
+    name = getattr(origin, "__name__", str(origin))
+    if args and not isinstance(args[0], TypeVar):
+        return f"{name} of {_type_name(args[0])}"
+    return name

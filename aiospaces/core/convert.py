@@ -3,7 +3,10 @@
 Models carry no wire logic beyond naming: a field whose wire key differs from what the
 converter's key style derives names it with ``wire("eTag")`` metadata. Each vendor builds its
 own converter with [make_converter][aiospaces.core.convert.make_converter]; nothing touches
-cattrs' global converter.
+cattrs' global converter. The converters are strict about scalars (``None`` is no string,
+``"false"`` no bool), and [parsing][aiospaces.core.convert.parsing] turns any failure to read
+a successful answer into an
+[UnexpectedResponseError][aiospaces.core.errors.UnexpectedResponseError].
 
 ```python
 @attrs.frozen
@@ -16,16 +19,34 @@ class Space:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import cattrs
+import httpx
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-__all__ = ["KeyStyle", "Model", "format_datetime", "make_converter", "parse_datetime", "wire"]
+from aiospaces.core.errors import AiospacesError, UnexpectedResponseError, ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from aiospaces.core.request import Exchange
+
+__all__ = [
+    "KeyStyle",
+    "Model",
+    "format_datetime",
+    "make_converter",
+    "parse_datetime",
+    "parsing",
+    "wire",
+]
 
 KeyStyle = Literal["snake", "camel"]
 
@@ -50,14 +71,17 @@ def parse_datetime(value: Any) -> datetime:
     """
     if isinstance(value, datetime):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str):
-        if value.isdigit():
-            return datetime.fromtimestamp(int(value), tz=UTC)
-        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value, count=1))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
+        value = int(value)
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, tz=UTC)
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value, count=1))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):  # out of range for a datetime, or not RFC 3339
+        pass
+    raise ValueError(f"not a timestamp: a {type(value).__name__} that reads as no time")
 
 
 def format_datetime(value: datetime) -> str:
@@ -78,6 +102,8 @@ def make_converter(
     """
     converter = cattrs.Converter(forbid_extra_keys=forbid_extra_keys)
     converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
+    for kind, hook in _STRICT.items():  # the exact types: enums keep cattrs' own hooks
+        converter.register_structure_hook_func(_exactly(kind), hook)
     converter.register_unstructure_hook(datetime, format_datetime)
 
     def renames(cls: type) -> dict[str, Any]:
@@ -100,6 +126,134 @@ def make_converter(
         attrs.has, lambda cls: make_dict_unstructure_fn(cls, converter, **renames(cls))
     )
     return converter
+
+
+def _strict_str(value: Any, _: type) -> str:
+    """Return text as it is, and an int as its digits (ids); refuse anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected a string, not {_kind(value)}")
+
+
+def _strict_int(value: Any, _: type) -> int:
+    """Return an int (a whole float, or ASCII digits, too); refuse bools and anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value):
+        return int(value)
+    raise ValueError(f"expected an int, not {_kind(value)}")
+
+
+def _strict_float(value: Any, _: type) -> float:
+    """Return a finite number as a float; refuse bools, NaN, infinities and anything else."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value) if abs(value) < 1e308 else math.inf
+        if math.isfinite(number):
+            return number
+    raise ValueError(f"expected a finite number, not {_kind(value)}")
+
+
+def _strict_bool(value: Any, _: type) -> bool:
+    """Return True or False; refuse ``"false"``, 0 and anything else."""
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, not {_kind(value)}")
+
+
+_STRICT: dict[type, Any] = {
+    str: _strict_str,
+    int: _strict_int,
+    float: _strict_float,
+    bool: _strict_bool,
+}
+
+
+def _exactly(kind: type) -> Callable[[Any], bool]:
+    """Return a predicate matching ``kind`` itself, not its subclasses (``StrEnum``)."""
+    return lambda hint: hint is kind
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+_SHAPE_ERRORS = (
+    ValueError,  # JSONDecodeError, UnicodeDecodeError, ValidationError, a strict hook's refusal
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,  # absurdly nested JSON
+    cattrs.BaseValidationError,
+)
+_MAX_BODY_TEXT = 10_000
+
+
+@contextlib.contextmanager
+def parsing(exchange: Exchange, *, vendor: str, expected: str) -> Iterator[None]:
+    """Turn a failure to read a successful answer into an UnexpectedResponseError.
+
+    Wrap the code that reads ``exchange``'s body (JSON decoding, structuring into models,
+    picking fields); a ``ValueError`` (a ``ValidationError`` of a server value included),
+    ``KeyError``, ``TypeError``, cattrs error and the like becomes an
+    [UnexpectedResponseError][aiospaces.core.errors.UnexpectedResponseError] carrying the
+    status, vendor, request id and body, its message saying what was ``expected``. Other
+    aiospaces errors pass through unchanged.
+
+    ```python
+    with parsing(exchange, vendor="mux", expected="a JSON Space"):
+        space = converter.structure(exchange.response.json()["data"], Space)
+    ```
+
+    Raises:
+        UnexpectedResponseError: The body could not be read as ``expected``.
+    """
+    try:
+        yield
+    except Exception as exc:
+        aiospaces_error = isinstance(exc, AiospacesError) and not isinstance(exc, ValidationError)
+        if aiospaces_error or not isinstance(exc, _SHAPE_ERRORS):
+            raise
+        response = exchange.response
+        raise UnexpectedResponseError(
+            f"expected {expected}; {_reason(exc)}",
+            status_code=response.status_code,
+            vendor=vendor,
+            request_id=exchange.status.request_id,
+            body=_body(response),
+        ) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """Say what was wrong with a body without repeating its values."""
+    if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
+        return "the body is not JSON"
+    if isinstance(exc, RecursionError):
+        return "the body is nested too deeply"
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(exc)[:3])
+    if isinstance(exc, KeyError):
+        return "a required field is missing"
+    if isinstance(exc, ValidationError | ValueError):
+        return str(exc)
+    return f"a field has the wrong type ({type(exc).__name__})"
+
+
+def _body(response: httpx.Response) -> Any:
+    """Return the body as JSON if it is JSON, else its text (cut at 10,000 characters)."""
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        return None
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        return response.text[:_MAX_BODY_TEXT]
 
 
 _plain = cattrs.Converter()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Self, TypeVar
 
 from aiospaces.core import validate
 from aiospaces.core.builder import CallParams
-from aiospaces.core.errors import APIError
+from aiospaces.core.errors import APIError, UnexpectedResponseError, ValidationError
 from aiospaces.core.pagination import CursorPagination
 from aiospaces.core.request import RequestSpec
 from aiospaces.pubnub._base import ChannelFile, PubNubBuilder, StoredFile, url_encode
@@ -65,17 +65,26 @@ def file_location(response: httpx.Response) -> str:
     """Return the download URL a file-URL answer redirects to.
 
     Raises:
-        APIError: The answer is not a redirect with a ``Location``.
+        UnexpectedResponseError: The answer is not a redirect to an http(s) ``Location``.
     """
     location = response.headers.get("Location")
-    if response.status_code not in _REDIRECTS or not location:
-        raise APIError(
-            "expected a redirect with a Location header",
+    if response.status_code not in _REDIRECTS or not location or not _is_url(location):
+        raise UnexpectedResponseError(
+            "expected a redirect with an http(s) URL in its Location header",
             status_code=response.status_code,
             vendor="pubnub",
+            request_id=response.headers.get("x-request-id"),
             body=response.text,
         )
     return str(location)
+
+
+def _is_url(location: str) -> bool:
+    try:
+        validate.http_url(location, "Location", query=True)
+    except ValidationError:
+        return False
+    return True
 
 
 class GetFileUrl(StoredFile[str]):
@@ -129,7 +138,7 @@ class ListFiles(PubNubBuilder[FilePage], CursorPagination[FilePage, FileInfo]):
         return self
 
     def _build(self) -> RequestSpec:
-        path = self._files_path(validate.identifier(self._channel, "channel")) + "/files"
+        path = self._files_path(self._channel) + "/files"
         query: list[tuple[str, str]] = []
         if self._limit is not None:
             query.append(("limit", str(self._limit)))
@@ -180,12 +189,12 @@ class FileMessage(ChannelFile[T]):
 
     def message(self, message: object) -> Self:
         """Set the JSON-serialisable message sent along with the file."""
-        self._message = message
+        self._message = validate.json_value(message, "message")
         return self
 
     def meta(self, meta: object) -> Self:
         """Set the JSON-serialisable ``meta`` (used by subscribe filters)."""
-        self._meta = meta
+        self._meta = validate.json_value(meta, "meta")
         return self
 
     def should_store(self, store: bool) -> Self:
@@ -252,14 +261,24 @@ def published(response: httpx.Response) -> PublishedFile:
     """Return the timetoken of a ``[1, "Sent", "<timetoken>"]`` publish answer.
 
     Raises:
-        APIError: The answer is not a success.
+        APIError: PubNub says the publish failed.
+        ValueError: The answer is not a publish answer (an UnexpectedResponseError once the
+            caller's [parsing][aiospaces.core.convert.parsing] sees it).
     """
     body = response.json()
-    if not isinstance(body, list) or len(body) < 3 or body[0] != 1:
+    if not isinstance(body, list) or len(body) < 3:
+        raise ValueError('a publish answer is [1, "Sent", "<timetoken>"]')
+    if body[0] != 1:
         raise APIError(
-            f"publish failed: {body!r}", status_code=response.status_code, vendor="pubnub"
+            f"publish failed: {str(body[1])[:200]}",
+            status_code=response.status_code,
+            vendor="pubnub",
+            body=body,
         )
-    return PublishedFile(timestamp=str(body[2]))
+    timetoken = str(body[2]) if isinstance(body[2], str | int) else ""
+    if not (timetoken.isascii() and timetoken.isdigit()):
+        raise ValueError("a publish answer's timetoken is a string of digits")
+    return PublishedFile(timestamp=timetoken)
 
 
 class PublishFileMessageParams(FileMessageParams, total=False):

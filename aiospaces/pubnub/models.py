@@ -134,12 +134,24 @@ converter = make_converter(key_style="camel")
 
 
 def _structure_page(value: Any, _: type) -> SpacePage:
+    if not isinstance(value, dict):
+        raise TypeError("a page of spaces is a JSON object")
+    total = value.get("totalCount")
     return SpacePage(
         data=converter.structure(value.get("data") or [], list[Space]),
-        total_count=value.get("totalCount"),
-        next=Page(value["next"], "next") if value.get("next") else None,
-        prev=Page(value["prev"], "prev") if value.get("prev") else None,
+        total_count=None if total is None else converter.structure(total, int),
+        next=_cursor(value, "next"),
+        prev=_cursor(value, "prev"),
     )
+
+
+def _cursor(value: dict[str, Any], direction: Literal["next", "prev"]) -> Page | None:
+    cursor = value.get(direction)
+    if not cursor:
+        return None
+    if not isinstance(cursor, str) or not cursor.isascii():
+        raise ValueError(f"a page's {direction} cursor is ASCII text")
+    return Page(cursor, direction)
 
 
 converter.register_structure_hook(SpacePage, _structure_page)

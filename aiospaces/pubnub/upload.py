@@ -26,6 +26,7 @@ import attrs
 
 from aiospaces.core import validate
 from aiospaces.core.builder import Envelope
+from aiospaces.core.convert import parsing
 from aiospaces.core.errors import (
     AmbiguousResultError,
     APIError,
@@ -74,10 +75,26 @@ class _Ticket:
 
     @classmethod
     def parse(cls, response: httpx.Response) -> _Ticket:
+        """Read the answer (raise ``KeyError``, ``TypeError``, ``ValueError`` when it is not one).
+
+        Server values are checked as strictly as input: the file id and name become a file
+        message, the URL receives the upload, the fields become form parts.
+        """
         body = response.json()
         request = body["file_upload_request"]
-        fields = [(str(f["key"]), str(f["value"])) for f in request["form_fields"]]
-        return cls(body["data"]["id"], body["data"]["name"], request["url"], fields)
+        fields = [
+            (
+                validate.text(f["key"], "form field"),
+                validate.text(f["value"], "form value", empty=True),
+            )
+            for f in request["form_fields"]
+        ]
+        return cls(
+            validate.identifier(body["data"]["id"], "file id"),
+            validate.identifier(body["data"]["name"], "file name"),
+            validate.http_url(request["url"], "upload URL", query=True),
+            fields,
+        )
 
 
 def _policy_max_size(fields: Sequence[tuple[str, str]]) -> int | None:
@@ -155,7 +172,7 @@ class SendFile(FileMessage[SentFile]):
 
         A negative ``n`` takes back the bytes of an attempt that is retried.
         """
-        self._on_bytes = callback
+        self._on_bytes = validate.callback(callback, "on_progress")
         return self
 
     def publish_retries(self, retries: int) -> Self:
@@ -211,7 +228,9 @@ class SendFile(FileMessage[SentFile]):
                     )
                     reserved = await client.request(reserve, self._options)  # PubNub's origin
                     attempts += reserved.status.attempts
-                    self._ticket = _Ticket.parse(reserved.response)
+                    expected = "a generate-upload-url answer"
+                    with parsing(reserved, vendor=client.vendor, expected=expected):
+                        self._ticket = _Ticket.parse(reserved.response)
                     self.reserved = (self._ticket.file_id, self._ticket.name)
                 attempts += await self._store(self._ticket, source)
                 self.uploaded = (self._ticket.file_id, self._ticket.name)
@@ -267,7 +286,8 @@ class SendFile(FileMessage[SentFile]):
         self.announced = None
         try:
             exchange = await self._client.request(spec, options)
-            timetoken = published(exchange.response).timestamp
+            with parsing(exchange, vendor=self._client.vendor, expected="a publish answer"):
+                timetoken = published(exchange.response).timestamp
         except AmbiguousResultError as exc:
             raise FileUploadError(
                 f"{self._file_name!r} was uploaded as file {ticket.file_id}, but whether its "

@@ -73,7 +73,9 @@ class Login(AdminBuilder[LoginSession]):
         """Nothing: logging in needs no session."""
 
     async def _parse(self, response: httpx.Response) -> LoginSession:
-        return converter.structure(response.json()["result"], LoginSession)
+        found = converter.structure(response.json()["result"], LoginSession)
+        validate.secret(found.token, "the session token", visible_ascii=True)  # a header value
+        return found
 
     async def _run(self) -> Envelope[LoginSession]:
         envelope = await super()._run()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
 from aiospaces.core import validate
 from aiospaces.core.builder import CallParams
-from aiospaces.core.errors import AiospacesError, BadRequestError, ConflictError, ValidationError
+from aiospaces.core.errors import AiospacesError, BadRequestError, ConflictError
 from aiospaces.core.polling import poll_until
 from aiospaces.core.request import RequestSpec
 from aiospaces.pubnub_admin._base import KeysetBuilder, payload, positive_id
@@ -138,7 +138,7 @@ class GetBlock(_BlockBuilder[Block]):
         found = payload(response)
         if isinstance(found, list):  # the portal answers with an array of one block
             if not found:
-                raise ValidationError(f"the portal returned no block for {response.request.url}")
+                raise ValueError("the portal answered with no block")
             found = found[0]
         return converter.structure(found, Block)
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 import secrets
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,6 +18,7 @@ from aiospaces.core.transport import PoolStats
 from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub.client import PubNub
 from aiospaces.pubnub.crypto import CryptoModule
+from aiospaces.pubnub.upload import SendFile
 
 KEYS: dict[str, Any] = {
     "subscribe_key": "sub-c-files",
@@ -290,17 +291,17 @@ async def test_async_iterable_source(pn: PubNub) -> None:
 
 
 async def test_bad_input_sends_nothing(pn: PubNub, emulator: Emulator) -> None:
-    cases = [
-        pn.send_file(file_name="a", file_object=b"x"),
-        pn.send_file(channel=CHANNEL, file_object=b"x"),
-        pn.send_file(channel=CHANNEL, file_name="a"),
-        pn.send_file(channel=CHANNEL, file_name="a", file_object=12),  # type: ignore[arg-type]
-        pn.send_file(channel=CHANNEL, file_name="a", file_object=b"x", message={1, 2}),
-        pn.send_file(channel=CHANNEL, file_name="a", file_object="/no/such/file"),
+    cases: list[Callable[[], SendFile]] = [
+        lambda: pn.send_file(file_name="a", file_object=b"x"),
+        lambda: pn.send_file(channel=CHANNEL, file_object=b"x"),
+        lambda: pn.send_file(channel=CHANNEL, file_name="a"),
+        lambda: pn.send_file(channel=CHANNEL, file_name="a", file_object=12),  # type: ignore[arg-type]
+        lambda: pn.send_file(channel=CHANNEL, file_name="a", file_object=b"x", message={1, 2}),
+        lambda: pn.send_file(channel=CHANNEL, file_name="a", file_object="/no/such/file"),
     ]
-    for builder in cases:
+    for make in cases:
         with pytest.raises(aiospaces.ValidationError):
-            await builder
+            await make()
     with pytest.raises(aiospaces.ValidationError):
         pn.list_files().limit(0)
     assert emulator.storage.list("") == []

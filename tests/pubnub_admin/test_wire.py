@@ -316,8 +316,9 @@ async def test_get_block_with_an_empty_payload_is_an_error(mock: respx.Router) -
         return_value=httpx.Response(200, json={"payload": []})
     )
     async with client() as adm:
-        with pytest.raises(aiospaces.ValidationError, match="no block"):
+        with pytest.raises(aiospaces.UnexpectedResponseError, match="no block") as caught:
             await adm.get_block(key_id=44, block_id=5)
+    assert (caught.value.status_code, caught.value.body) == (200, {"payload": []})
 
 
 @pytest.mark.parametrize(
