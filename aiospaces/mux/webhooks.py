@@ -16,19 +16,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping
 from datetime import datetime  # noqa: TC003 - cattrs reads the annotations at run time
 from typing import Any
 
 import attrs
+import cattrs
 
+from aiospaces.core import validate
 from aiospaces.core.convert import Model
-from aiospaces.core.errors import AiospacesError
+from aiospaces.core.errors import AiospacesError, ValidationError
 from aiospaces.mux.models import Broadcast, LiveStream, Space, converter
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "MAX_HEADER_LENGTH",
     "SIGNATURE_HEADER",
     "BroadcastEvent",
     "LiveStreamEvent",
@@ -48,6 +52,11 @@ SIGNATURE_HEADER = "Mux-Signature"
 """The header carrying the signature."""
 DEFAULT_TOLERANCE = 300.0
 """Seconds a signature's timestamp may differ from now (Mux's SDKs use five minutes)."""
+
+_HEX = re.compile(r"[0-9a-fA-F]{64}")
+_MAX_STAMP_DIGITS = 12
+_DIGITS = re.compile(rf"[0-9]{{1,{_MAX_STAMP_DIGITS}}}")
+_Group = cattrs.BaseValidationError
 
 
 class WebhookSignatureError(AiospacesError, ValueError):
@@ -120,10 +129,24 @@ class LiveStreamEvent(WebhookEvent):
     data: LiveStream  # type: ignore[assignment]
 
 
+MAX_HEADER_LENGTH = 8192
+"""Longest ``Mux-Signature`` header accepted (characters); a longer one is refused unread."""
+
+
 def sign_payload(body: bytes | str, secret: str, timestamp: int | None = None) -> str:
-    """Return a ``Mux-Signature`` header value for ``body`` (for tests and emulators)."""
-    stamp = int(time.time()) if timestamp is None else timestamp
-    return f"t={stamp},v1={_digest(_bytes(body), secret, str(stamp))}"
+    """Return a ``Mux-Signature`` header value for ``body`` (for tests and emulators).
+
+    Raises:
+        ValidationError: The body is not bytes or text, the secret is not a non-empty
+            string, or the timestamp is not an int >= 0.
+    """
+    if timestamp is None:
+        stamp = int(time.time())
+    else:
+        stamp = validate.integer(timestamp, "timestamp", minimum=0, maximum=10**_MAX_STAMP_DIGITS)
+    raw = _raw_body(body, ValidationError)
+    key = validate.secret(secret, "secret")
+    return f"t={stamp},v1={_digest(raw, key, str(stamp))}"
 
 
 def verify_signature(
@@ -136,8 +159,11 @@ def verify_signature(
 ) -> None:
     """Check a webhook's signature; return quietly when it is valid.
 
+    Whatever the header or the body hold, a failure is a ``WebhookSignatureError``: a hostile
+    request cannot make it raise anything else.
+
     Args:
-        body: The raw request body, exactly as received.
+        body: The raw request body, exactly as received (bytes; text is encoded as UTF-8).
         signature: The ``Mux-Signature`` header value, or the request's headers.
         secret: The webhook's signing secret.
         tolerance: Largest allowed difference, in seconds, between its timestamp and now.
@@ -145,27 +171,19 @@ def verify_signature(
 
     Raises:
         WebhookSignatureError: The header is missing or malformed, the timestamp is outside
-            the tolerance, or no ``v1`` value matches.
+            the tolerance, no ``v1`` value matches, the body is not bytes or valid text, or
+            the secret is missing.
+        ValidationError: ``tolerance`` or ``now`` is not a finite number.
     """
-    if not isinstance(secret, str) or not secret:
-        raise WebhookSignatureError("a webhook secret is required")
-    header = _header(signature)
-    stamp: str | None = None
-    candidates: list[str] = []
-    for part in header.split(","):
-        key, sep, value = part.strip().partition("=")
-        if not sep:
-            continue
-        if key == "t":
-            stamp = value
-        elif key == "v1":
-            candidates.append(value)
-    if stamp is None or not stamp.isdigit() or not candidates:
-        raise WebhookSignatureError(f"malformed {SIGNATURE_HEADER} header")
-    current = time.time() if now is None else now
+    validate.number(tolerance, "tolerance", minimum=0)
+    current = time.time() if now is None else validate.number(now, "now")
+    if not isinstance(secret, str) or not secret or not _valid_text(secret):
+        raise WebhookSignatureError("a webhook secret is required (a non-empty string)")
+    raw = _raw_body(body, WebhookSignatureError)
+    stamp, candidates = _parse_header(_header(signature))
     if abs(current - int(stamp)) > tolerance:
         raise WebhookSignatureError("the signature's timestamp is outside the tolerance window")
-    expected = _digest(_bytes(body), secret, stamp)
+    expected = _digest(raw, secret, stamp)
     if not any(hmac.compare_digest(expected, c) for c in candidates):
         raise WebhookSignatureError("no signature matches the body and secret")
 
@@ -174,12 +192,20 @@ def parse_event(body: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     """Return an event as its typed model, without checking any signature.
 
     Raises:
-        ValueError: The body is not a JSON object with ``id``, ``type`` and ``created_at``.
+        ValidationError: The body is not a JSON object with ``id``, ``type`` and
+            ``created_at`` (a ``ValueError`` too).
     """
-    payload: Any = body if isinstance(body, Mapping) else json.loads(body)
+    payload: Any = body
+    if not isinstance(body, Mapping):
+        raw = _raw_body(body, ValidationError)
+        try:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError):  # not UTF-8 or not JSON; absurdly deep
+            raise ValidationError("a webhook body must be a JSON object") from None
     if not isinstance(payload, Mapping):
-        raise ValueError("a webhook event must be a JSON object")
-    kind = str(payload.get("type", ""))
+        raise ValidationError("a webhook event must be a JSON object")
+    kind = payload.get("type")
+    kind = kind if isinstance(kind, str) and _valid_text(kind) else ""
     cls: type[WebhookEvent] = WebhookEvent
     if kind.startswith("video.space.broadcast."):
         cls = BroadcastEvent
@@ -190,7 +216,8 @@ def parse_event(body: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     try:
         return converter.structure(dict(payload), cls)
     except Exception as exc:  # cattrs raises ExceptionGroups of structuring errors
-        raise ValueError(f"not a {kind or 'webhook'} event: {exc}") from exc
+        reasons = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, _Group) else ""
+        raise ValidationError(f"not a {kind or 'webhook'} event: {reasons or exc}") from exc
 
 
 def construct_event(
@@ -204,25 +231,65 @@ def construct_event(
 
     Raises:
         WebhookSignatureError: The signature does not verify.
-        ValueError: The body is not a webhook event.
+        ValidationError: The body is not a webhook event (a ``ValueError`` too).
     """
     verify_signature(body, signature, secret, tolerance=tolerance)
     return parse_event(body)
 
 
-def _header(signature: str | Mapping[str, str] | None) -> str:
+def _header(signature: object) -> str:
     if isinstance(signature, Mapping):
-        found = next(
-            (v for k, v in signature.items() if k.lower() == SIGNATURE_HEADER.lower()), None
+        signature = next(
+            (
+                value
+                for name, value in signature.items()
+                if isinstance(name, str) and name.lower() == SIGNATURE_HEADER.lower()
+            ),
+            None,
         )
-        signature = found
+    if isinstance(signature, bytes):
+        signature = signature.decode("latin-1")
     if not isinstance(signature, str) or not signature:
         raise WebhookSignatureError(f"the {SIGNATURE_HEADER} header is missing")
+    if len(signature) > MAX_HEADER_LENGTH:
+        raise WebhookSignatureError(f"the {SIGNATURE_HEADER} header is too long")
     return signature
 
 
-def _bytes(body: bytes | str) -> bytes:
-    return body.encode() if isinstance(body, str) else bytes(body)
+def _parse_header(header: str) -> tuple[str, list[str]]:
+    """Return the timestamp (ASCII digits) and the well-formed ``v1`` values of a header."""
+    stamp: str | None = None
+    candidates: list[str] = []
+    for part in header.split(","):
+        name, sep, value = part.strip().partition("=")
+        if not sep:
+            continue
+        if name == "t":
+            stamp = value
+        elif name == "v1" and _HEX.fullmatch(value):
+            candidates.append(value.lower())
+    if stamp is None or not _DIGITS.fullmatch(stamp) or not candidates:
+        raise WebhookSignatureError(f"malformed {SIGNATURE_HEADER} header")
+    return stamp, candidates
+
+
+def _raw_body(body: object, error: type[Exception]) -> bytes:
+    """Return the body as bytes: bytes-like as is, text as UTF-8 (else raise ``error``)."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        if not _valid_text(body):
+            raise error("the body is not valid text (a lone surrogate): pass the raw bytes")
+        return body.encode()
+    raise error(f"the body must be the raw bytes (or text) received, not {type(body).__name__}")
+
+
+def _valid_text(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _digest(body: bytes, secret: str, stamp: str) -> str:
@@ -243,7 +310,7 @@ class Webhooks:
         return f"<Webhooks secret={'set' if self._secret else 'unset'}>"
 
     def _key(self, secret: str | None) -> str:
-        key = secret or self._secret
+        key = self._secret if secret is None else secret
         if not key:
             raise WebhookSignatureError("no webhook secret: pass secret= or set MUX_WEBHOOK_SECRET")
         return key
@@ -275,6 +342,6 @@ class Webhooks:
 
         Raises:
             WebhookSignatureError: The signature does not verify or no secret is known.
-            ValueError: The body is not a webhook event.
+            ValidationError: The body is not a webhook event (a ``ValueError`` too).
         """
         return construct_event(body, signature, self._key(secret), tolerance=tolerance)
