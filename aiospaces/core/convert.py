@@ -20,9 +20,11 @@ class Space:
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 import math
 import re
+import typing
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,7 +36,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from aiospaces.core.errors import AiospacesError, UnexpectedResponseError, ValidationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from aiospaces.core.request import Exchange
 
@@ -102,8 +104,19 @@ def make_converter(
     """
     converter = cattrs.Converter(forbid_extra_keys=forbid_extra_keys)
     converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
-    for kind, hook in _STRICT.items():  # the exact types: enums keep cattrs' own hooks
-        converter.register_structure_hook_func(_exactly(kind), hook)
+    for kind, hook in _STRICT.items():
+        converter.register_structure_hook(kind, hook)
+    for kind in (enum.StrEnum, enum.IntEnum):  # else str's or int's hook would take them
+        converter.register_structure_hook(kind, _enum)
+
+    def strict_list(value: Any, hint: Any) -> list[Any]:
+        """Return a JSON array's items structured (an object, whose keys cattrs takes, is none)."""
+        if not isinstance(value, list):
+            raise ValueError(f"expected a list, not {_kind(value)}")
+        (item,) = typing.get_args(hint) or (Any,)
+        return [converter.structure(element, item) for element in value]
+
+    converter.register_structure_hook_func(_is_list, strict_list)
     converter.register_unstructure_hook(datetime, format_datetime)
 
     def renames(cls: type) -> dict[str, Any]:
@@ -172,9 +185,14 @@ _STRICT: dict[type, Any] = {
 }
 
 
-def _exactly(kind: type) -> Callable[[Any], bool]:
-    """Return a predicate matching ``kind`` itself, not its subclasses (``StrEnum``)."""
-    return lambda hint: hint is kind
+def _is_list(hint: Any) -> bool:
+    origin: Any = typing.get_origin(hint)
+    return origin is list
+
+
+def _enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
+    """Return the member of ``cls`` whose value ``value`` is (a ValueError when none is)."""
+    return cls(value)
 
 
 def _kind(value: object) -> str:

@@ -23,9 +23,13 @@ DEFAULT_LIMIT = 20
 """The page size NeuroIO (and its official SDK) uses when none is given."""
 
 
+MAX_ID = 2**63 - 1
+"""Largest id NeuroIO has (a signed 64-bit integer)."""
+
+
 def object_id(value: object, name: str) -> str:
     """Return a positive integer id as path text, else raise a ValidationError naming it."""
-    return str(validate.integer(value, name, minimum=1))
+    return str(validate.integer(value, name, minimum=1, maximum=MAX_ID))
 
 
 def token_ref(value: object) -> str:

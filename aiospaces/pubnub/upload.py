@@ -164,7 +164,8 @@ class SendFile(FileMessage[SentFile]):
 
     def content_type(self, content_type: str) -> Self:
         """Set the upload's ``Content-Type`` (guessed from the file name by default)."""
-        self._content_type = validate.text(content_type, "content_type")
+        text = validate.text(content_type, "content_type")
+        self._content_type = validate.header_value(text, "content_type")  # a part header
         return self
 
     def on_progress(self, callback: Callable[[int], None]) -> Self:

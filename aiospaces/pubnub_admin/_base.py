@@ -15,9 +15,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+MAX_ID = 2**63 - 1
+"""Largest portal id (a signed 64-bit integer)."""
+
+
 def positive_id(value: object, name: str) -> int:
-    """Return a portal id (an int >= 1), else raise a ValidationError naming it."""
-    return validate.integer(value, name, minimum=1)
+    """Return a portal id (an int from 1 to 2**63 - 1), else raise a ValidationError naming it."""
+    return validate.integer(value, name, minimum=1, maximum=MAX_ID)
 
 
 def payload(response: httpx.Response) -> object:
