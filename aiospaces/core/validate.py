@@ -445,8 +445,8 @@ def headers(value: object, name: str = "extra_headers") -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise ValidationError(f"{name} must be a mapping of header names to values")
     checked: dict[str, str] = {}
-    for key, item in value.items():
-        header = header_name(key, f"{name} key")
+    for field, item in value.items():
+        header = header_name(field, f"{name} key")
         checked[header] = header_value(item, f"{name}[{header!r}]")
     return checked
 
