@@ -214,8 +214,9 @@ def run_fuzz(
 ) -> FuzzResult:
     """Sweep every target with ``examples_per_target`` hostile values; return the counts.
 
-    Deterministic for a given ``salt`` (each target's values come from a seed derived from
-    its name and the salt).
+    The values are deterministic for a given ``salt`` (each target's come from a seed
+    derived from its name and the salt); the number of requests sent may vary a little from
+    run to run, as some hostile values are timeouts of a few microseconds.
 
     Args:
         examples_per_target: Hostile values tried per target (hypothesis may stop earlier
