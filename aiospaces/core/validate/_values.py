@@ -1,21 +1,4 @@
-"""Every input check aiospaces makes, in one place: each returns the checked value or raises.
-
-Builders, configs and clients call these before any I/O, so bad input is always a
-[ValidationError][aiospaces.core.errors.ValidationError] naming the argument:
-
-```python
-space_id = validate.identifier(space_id, "space_id", max_length=92)
-limit = validate.integer(limit, "limit", minimum=1, maximum=100)
-```
-
-Messages show a wrongly typed value by its *type* only, and a secret never at all, so a
-password passed where a number was expected cannot end up in a log.
-
-What goes into a header must be printable ASCII: httpx sends header values as ASCII and
-refuses anything else, and a CR or LF would split the header. aiospaces does not encode other
-text for you (the vendors define no encoding for their headers): percent-encode it, or use
-RFC 8187's ``UTF-8''…`` form where the receiving side understands it.
-"""
+"""The checks of single values: text, ids, numbers, timeouts, choices, JSON, secrets, keys."""
 
 from __future__ import annotations
 
@@ -23,22 +6,21 @@ import enum
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from aiospaces.core.errors import ValidationError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 __all__ = [
     "boolean",
     "callback",
     "choice",
-    "header_name",
-    "header_value",
-    "headers",
-    "http_url",
+    "described",
     "identifier",
     "integer",
     "json_value",
@@ -46,9 +28,7 @@ __all__ = [
     "number",
     "one_of",
     "optional_text",
-    "origin",
     "path_segment",
-    "query",
     "secret",
     "text",
     "timeout",
@@ -59,17 +39,11 @@ E = TypeVar("E", bound=enum.Enum)
 
 _DOT_SEGMENTS = frozenset({".", ".."})
 _SEPARATORS = re.compile(r"[/\\]")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-"""An HTTP token (RFC 9110): what a header name may be made of."""
-_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20\x09\x21-\x7e]*[\x21-\x7e])?)?")
-"""A header value httpx can send: printable ASCII, inner spaces and tabs, nothing around."""
 _VISIBLE = re.compile(r"[\x21-\x7e]+")
 """Printable ASCII without spaces: what a key or token sent in a header or URL is."""
-_HOST = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.?)+|\[[0-9A-Fa-f:.]+\]")
-"""A DNS name or an IPv4 address (ASCII labels), or an IPv6 address in brackets."""
 
 
-def _shown(value: object) -> str:
+def described(value: object) -> str:
     """Return how a rejected value may appear in a message: numbers and None as themselves."""
     if value is None or isinstance(value, bool | int | float):
         shown = repr(value)
@@ -96,7 +70,7 @@ def text(value: object, name: str, *, empty: bool = False, max_length: int | Non
     """
     if not isinstance(value, str) or (not empty and not value):
         kind = "a string" if empty else "a non-empty string"
-        raise ValidationError(f"{name} must be {kind}, not {_shown(value)}")
+        raise ValidationError(f"{name} must be {kind}, not {described(value)}")
     if max_length is not None and len(value) > max_length:
         raise ValidationError(f"{name} is longer than {max_length} characters")
     if _surrogates(value):
@@ -113,7 +87,7 @@ def optional_text(value: object, name: str, *, max_length: int | None = None) ->
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValidationError(f"{name} must be a string or None, not {_shown(value)}")
+        raise ValidationError(f"{name} must be a string or None, not {described(value)}")
     return text(value, name, empty=True, max_length=max_length)
 
 
@@ -130,7 +104,7 @@ def identifier(value: object, name: str, *, max_length: int | None = None) -> st
     """
     if not isinstance(value, str) or not value:
         raise ValidationError(
-            f"{name} is required and must be a non-empty string, not {_shown(value)}"
+            f"{name} is required and must be a non-empty string, not {described(value)}"
         )
     if value in _DOT_SEGMENTS:
         raise ValidationError(f"{name} cannot be {value!r} (a path would skip or climb a level)")
@@ -167,7 +141,7 @@ def integer(
         or (maximum is not None and value > maximum)
     ):
         raise ValidationError(
-            f"{name} must be {_range('an int', minimum, maximum)}, not {_shown(value)}"
+            f"{name} must be {_range('an int', minimum, maximum)}, not {described(value)}"
         )
     return value
 
@@ -188,7 +162,7 @@ def number(
         or (maximum is not None and value > maximum)
     ):
         raise ValidationError(
-            f"{name} must be {_range('a number', minimum, maximum)}, not {_shown(value)}"
+            f"{name} must be {_range('a number', minimum, maximum)}, not {described(value)}"
         )
     return value
 
@@ -209,7 +183,9 @@ def timeout(value: object, name: str = "timeout") -> float:
     """
     seconds = number(value, name)
     if seconds <= 0:
-        raise ValidationError(f"{name} must be a positive number of seconds, not {_shown(value)}")
+        raise ValidationError(
+            f"{name} must be a positive number of seconds, not {described(value)}"
+        )
     return seconds
 
 
@@ -248,7 +224,7 @@ def boolean(value: object, name: str) -> bool:
         ValidationError: It is anything else (``1``, ``"yes"``, None).
     """
     if not isinstance(value, bool):
-        raise ValidationError(f"{name} must be True or False, not {_shown(value)}")
+        raise ValidationError(f"{name} must be True or False, not {described(value)}")
     return value
 
 
@@ -259,7 +235,7 @@ def one_of(value: object, name: str, allowed: tuple[str, ...]) -> str:
         ValidationError: It is not.
     """
     if not isinstance(value, str) or value not in allowed:
-        shown = repr(value) if isinstance(value, str) else _shown(value)
+        shown = repr(value) if isinstance(value, str) else described(value)
         raise ValidationError(f"{name} must be one of {', '.join(allowed)}, not {shown}")
     return value
 
@@ -274,7 +250,7 @@ def choice(enum_type: type[E], value: object, name: str) -> E:
         return enum_type(value)
     except ValueError:
         allowed = ", ".join(str(member.value) for member in enum_type)
-        shown = repr(value) if isinstance(value, str) else _shown(value)
+        shown = repr(value) if isinstance(value, str) else described(value)
         raise ValidationError(f"{name} must be one of {allowed}, not {shown}") from None
 
 
@@ -343,134 +319,5 @@ def callback(value: object, name: str) -> Callable[..., Any]:
         ValidationError: It cannot.
     """
     if not callable(value):
-        raise ValidationError(f"{name} must be callable, not {_shown(value)}")
+        raise ValidationError(f"{name} must be callable, not {described(value)}")
     return value
-
-
-def http_url(value: object, name: str, *, query: bool = False) -> str:
-    """Return ``value`` if it is an ``http://`` or ``https://`` URL with a host.
-
-    Messages show the URL without its query (presigned URLs carry signatures there) and
-    without a password.
-
-    Args:
-        value: The URL.
-        name: Its name, for the message.
-        query: Allow a query string (a presigned URL); base URLs, to which paths are
-            appended, carry neither a query nor a fragment.
-
-    Raises:
-        ValidationError: It is not.
-    """
-    url = text(value, name)
-    try:
-        parsed = httpx.URL(url)
-        host = parsed.host
-    except (httpx.InvalidURL, ValueError, TypeError):
-        parsed = None
-        host = ""
-    shown = re.sub(r"(://[^/@]*:)[^/@]*@", r"\1***@", url.partition("?")[0].partition("#")[0])
-    if parsed is None or parsed.scheme not in ("http", "https") or not host:
-        raise ValidationError(f"{name} must be an http:// or https:// URL, not {shown!r}")
-    if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise ValidationError(f"{name} must have a port from 1 to 65535, not {shown!r}")
-    if not query and (parsed.query or parsed.fragment or "?" in url or "#" in url):
-        raise ValidationError(f"{name} must not carry a query or a fragment, not {shown!r}")
-    return url
-
-
-def origin(value: object, name: str = "origin") -> str:
-    """Return ``value`` if it is a host with an optional port (``ps.pndsn.com``, ``h:8089``).
-
-    The host is ASCII (give an internationalised name in its ``xn--`` form).
-
-    Raises:
-        ValidationError: It is empty, carries a scheme or a path, or is not a host[:port].
-    """
-    found = text(value, name)
-    if "://" in found:
-        raise ValidationError(
-            f"{name} is a host[:port], not a URL: pass {found.split('://', 1)[1]!r} "
-            "(and ssl=False for http)"
-        )
-    host, colon, port = found.rpartition(":") if not found.endswith("]") else ("", "", "")
-    if not colon or (host.count(":") and not host.startswith("[")):
-        host, port = found, ""
-    elif not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
-        raise ValidationError(f"{name} must be a host[:port] with a port from 1 to 65535")
-    if not _HOST.fullmatch(host):
-        raise ValidationError(f"{name} must be a host[:port] (ASCII host name), not {found!r}")
-    return found
-
-
-def header_name(value: object, name: str = "header name") -> str:
-    """Return ``value`` if it is an HTTP header name (an RFC 9110 token).
-
-    Raises:
-        ValidationError: It is not.
-    """
-    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
-        shown = repr(value) if isinstance(value, str) and value.isprintable() else _shown(value)
-        raise ValidationError(
-            f"{name} must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~), not {shown}"
-        )
-    return value
-
-
-def header_value(value: object, name: str) -> str:
-    """Return ``value`` if httpx can send it as a header value: printable ASCII.
-
-    Inner spaces and tabs are fine; leading or trailing whitespace, control characters
-    (CR and LF included) and non-ASCII text are not. The message never shows the value.
-
-    Raises:
-        ValidationError: It is not a string or holds what a header cannot carry.
-    """
-    if not isinstance(value, str):
-        raise ValidationError(f"{name} must be a string, not {_shown(value)}")
-    if not _FIELD_VALUE.fullmatch(value):
-        raise ValidationError(
-            f"{name} must be printable ASCII without control characters or surrounding "
-            "whitespace (percent-encode other text, or use RFC 8187's UTF-8'' form)"
-        )
-    return value
-
-
-def headers(value: object, name: str = "extra_headers") -> dict[str, str]:
-    """Return a mapping of header names to values as a dict, each checked.
-
-    Raises:
-        ValidationError: It is not a mapping, or a name or value is not sendable.
-    """
-    if not isinstance(value, Mapping):
-        raise ValidationError(f"{name} must be a mapping of header names to values")
-    checked: dict[str, str] = {}
-    for field, item in value.items():
-        header = header_name(field, f"{name} key")
-        checked[header] = header_value(item, f"{name}[{header!r}]")
-    return checked
-
-
-def query(value: object, name: str = "extra_query") -> list[tuple[str, str]]:
-    """Return query parameters given as a mapping or as ``(name, value)`` pairs, each checked.
-
-    Names are non-empty strings and values strings (empty allowed), all valid Unicode.
-
-    Raises:
-        ValidationError: It is neither a mapping nor a list or tuple of string pairs.
-    """
-    items: Any
-    if isinstance(value, Mapping):
-        items = list(value.items())
-    elif isinstance(value, list | tuple):
-        items = value
-    else:
-        raise ValidationError(
-            f"{name} must be a mapping or a list of (name, value) pairs, not {_shown(value)}"
-        )
-    pairs = []
-    for item in items:
-        if not isinstance(item, list | tuple) or len(item) != 2:
-            raise ValidationError(f"{name} must hold (name, value) pairs, not {_shown(item)}")
-        pairs.append((text(item[0], f"{name} name"), text(item[1], f"{name} value", empty=True)))
-    return pairs
