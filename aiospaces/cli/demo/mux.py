@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aiospaces.cli.demo._checks import DemoError, check
-from aiospaces.core.errors import BadRequestError, NotFoundError
+from aiospaces.core.errors import AmbiguousResultError, BadRequestError, NotFoundError
 from aiospaces.emulator.app import serve_asgi
 from aiospaces.mux.models import BroadcastStatus, LiveStreamStatus, SpaceStatus
 
@@ -111,6 +111,8 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     _check(idle.active_session_id is None, "an idle space has no session id")
     rows.append(("mux: participant leaves", "space idle"))
 
+    rows.append(await _lost_answers(session, mux, base_url))
+
     await mux.delete_space(space.id)
     try:
         await mux.get_space(space.id)
@@ -152,3 +154,24 @@ def _receiver(received: list[tuple[bytes, str]]) -> Starlette:
         return Response()
 
     return Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
+
+
+async def _lost_answers(session: Session, mux: Mux, base_url: str) -> tuple[str, str]:
+    """Show that a create whose answer is lost is never sent twice (reconciled or ambiguous)."""
+    rule = {"method": "POST", "path": "/video/v1/spaces", "lose_answer": "drop", "times": 2}
+    await _control(session, "POST", f"{base_url}/_emulator/faults", json=rule)
+    before = [s.id async for s in mux.list_spaces()]
+    found = await mux.create_space(passthrough="order-17")  # answer lost, found by passthrough
+    try:
+        await mux.create_space()  # answer lost, nothing set to find it by
+    except AmbiguousResultError as error:
+        outcome = f"then AmbiguousResultError ({error.attempts} request sent)"
+    else:
+        raise DemoError("a create whose answer was lost must not pass as a success")
+    after = [s async for s in mux.list_spaces()]
+    _check(len(after) == len(before) + 2, "each lost create made exactly one space")
+    _check(found.passthrough == "order-17", "the reconciled space is the one created")
+    for made in after:
+        if made.id not in before:
+            await mux.delete_space(made.id)
+    return ("mux: lost answers", f"reconciled by passthrough, {outcome}; no duplicates")
