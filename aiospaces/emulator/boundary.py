@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import attrs
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 
 from aiospaces.emulator._parse import ascii_int
@@ -128,7 +129,17 @@ class Boundary:
         self.unlimited = unlimited
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refuse the request, or pass it on with its body counted."""
+        """Refuse the request, or pass it on with its body counted.
+
+        A client that goes away while its body is being read (a cancelled call) ends the
+        request quietly: there is no one left to answer, and it is not a server error.
+        """
+        try:
+            await self._handle(scope, receive, send)
+        except ClientDisconnect:
+            return
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
 from typing import Any
 
 import httpx
@@ -110,3 +110,36 @@ async def test_uploads_are_left_to_the_storage_limit(client: httpx.AsyncClient) 
     )
     assert response.status_code == 400  # S3's own answer to a form that is not one
     assert "<Code>MalformedPOSTRequest</Code>" in response.text
+
+
+async def test_a_client_that_goes_away_mid_body_is_no_server_error(emulator: Emulator) -> None:
+    sent: list[MutableMapping[str, Any]] = []
+    messages: Iterator[dict[str, Any]] = iter(
+        [
+            {"type": "http.request", "body": b'{"name": ', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "PATCH",
+        "path": "/v2/objects/sub-c/channels/room",
+        "raw_path": b"/v2/objects/sub-c/channels/room",
+        "query_string": b"",
+        "headers": [(b"host", b"emu"), (b"content-type", b"application/json")],
+        "scheme": "http",
+        "server": ("emu", 80),
+        "client": ("127.0.0.1", 1),
+        "http_version": "1.1",
+        "root_path": "",
+    }
+    await emulator.app(scope, receive, send)  # must not raise
+    assert all(m.get("status", 200) < 500 for m in sent)
+    assert "room" not in str(emulator.vendors["pubnub"].snapshot())  # nothing half-stored
