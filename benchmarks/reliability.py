@@ -81,6 +81,11 @@ async def cancel(quick: bool) -> bool:
     count = 60 if quick else 300
     ok = True
     with Emulator().serve() as url:
+        # the baseline: the same storm on a plain httpx client (httpcore without our wrapper)
+        for label, modes in (("asyncio native", NATIVE), ("anyio", ("anyio",))):
+            base = await storm(url, backend="httpx", count=count, modes=modes, bare_httpx=True)  # type: ignore[arg-type]
+            row = f"| baseline: plain httpx | {label} | {count} | {base.leaked} | {base.healthy} |"
+            _print(row)
         for backend in BACKENDS:
             for label, modes in (("asyncio native", NATIVE), ("anyio", ("anyio",))):
                 result = await storm(url, backend=backend, count=count, modes=modes)  # type: ignore[arg-type]

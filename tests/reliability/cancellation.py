@@ -48,16 +48,22 @@ async def storm(
     seed: int = 1,
     max_connections: int = 5,
     modes: tuple[Mode, ...] = MODES,
+    bare_httpx: bool = False,
 ) -> StormResult:
     """Cancel ``count`` calls at random moments (round-robin over ``modes``) and check the pool.
 
     ``url`` is a served emulator (``Emulator().serve()``); the calls are PubNub
-    ``fetch_space``, ``create_space`` and a streamed ``download_file``-like raw GET.
+    ``fetch_space``, ``create_space`` and a walk of ``fetch_spaces``. ``bare_httpx`` gives the
+    Session a plain ``httpx.AsyncClient`` (the baseline: httpcore without our wrapper).
     """
     rng = random.Random(seed)  # noqa: S311 - reproducible timing, not secrets
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=5)
     host = url.split("://", 1)[1]
-    async with aiospaces.Session(backend=backend, limits=limits) as session:
+    if bare_httpx:
+        made = aiospaces.Session(http_client=httpx.AsyncClient(limits=limits))
+    else:
+        made = aiospaces.Session(backend=backend, limits=limits)
+    async with made as session:
         pn = session.pubnub(subscribe_key="sub-c-storm", user_id="me", origin=host, ssl=False)
         await pn.create_space(space_id="room", name="Room")
         # a single call takes ~1-3 ms on loopback: cancel within that window
