@@ -14,6 +14,13 @@ Sections (each prints a table; the last line says whether every target held):
   timeout), each with probability 0.06 — on both backends. Judged by the emulator's state:
   files announced twice, stored objects neither announced nor named by the report, files in
   zero or several report states. Targets: all 0.
+* ``ambiguous``: each call that must not run twice (Mux ``create_space`` and
+  ``create_live_stream``, NeuroIO ``spaces.create`` and ``tokens.create``, Admin
+  ``create_block``, PubNub ``publish_file_message``) has its answer lost after the emulator
+  processed it — dropped, a proxy's 502, late past a 0.5 s timeout — twice each; the vendor's
+  own reads count what exists. Target: 0 duplicates and nothing lost by default (each is
+  reconciled or an ``AmbiguousResultError``); the ``retry_ambiguous()`` rows show the
+  duplicates that opt-in accepts. Mux creates with a passthrough are reconciled.
 * ``cancel``: 300 asyncio-native (``timeout``, ``wait_for``, ``Task.cancel``, ``TaskGroup``,
   two cancels in a row) and 300 anyio cancellations at random moments per backend, with
   ``max_connections=5``. Targets: 0 slots left checked out; a normal call still works.
@@ -44,6 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import httpx  # noqa: E402
+from _reliability_ambiguous import describe as describe_trials  # noqa: E402
+from _reliability_ambiguous import run_trials  # noqa: E402
 from _reliability_bulk import describe, run_bulk  # noqa: E402
 from _reliability_secrets import find_secrets  # noqa: E402
 
@@ -72,6 +81,19 @@ async def bulk(quick: bool) -> bool:
         _print(describe(outcome))
         ok &= outcome.announced_twice == outcome.orphans == outcome.misreported == 0
     return ok
+
+
+async def ambiguous(quick: bool) -> bool:
+    _print("\n## Calls that must not run twice, their answer lost (dropped, 502, late)\n")
+    rows = await run_trials(trials=1 if quick else 2)
+    for line in describe_trials(rows):
+        _print(line)
+    default = [row for row in rows if row.mode == "default"]
+    blind = [row for row in rows if row.mode != "default"]
+    # the default makes no duplicate and loses nothing; the opt-in shows what it accepts
+    return all(r.duplicates == 0 and not r.outcomes.get("lost") for r in default) and any(
+        r.duplicates for r in blind
+    )
 
 
 async def cancel(quick: bool) -> bool:
@@ -171,7 +193,7 @@ async def secrets(quick: bool) -> bool:
     return ok
 
 
-SECTIONS = ("bulk", "cancel", "fuzz", "hostile", "tamper", "secrets")
+SECTIONS = ("bulk", "ambiguous", "cancel", "fuzz", "hostile", "tamper", "secrets")
 
 
 async def main() -> int:
@@ -188,6 +210,8 @@ async def main() -> int:
     for name in chosen:
         if name == "bulk":
             held[name] = await bulk(args.quick)
+        elif name == "ambiguous":
+            held[name] = await ambiguous(args.quick)
         elif name == "cancel":
             held[name] = await cancel(args.quick)
         elif name == "fuzz":
