@@ -46,7 +46,7 @@ async def poll_until(
     Raises:
         ValidationError: ``timeout``, ``interval`` or ``max_interval`` is not positive.
     """
-    validate.timeout(timeout, "timeout")
+    validate.timeout(timeout)
     validate.timeout(interval, "interval")
     validate.timeout(max_interval, "max_interval")
     started = time.monotonic()

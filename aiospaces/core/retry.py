@@ -12,6 +12,7 @@ at ``max_retry_after``; otherwise ``min(0.5 · 2ⁿ, 8)`` seconds minus up to 25
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import random
 import time
@@ -47,7 +48,9 @@ class RetryPolicy:
 
     def should_retry(self, response: httpx.Response) -> bool:
         """Return whether a response's status (or its ``x-should-retry``) asks for a retry."""
-        hint = response.headers.get("x-should-retry", "").strip().lower()
+        # header names ignore case; whatever its default, a missing hint is not "true"/"false"
+        raw = response.headers.get("x-should-retry", "")  # pragma: no mutate
+        hint = raw.strip().lower()
         if hint == "true":
             return True
         if hint == "false":
@@ -60,15 +63,13 @@ class RetryPolicy:
         ``retry-after-ms`` wins over ``Retry-After``; the latter may be seconds or an HTTP
         date. Negative or unparseable values count as absent.
         """
-        raw_ms = headers.get("retry-after-ms")
+        raw_ms = headers.get("retry-after-ms")  # pragma: no mutate - header names ignore case
         if raw_ms is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 value = float(raw_ms) / 1000
-            except ValueError:
-                value = -1.0
-            if value >= 0:
-                return value
-        raw = headers.get("retry-after")
+                if value >= 0:
+                    return value
+        raw = headers.get("retry-after")  # pragma: no mutate - header names ignore case
         if raw is None:
             return None
         try:

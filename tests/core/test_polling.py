@@ -93,3 +93,52 @@ async def test_bad_waiting_arguments_fail_before_any_fetch(bad: dict[str, object
     with pytest.raises(ValidationError):
         await poll_until(fetch, bool, expired=Expired, **arguments)  # type: ignore[arg-type]
     assert fetched == []
+
+
+async def test_default_pauses_double_from_a_tenth_up_to_two_seconds(pauses: list[float]) -> None:
+    values = iter(range(10))
+
+    async def fetch() -> int:
+        return next(values)
+
+    assert await poll_until(fetch, lambda n: n == 8, timeout=60, expired=Expired) == 8
+    assert pauses == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0, 2.0])
+
+
+async def test_a_first_fetch_cut_by_the_deadline_expires_with_none() -> None:
+    seen: list[object] = []
+
+    async def fetch() -> int:
+        await anyio.sleep(30)
+        return 1
+
+    def expired(last: object, waited: float) -> Expired:
+        seen.append(last)
+        return Expired()
+
+    with pytest.raises(Expired):
+        await poll_until(fetch, bool, timeout=0.05, expired=expired)
+    assert seen == [None]
+
+
+async def test_pauses_really_wait() -> None:
+    calls: list[float] = []
+
+    async def fetch() -> int:
+        calls.append(anyio.current_time())
+        return len(calls)
+
+    assert await poll_until(fetch, lambda n: n == 3, timeout=5, interval=0.02, expired=Expired) == 3
+    assert calls[1] - calls[0] >= 0.02
+    assert calls[2] - calls[1] >= 0.04
+
+
+@pytest.mark.parametrize("name", ["timeout", "interval", "max_interval"])
+async def test_a_bad_waiting_argument_is_named_in_the_error(name: str) -> None:
+    async def fetch() -> int:
+        return 1
+
+    arguments: dict[str, float] = {"timeout": 5, "interval": 0.1, "max_interval": 1.0, name: 0}
+    with pytest.raises(ValidationError) as caught:
+        await poll_until(fetch, bool, expired=Expired, **arguments)
+    assert str(caught.value) == f"{name} must be a positive number of seconds, not 0"

@@ -24,6 +24,7 @@ async def test_two_clients_share_one_http_client() -> None:
 async def test_closing_twice_is_harmless_and_closed_session_refuses_calls() -> None:
     session = aiospaces.Session()
     toy = ToyClient(session, base_url=BASE)
+    assert repr(session) == "<Session backend=httpx open>"
     await session.aclose()
     await session.aclose()
     assert session.closed
