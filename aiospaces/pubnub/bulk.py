@@ -112,6 +112,7 @@ class BulkUpload:
         """The live report (see [UploadReport][aiospaces.pubnub.report.UploadReport])."""
         self._bytes_total = 0
         self._started = False
+        self._broken = False  # the caller's on_progress raised: start no more files
 
     def __await__(self) -> Generator[Any, None, UploadReport]:
         return self.run().__await__()
@@ -133,6 +134,9 @@ class BulkUpload:
                 for item in self._items:
                     borrower = object()  # the slot is taken here and given back by the task
                     await limiter.acquire_on_behalf_of(borrower)
+                    if self._broken:
+                        limiter.release_on_behalf_of(borrower)
+                        break
                     tg.start_soon(self._one, item, limiter, borrower)
         except BaseExceptionGroup as group:
             if len(group.exceptions) == 1:  # e.g. the caller's on_progress raised
@@ -314,6 +318,7 @@ class BulkUpload:
         try:
             self._on_progress(progress)
         except Exception as exc:
+            self._broken = True
             raise _CallbackError(exc) from exc
 
 
