@@ -18,6 +18,7 @@ mutants no test reaches ("no tests") count against it. A run that left mutants u
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -74,8 +75,10 @@ def run_mutmut(max_children: int | None) -> float:
     command = [str(MUTMUT), "run"]
     if max_children:
         command += ["--max-children", str(max_children)]
+    # mutmut runs `mypy` (type_check_command) by name: the venv's, like `make test`
+    env = {**os.environ, "PATH": f"{MUTMUT.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     started = time.monotonic()
-    subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603 - our own venv's mutmut
+    subprocess.run(command, cwd=ROOT, check=True, env=env)  # noqa: S603 - the venv's mutmut
     return time.monotonic() - started
 
 
