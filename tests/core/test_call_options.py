@@ -123,9 +123,17 @@ async def test_settings_must_name_a_setter(name: str) -> None:
     ("setter", "value", "message"),
     [
         ("max_retries", -1, "max_retries must be an int >= 0, not -1"),
-        ("extra_headers", [("a", "b")], "extra_headers must be a mapping, not list"),
-        ("extra_query", "a=b", "extra_query must be a mapping or a list of pairs, not str"),
-        ("extra_query", [("a", "b", "c")], "extra_query must hold (name, value) pairs"),
+        (
+            "extra_headers",
+            [("a", "b")],
+            "extra_headers must be a mapping of header names to values",
+        ),
+        (
+            "extra_query",
+            "a=b",
+            "extra_query must be a mapping or a list of (name, value) pairs, not str",
+        ),
+        ("extra_query", [("a", "b", "c")], "extra_query must hold (name, value) pairs, not tuple"),
     ],
 )
 async def test_bad_per_call_settings_say_what_is_wrong(
