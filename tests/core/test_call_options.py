@@ -123,6 +123,7 @@ async def test_settings_must_name_a_setter(name: str) -> None:
     ("setter", "value", "message"),
     [
         ("max_retries", -1, "max_retries must be an int >= 0, not -1"),
+        ("retry_ambiguous", "yes", "retry_ambiguous must be True or False, not str"),
         (
             "extra_headers",
             [("a", "b")],

@@ -206,3 +206,34 @@ async def test_seekable_files_are_read_on_the_small_pool() -> None:
         for source in sources:
             tg.start_soon(read_all, source)
     assert 1 <= SlowFile.peak <= BLOCKING_THREADS
+
+
+async def test_a_path_no_file_can_have_is_refused_by_name() -> None:
+    with pytest.raises(ValidationError) as caught:
+        await UploadSource.open("a\x00b")
+    assert str(caught.value) == "cannot read 'a\\x00b': embedded null byte"
+
+
+async def test_an_unsupported_object_is_named_by_its_type() -> None:
+    with pytest.raises(ValidationError) as caught:
+        await UploadSource.open(12)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "file content must be bytes, a path, a binary file object or an async iterable, not int"
+    )
+
+
+class ReadOnly:
+    """A file-like object with read() and nothing else."""
+
+    def __init__(self, data: bytes) -> None:
+        self._buffer = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._buffer.read(size)
+
+
+async def test_an_object_with_only_read_is_spooled_like_a_pipe() -> None:
+    source = await UploadSource.open(cast("IO[bytes]", ReadOnly(b"r" * 1000)))
+    assert (source.size, source.replayable) == (1000, True)
+    assert await read_all(source) == b"r" * 1000
+    await source.aclose()
