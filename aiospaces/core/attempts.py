@@ -72,7 +72,9 @@ class Rules:
 
 def proven_unapplied(response: httpx.Response, not_applied: frozenset[int]) -> bool:
     """Whether an error answer proves the request was not processed (or invites a retry)."""
-    hint = response.headers.get("x-should-retry", "").strip().lower()
+    # header names ignore case; whatever its default, a missing hint is not "true"
+    raw = response.headers.get("x-should-retry", "")  # pragma: no mutate
+    hint = raw.strip().lower()
     return hint == "true" or response.status_code in not_applied
 
 

@@ -42,7 +42,7 @@ def http_url(value: object, name: str, *, query: bool = False) -> str:
         host = parsed.host
     except (httpx.InvalidURL, ValueError, TypeError):
         parsed = None
-        host = ""
+        host = ""  # pragma: no mutate - unread: parsed None decides first
     shown = re.sub(r"(://[^/@]*:)[^/@]*@", r"\1***@", url.partition("?")[0].partition("#")[0])
     if parsed is None or parsed.scheme not in ("http", "https") or not host:
         raise ValidationError(f"{name} must be an http:// or https:// URL, not {shown!r}")
