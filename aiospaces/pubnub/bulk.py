@@ -85,8 +85,9 @@ class BulkUpload:
         channel: str,
         sources: Iterable[FileSource | UploadItem],
         *,
-        concurrency: int = 8,
-        retries: int = 2,
+        # upload_files() always passes its own (equal) defaults
+        concurrency: int = 8,  # pragma: no mutate
+        retries: int = 2,  # pragma: no mutate
         on_progress: Callable[[UploadProgress], None] | None = None,
         send_options: UploadFilesParams | None = None,
     ) -> None:
@@ -110,8 +111,8 @@ class BulkUpload:
         self._send_options: UploadFilesParams = send_options or {}
         self.report = UploadReport(not_started=list(self._items))
         """The live report (see [UploadReport][aiospaces.pubnub.report.UploadReport])."""
-        self._bytes_total = 0
-        self._started = False
+        self._bytes_total = 0  # pragma: no mutate - set by run() before any event reads it
+        self._started = False  # pragma: no mutate - read only as a truth value (None alike)
         self._broken = False  # the caller's on_progress raised: start no more files
 
     def __await__(self) -> Generator[Any, None, UploadReport]:
@@ -342,7 +343,7 @@ class _CallbackError(Exception):
     """Carries an exception raised by the caller's ``on_progress``."""
 
     def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
+        super().__init__(str(error))  # pragma: no mutate - never shown: unwrapped before raising
         self.error = error
 
 
