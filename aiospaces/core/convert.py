@@ -105,7 +105,8 @@ def make_converter(
     converter = cattrs.Converter(forbid_extra_keys=forbid_extra_keys)
     converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
     for kind, hook in _STRICT.items():
-        converter.register_structure_hook(kind, hook)
+        # (given the hook alone, cattrs would take the type from its annotations)
+        converter.register_structure_hook(kind, hook)  # pragma: no mutate
     for kind in (enum.StrEnum, enum.IntEnum):  # else str's or int's hook would take them
         converter.register_structure_hook(kind, _enum)
 
@@ -117,7 +118,7 @@ def make_converter(
         return [converter.structure(element, item) for element in value]
 
     converter.register_structure_hook_func(_is_list, strict_list)
-    converter.register_unstructure_hook(datetime, format_datetime)
+    converter.register_unstructure_hook(datetime, format_datetime)  # pragma: no mutate - as above
 
     def renames(cls: type) -> dict[str, Any]:
         result = {}
@@ -125,14 +126,19 @@ def make_converter(
             name = field.metadata.get("wire") or (
                 _camel(field.name) if key_style == "camel" else None
             )
-            if name and name != field.name:
+            # (an override renaming to None is no rename: "or" would change nothing)
+            if name and name != field.name:  # pragma: no mutate
                 result[field.name] = override(rename=name)
         return result
 
     converter.register_structure_hook_factory(
         attrs.has,
         lambda cls: make_dict_structure_fn(
-            cls, converter, _cattrs_forbid_extra_keys=forbid_extra_keys, **renames(cls)
+            cls,
+            converter,
+            # the converter's own setting is the default: passing it again is only explicit
+            _cattrs_forbid_extra_keys=forbid_extra_keys,  # pragma: no mutate
+            **renames(cls),
         ),
     )
     converter.register_unstructure_hook_factory(

@@ -262,10 +262,11 @@ class BulkUpload:
         return envelope.result
 
     def _unknown(self, item: UploadItem, state: _FileState, error: FileUploadError) -> None:
+        # an unknown announcement is of a stored file: its error always has the id and name
+        file_id = error.file_id or ""  # pragma: no mutate
+        file_name = error.file_name or item.name  # pragma: no mutate
         self.report.announcement_unknown.append(
-            UploadUnknown(
-                item, error.file_id or "", error.file_name or item.name, error, state.attempts
-            )
+            UploadUnknown(item, file_id, file_name, error, state.attempts)
         )
         state.done = True
         self._emit(item, "unknown")
