@@ -253,9 +253,10 @@ def _result_type(cls: type, given: dict[Any, Any]) -> Any:
         args = tuple(_fill(arg, given) for arg in typing.get_args(base))
         if origin is Builder:
             return args[0] if args else None
-        found = _result_type(
-            origin, dict(zip(getattr(origin, "__parameters__", ()), args, strict=False))
-        )
+        parameters = getattr(origin, "__parameters__", ())
+        # a generic class has as many parameters as arguments: strict or not, the same pairs
+        filled = dict(zip(parameters, args, strict=False))  # pragma: no mutate
+        found = _result_type(origin, filled)
         if found is not None:
             return found
     return None

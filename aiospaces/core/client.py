@@ -267,7 +267,11 @@ class BaseClient:
 
     def _encode_query(self, query: Sequence[tuple[str, str]]) -> str:
         """Return the raw query string; the default percent-encodes all but ``A-Za-z0-9-_.~``."""
-        return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
+
+        def encoded(text: str) -> str:
+            return quote(text, safe="")  # pragma: no mutate - "XXXX" is as safe: X is never quoted
+
+        return "&".join(f"{encoded(k)}={encoded(v)}" for k, v in query)
 
     def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
         """Return the spec to send for ``attempt`` (add auth, timestamps, signatures here)."""

@@ -79,7 +79,9 @@ def parse_datetime(value: Any) -> datetime:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return datetime.fromtimestamp(value, tz=UTC)
         if isinstance(value, str):
-            parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value, count=1))
+            # RFC 3339 text has one fraction at most: replacing one or all is the same
+            trimmed = _FRACTION.sub(r"\1", value, count=1)  # pragma: no mutate
+            parsed = datetime.fromisoformat(trimmed)
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):  # out of range for a datetime, or not RFC 3339
         pass

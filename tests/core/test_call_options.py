@@ -150,3 +150,9 @@ def test_prefill_puts_the_given_ids_first() -> None:
     assert prefill({"name": "n"}, space_id="sp1", other=None) == {"space_id": "sp1", "name": "n"}
     assert prefill({"space_id": "kw"}, space_id=None) == {"space_id": "kw"}
     assert list(prefill({"b": 2}, a=1)) == ["a", "b"]
+
+
+def test_json_specs_keep_what_the_caller_says_about_repeating_them() -> None:
+    spec = RequestSpec.with_json("POST", "/x", {}, idempotent=True, check="list the x")
+    assert (spec.idempotent, spec.check) == (True, "list the x")
+    assert RequestSpec.with_json("POST", "/x", {}).idempotent is None

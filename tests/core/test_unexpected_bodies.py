@@ -58,6 +58,14 @@ class FetchCounts(Middle[int]):
     pass
 
 
+class Listing(Fetch[list[T]], Generic[T]):
+    result_type = list[Thing]
+
+
+class FetchListing(Listing[Thing]):
+    pass
+
+
 class FetchAny(Builder):  # type: ignore[type-arg]
     def _build(self) -> RequestSpec:
         return RequestSpec(method="GET", path="/body")
@@ -83,6 +91,7 @@ async def failure(builder: Builder[Any], content: bytes) -> aiospaces.Unexpected
          "expected a JSON Thing; required field missing @ $.name"),
         (FetchTagged, b"", "expected a JSON Thing; the body is not JSON"),
         (FetchThings, b'{"id": "a"}', "expected a JSON list of Thing; expected a list, not a dict"),
+        (FetchListing, b"{}", "expected a JSON list of Thing; expected a list, not a dict"),
         (FetchCounts, b'{"a": "x"}',
          "expected a JSON dict of str; invalid value for type, expected int @ $['a']"),
         (FetchAny, b"[" * 100_000, "expected a JSON body; the body is nested too deeply"),

@@ -261,7 +261,8 @@ def json_value(value: object, name: str) -> object:
         ValidationError: It is not JSON-serialisable.
     """
     try:
-        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        text.encode("utf-8")  # pragma: no mutate - codec names ignore case
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
         reason = "a lone surrogate" if isinstance(exc, UnicodeEncodeError) else str(exc)
         raise ValidationError(f"{name} must be JSON-serialisable: {reason}") from None
