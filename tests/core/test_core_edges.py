@@ -269,3 +269,70 @@ async def test_a_body_breaking_off_inside_stream_is_one_attempt() -> None:
                 raise httpx.ReadError("connection reset", request=exchange.response.request)
     assert str(caught.value) == "GET https://toy.example/big failed: ReadError: connection reset"
     assert caught.value.attempts == 1
+
+
+# -- the retry loop's accounts ------------------------------------------------------------------
+
+
+class CutBody(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"{"
+        raise httpx.ReadError("cut")
+
+
+@respx.mock
+async def test_what_is_known_after_a_lost_answer(retry_waits: list[float]) -> None:
+    respx.post(f"{BASE}/none").mock(side_effect=httpx.ReadError("reset"))
+    respx.post(f"{BASE}/cut").mock(return_value=httpx.Response(200, stream=CutBody()))
+    async with ToyClient(base_url=BASE) as toy:
+        with pytest.raises(aiospaces.AmbiguousResultError) as none:
+            await toy.request(RequestSpec(method="POST", path="/none"))
+        with pytest.raises(aiospaces.AmbiguousResultError) as cut:
+            await toy.request(RequestSpec(method="POST", path="/cut"))
+    assert none.value.known == "the request was sent and no answer came (ReadError)"
+    assert cut.value.known == "the server answered 200 but the body was cut off (ReadError)"
+    for caught in (none, cut):
+        cause = caught.value.__cause__
+        assert isinstance(cause, aiospaces.TransportError)
+        assert cause.attempts == caught.value.attempts == 1
+
+
+@respx.mock
+async def test_a_failure_that_is_not_retried_counts_the_attempts_before_it(
+    retry_waits: list[float],
+) -> None:
+    respx.get(f"{BASE}/x").mock(
+        side_effect=[httpx.Response(503), httpx.UnsupportedProtocol("no such scheme")]
+    )
+    async with ToyClient(base_url=BASE) as toy:
+        with pytest.raises(aiospaces.TransportError) as caught:
+            await toy.request(RequestSpec(method="GET", path="/x"))
+    assert caught.value.attempts == 2
+    assert "failed after 2 attempts: UnsupportedProtocol" in str(caught.value)
+
+
+async def test_the_clients_timeout_applies_when_the_call_sets_none(loopback_url: str) -> None:
+    async with ToyClient(base_url=loopback_url, timeout=0.2, max_retries=0) as toy:
+        with pytest.raises(aiospaces.TimeoutError):
+            await toy.request(RequestSpec(method="GET", path="/slow", query=[("seconds", "3")]))
+
+
+async def test_a_streamed_body_needs_its_length() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"x"
+
+    async with ToyClient(base_url=BASE) as toy:
+        with pytest.raises(TypeError) as caught:
+            await toy.request(RequestSpec(method="POST", path="/x", body=body))
+    assert str(caught.value) == "a streamed body needs content_length"
+
+
+@respx.mock
+async def test_the_transport_does_not_follow_redirects_unless_asked() -> None:
+    respx.get(f"{BASE}/moved").mock(
+        return_value=httpx.Response(307, headers={"Location": f"{BASE}/here"})
+    )
+    async with aiospaces.Session() as session:
+        response = await session.transport.send(httpx.Request("GET", f"{BASE}/moved"))
+        await response.aclose()
+    assert response.status_code == 307
