@@ -38,7 +38,7 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
 
-# Not part of `make test`: ~30 min on 2 cores. Mutates core/ and the bulk uploader afresh, runs
+# Not part of `make test`: ~35 min on 2 cores. Mutates core/ and the bulk uploader afresh, runs
 # their tests against each mutant, prints the score per module; fails below 90 % (docs/mutation.md).
 MUTATION_STAMP := $(VENV)/.installed-mutation
 $(MUTATION_STAMP): pyproject.toml | $(BIN)/python
