@@ -239,7 +239,7 @@ class BaseClient:
                 await close_response(response)
             error = self._api_error(response, attempts)
             if rules.ambiguous_status(response):
-                known = f"the answer was {response.status_code}, which does not say it was not"
+                known = f"the answer was {response.status_code}, which does not say if it applied"
                 raise self._ambiguous(spec, known, attempts) from error
             raise error
         return response, attempts
