@@ -55,7 +55,11 @@ class RetryPolicy:
             return True
         if hint == "false":
             return False
-        return response.status_code in self.retry_statuses or response.status_code >= 500
+        return self.retries_status(response.status_code)
+
+    def retries_status(self, status_code: int) -> bool:
+        """Return whether an answer with this status is retried (without a server hint)."""
+        return status_code in self.retry_statuses or status_code >= 500
 
     def retry_after(self, headers: httpx.Headers) -> float | None:
         """Return the server's requested wait in seconds, uncapped, or None if it gave none.

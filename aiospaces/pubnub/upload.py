@@ -32,8 +32,6 @@ from aiospaces.core.errors import (
     APIError,
     FileUploadError,
     PayloadTooLargeError,
-    RateLimitError,
-    ServerError,
     TransportError,
     ValidationError,
 )
@@ -117,13 +115,6 @@ _ONE_SHOT = (
     "that cannot seek, given with a size); pass a path, bytes or a seekable file to have a "
     "failed upload retried"
 )
-
-
-def _retried_if_replayable(error: TransportError | APIError) -> bool:
-    """Return whether a storage failure is of a kind retried when the body can be re-sent."""
-    if isinstance(error, TransportError | ServerError | RateLimitError):
-        return True
-    return error.status_code == 408  # Request Timeout, retried by default
 
 
 class SendFile(FileMessage[SentFile]):
@@ -275,7 +266,11 @@ class SendFile(FileMessage[SentFile]):
         try:
             stored = await self._client.request(upload, storage)
         except (TransportError, APIError) as exc:
-            if not body.replayable and _retried_if_replayable(exc):
+            retried = isinstance(exc, TransportError) or (
+                isinstance(exc, APIError)
+                and self._client.session.retry_policy.retries_status(exc.status_code)
+            )
+            if not body.replayable and retried:
                 exc.args = (f"{exc}; {_ONE_SHOT}",)  # the same error: class and attributes kept
             raise
         return stored.status.attempts
