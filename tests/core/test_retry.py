@@ -207,3 +207,16 @@ async def test_streamed_body_is_rebuilt_for_the_retry(sleeps: list[float]) -> No
     assert envelope.status.attempts == 2
     assert Upload.factory_calls == 2
     assert seen == [("8", False, b"abcdefgh"), ("8", False, b"abcdefgh")]
+
+
+@pytest.mark.parametrize(
+    ("status", "retried"),
+    [(408, True), (429, True), (500, True), (503, True), (400, False), (404, False)],
+)
+def test_retries_status_is_what_should_retry_decides_without_a_hint(
+    status: int, retried: bool
+) -> None:
+    policy = RetryPolicy()
+    assert policy.retries_status(status) is retried
+    assert policy.should_retry(httpx.Response(status)) is retried
+    assert RetryPolicy(retry_statuses=frozenset()).retries_status(429) is False
