@@ -84,10 +84,24 @@ async def test_if_match_mismatch_gives_recorded_412(client: httpx.AsyncClient) -
 async def test_delete_and_missing(client: httpx.AsyncClient) -> None:
     await put(client, "gone", name="G")
     removed = await client.delete(f"{BASE}/gone")
+    assert removed.status_code == 200
     assert removed.json() == {"status": 200, "data": None}
-    for response in (await client.get(f"{BASE}/gone"), await client.delete(f"{BASE}/gone")):
-        assert response.status_code == 404
-        assert response.json()["error"]["source"] == "objects"
+    missing = await client.get(f"{BASE}/gone")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["source"] == "objects"
+
+
+async def test_deleting_a_missing_channel_answers_200_as_production_does(
+    client: httpx.AsyncClient,
+) -> None:
+    # Recorded against production: the same channel deleted twice, 200 both times.
+    await put(client, "twice", name="T")
+    for _ in range(2):
+        again = await client.delete(f"{BASE}/twice")
+        assert (again.status_code, again.json()) == (200, {"status": 200, "data": None})
+    never = await client.delete(f"{BASE}/never-existed")
+    assert (never.status_code, never.json()) == (200, {"status": 200, "data": None})
+    assert (await client.get(BASE)).json()["data"] == []
 
 
 @pytest.mark.parametrize(
@@ -123,10 +137,45 @@ async def test_list_pages_with_unpadded_base64_cursors_and_count(
     second = (await client.get(BASE, params={"limit": "10", "start": "MTA"})).json()
     assert len(second["data"]) == 5
     assert second["prev"] == "MTA"
-    assert "next" not in second
+    assert second["next"] == "MTU"  # production links the last page that has items too
     assert "totalCount" not in second
+    empty = (await client.get(BASE, params={"limit": "10", "start": "MTU"})).json()
+    assert empty["data"] == []
+    assert "next" not in empty  # only an empty page goes without
     back = (await client.get(BASE, params={"limit": "10", "end": "MTA"})).json()
     assert [c["id"] for c in back["data"]] == [f"ch-{i:02}" for i in range(10)]
+
+
+@pytest.mark.parametrize("count", ["1", "true", "True", "TRUE"])
+async def test_count_one_or_true_gives_total_count(client: httpx.AsyncClient, count: str) -> None:
+    # Production honours count=1 (the Objective-C and Ruby SDKs send it) like count=true.
+    for i in range(3):
+        await put(client, f"c{i}")
+    listed = (await client.get(BASE, params={"count": count, "limit": "2"})).json()
+    assert listed["totalCount"] == 3
+    assert len(listed["data"]) == 2
+
+
+@pytest.mark.parametrize("count", ["0", "false", "False", "", "yes"])
+async def test_other_count_values_give_no_total_count(
+    client: httpx.AsyncClient, count: str
+) -> None:
+    await put(client, "c")
+    listed = await client.get(BASE, params={"count": count})
+    assert listed.status_code == 200
+    assert "totalCount" not in listed.json()
+
+
+async def test_a_short_last_page_still_links_to_the_empty_page(client: httpx.AsyncClient) -> None:
+    # Recorded: 3 channels, limit=10 answered totalCount 3 and next "Mw" (offset 3).
+    for i in range(3):
+        await put(client, f"c{i}")
+    only = (await client.get(BASE, params={"limit": "10", "count": "true"})).json()
+    assert (len(only["data"]), only["totalCount"], only["next"]) == (3, 3, "Mw")
+    after = (await client.get(BASE, params={"limit": "10", "start": only["next"]})).json()
+    assert after == {"status": 200, "data": [], "prev": "Mw"}
+    none = (await client.get(f"/v2/objects/{SUB}-empty/channels")).json()
+    assert none == {"status": 200, "data": []}
 
 
 async def test_list_filter_sort_and_include(client: httpx.AsyncClient) -> None:

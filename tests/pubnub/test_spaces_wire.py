@@ -119,6 +119,47 @@ async def test_page_round_trip_uses_start_and_end() -> None:
 
 
 @respx.mock
+async def test_async_for_follows_next_on_the_last_page_once_and_stops_on_the_empty_one() -> None:
+    # Production links every page that has items, the last short one too, and only an empty
+    # page has no ``next``: the walk asks for that empty page exactly once, then stops.
+    pages = {
+        None: {"status": 200, "data": [SPACE | {"id": "a"}, SPACE | {"id": "b"}], "next": "Mg"},
+        "Mg": {"status": 200, "data": [SPACE | {"id": "c"}], "next": "Mw", "prev": "Mg"},
+        "Mw": {"status": 200, "data": [], "prev": "Mw"},
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=pages[request.url.params.get("start")])
+
+    route = respx.get(CHANNELS).mock(side_effect=answer)
+    async with client() as pn:
+        ids = [space.id async for space in pn.fetch_spaces().limit(2)]
+    assert ids == ["a", "b", "c"]
+    assert [call.request.url.params.get("start") for call in route.calls] == [None, "Mg", "Mw"]
+
+
+@respx.mock
+async def test_a_page_with_items_but_no_next_ends_the_walk() -> None:
+    route = respx.get(CHANNELS).mock(
+        return_value=httpx.Response(200, json={"status": 200, "data": [SPACE]})
+    )
+    async with client() as pn:
+        ids = [space.id async for space in pn.fetch_spaces()]
+    assert (ids, route.call_count) == (["room"], 1)
+
+
+@respx.mock
+async def test_remove_space_of_a_missing_space_succeeds() -> None:
+    # Production answers a DELETE of a missing channel 200 {"status":200,"data":null}.
+    route = respx.delete(f"{CHANNELS}/never").mock(
+        return_value=httpx.Response(200, json={"status": 200, "data": None})
+    )
+    async with client() as pn:
+        assert await pn.remove_space(space_id="never") is None
+    assert route.call_count == 1
+
+
+@respx.mock
 async def test_auth_token_wins_over_auth_key() -> None:
     route = respx.get(f"{CHANNELS}/room").mock(
         return_value=httpx.Response(200, json={"status": 200, "data": SPACE})

@@ -5,7 +5,9 @@ checks live in [state][aiospaces.emulator.pubnub.state], file sharing in
 [files][aiospaces.emulator.pubnub.files]. Wire facts (shapes, quirks) follow the
 recorded production responses: ``custom``/``status``/``type`` only when included, 32-hex
 eTags, RFC 3339 ``updated`` without trailing zeros, unpadded base64 offset cursors,
-``totalCount`` only with ``count``.
+``totalCount`` only with ``count`` (``true`` in any case, or ``1``), ``next`` on every page
+that has items (also the last one: the walk ends on the empty page after it), and a ``DELETE``
+that answers 200 whether or not the channel existed.
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ if TYPE_CHECKING:
 
     from aiospaces.emulator._http import EmulatorContext
 
-__all__ = ["SORT_KEYS", "PubNubEmulation"]
+__all__ = ["COUNT_TRUE", "SORT_KEYS", "PubNubEmulation"]
 
 SORT_KEYS = frozenset({"id", "name", "updated", "status", "type"})
 """The channel fields a list may be sorted by."""
+COUNT_TRUE = frozenset({"true", "1"})
+"""The ``count`` values that ask for ``totalCount`` (the SDKs send ``True``, ``true`` or ``1``)."""
 
 
 class PubNubEmulation:
@@ -129,9 +133,9 @@ class PubNubEmulation:
             offset = 0
         page = channels[offset : offset + limit]
         body: dict[str, Any] = {"status": 200, "data": [c.wire(include) for c in page]}
-        if params.get("count", "").lower() == "true":
+        if params.get("count", "").lower() in COUNT_TRUE:
             body["totalCount"] = total
-        if offset + len(page) < total:
+        if page:  # production links every non-empty page, the last one too
             body["next"] = _encode_cursor(offset + len(page))
         if offset > 0:
             body["prev"] = _encode_cursor(offset)
@@ -164,10 +168,12 @@ class PubNubEmulation:
         return JSONResponse({"status": 200, "data": channel.wire(include)})
 
     async def remove_channel(self, request: Request) -> Response:
-        """``DELETE /v2/objects/{sub}/channels/{channel}``."""
+        """``DELETE /v2/objects/{sub}/channels/{channel}``: 200 even if there was none.
+
+        Production answers a missing (or already deleted) channel exactly like a deleted one.
+        """
         keyset = await self.keysets.admit(request)
-        if keyset.channels.pop(request.path_params["channel"], None) is None:
-            raise PubNubError(404, "Requested object was not found.")
+        keyset.channels.pop(request.path_params["channel"], None)
         return JSONResponse({"status": 200, "data": None})
 
 
