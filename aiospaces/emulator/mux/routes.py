@@ -15,14 +15,21 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from aiospaces.emulator._parse import ascii_int, from_payload, is_text
 from aiospaces.emulator.mux.control import control_routes
 from aiospaces.emulator.mux.live_streams import LIVE_STREAM_STATUSES, new_live_stream
 from aiospaces.emulator.mux.state import Environment, MuxOptions, Token
-from aiospaces.emulator.mux.wire import MuxError, invalid, json_body, new_id, not_found
+from aiospaces.emulator.mux.wire import (
+    MuxError,
+    MuxJSONResponse,
+    invalid,
+    json_body,
+    new_id,
+    not_found,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -304,8 +311,8 @@ async def _no_route(request: Request, env: Environment) -> Response:
     raise not_found()
 
 
-def _data(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse({"data": data}, status_code=status)
+def _data(data: Any, status: int = 200) -> MuxJSONResponse:
+    return MuxJSONResponse({"data": data}, status_code=status)
 
 
 def _int_param(request: Request, name: str, default: int, maximum: int | None) -> int:
