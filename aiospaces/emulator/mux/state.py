@@ -162,7 +162,7 @@ class EmuSpace:
 
 @attrs.define
 class EmuLiveStream:
-    """A live stream (only what broadcasts need)."""
+    """A live stream (only what broadcasts need); ``echo`` holds settings it only answers."""
 
     id: str
     created_at: str
@@ -171,20 +171,18 @@ class EmuLiveStream:
     playback_ids: list[dict[str, str]] = attrs.field(factory=list)
     passthrough: str | None = None
     latency_mode: str = "standard"
-    reconnect_window: float = 60.0
+    reconnect_window: float = 60
     max_continuous_duration: int = 43200
     new_asset_settings: dict[str, Any] | None = None
-    test: bool | None = None
-    audio_only: bool | None = None
     active_asset_id: str | None = None
     recent_asset_ids: list[str] = attrs.field(factory=list)
+    echo: dict[str, Any] = attrs.field(factory=dict)
 
     def wire(self) -> dict[str, Any]:
-        """Return the live stream as Mux sends it."""
-        data = {k: v for k, v in attrs.asdict(self).items() if v is not None}
-        if not self.recent_asset_ids:
-            del data["recent_asset_ids"]
-        return data
+        """Return the live stream as Mux sends it (absent and empty lists omitted)."""
+        data = attrs.asdict(self)
+        data |= data.pop("echo")
+        return {k: v for k, v in data.items() if v is not None and v != []}
 
 
 @attrs.define
