@@ -32,15 +32,17 @@ SPACE_OPTIONAL = {"passthrough", "broadcasts", "active_session_id"}
 BROADCAST_KEYS = {"id", "live_stream_id", "status", "layout", "resolution"}  # Broadcast.required
 BROADCAST_OPTIONAL = {"passthrough", "background"}
 # the live-stream examples' keys (create, get, list, update, reset-stream-key)
-LIVE_STREAM_KEYS = set(
-    "id created_at stream_key status reconnect_window playback_ids new_asset_settings"
-    " latency_mode max_continuous_duration".split()
-)
-LIVE_STREAM_OPTIONAL = set(  # LiveStream's other properties
-    "active_asset_id recent_asset_ids passthrough audio_only embedded_subtitles test"
-    " generated_subtitles use_slate_for_standard_latency reconnect_slate_url reduced_latency"
-    " low_latency simulcast_targets".split()
-)
+# fmt: off
+LIVE_STREAM_KEYS = {
+    "id", "created_at", "stream_key", "status", "reconnect_window", "playback_ids",
+    "new_asset_settings", "latency_mode", "max_continuous_duration",
+}
+LIVE_STREAM_OPTIONAL = {  # LiveStream's other properties
+    "active_asset_id", "recent_asset_ids", "passthrough", "audio_only", "embedded_subtitles",
+    "generated_subtitles", "use_slate_for_standard_latency", "reconnect_slate_url",
+    "reduced_latency", "low_latency", "simulcast_targets", "test",
+}
+# fmt: on
 SPACE_STATUSES = {"idle", "active"}
 BROADCAST_STATUSES = {"idle", "active"}
 LIVE_STREAM_STATUSES = {"active", "idle", "disabled"}
@@ -379,7 +381,8 @@ async def test_error_answers_have_muxs_shape(http: httpx.AsyncClient) -> None:
 
 
 async def test_webhook_events_have_the_sdk_typed_envelope(http: httpx.AsyncClient) -> None:
-    """The envelope Mux's Node SDK typed (``BaseWebhookEvent``) and the Spaces event names."""
+    """The envelope Mux's Node SDK typed (``BaseWebhookEvent``), the Spaces event names, and a
+    live stream's webhook data as observed (mux-go issue 39)."""
     space_id, broadcast_id = await space_with_broadcast(http)
     await join(http, space_id)
     await http.post(f"/spaces/{space_id}/broadcasts/{broadcast_id}/start")
@@ -395,8 +398,12 @@ async def test_webhook_events_have_the_sdk_typed_envelope(http: httpx.AsyncClien
             assert_broadcast(event["data"])
         elif kind.startswith("video.space."):
             assert_space(event["data"])
-        else:
-            assert_live_stream(event["data"])
+        else:  # observed: created_at a number, connected/recording true while active
+            stream = event["data"]
+            assert isinstance(stream["created_at"], int)
+            assert stream["connected"] is stream["recording"] is (stream["status"] == "active")
+            api = {k: v for k, v in stream.items() if k not in ("connected", "recording")}
+            assert_live_stream(api | {"created_at": str(stream["created_at"])})
     assert [e["type"] for e in events] == [
         "video.live_stream.created",
         "video.space.created",

@@ -284,7 +284,7 @@ class MuxEmulation:
         """``POST /video/v1/live-streams`` → 201."""
         stream = new_live_stream(await json_body(request))
         env.live_streams[stream.id] = stream
-        env.emit("video.live_stream.created", "live_stream", stream.wire())
+        env.emit("video.live_stream.created", "live_stream", stream.event_data())
         return _data(stream.wire(), 201)
 
     async def get_live_stream(self, request: Request, env: Environment) -> Response:
@@ -295,7 +295,7 @@ class MuxEmulation:
         """``DELETE /video/v1/live-streams/{LIVE_STREAM_ID}`` → 204."""
         stream = env.live_stream(request.path_params["live_stream_id"])
         del env.live_streams[stream.id]
-        env.emit("video.live_stream.deleted", "live_stream", stream.wire())
+        env.emit("video.live_stream.deleted", "live_stream", stream.event_data())
         return Response(status_code=204)
 
     async def complete_live_stream(self, request: Request, env: Environment) -> Response:

@@ -184,6 +184,16 @@ class EmuLiveStream:
         data |= data.pop("echo")
         return {k: v for k, v in data.items() if v is not None and v != []}
 
+    def event_data(self) -> dict[str, Any]:
+        """Return the live stream as Mux's webhooks carry it (observed in a delivered event).
+
+        ``created_at`` is a number there, and ``connected``/``recording`` are added (true
+        while a broadcast sends to the stream).
+        """
+        active = self.status == "active"
+        created = int(self.created_at)
+        return self.wire() | {"created_at": created, "connected": active, "recording": active}
+
 
 @attrs.define
 class Environment:
@@ -353,7 +363,7 @@ class Environment:
         broadcast.status = "active"
         stream.status = "active"
         stream.active_asset_id = new_id()
-        self.emit("video.live_stream.active", "live_stream", stream.wire())
+        self.emit("video.live_stream.active", "live_stream", stream.event_data())
         self.emit("video.space.broadcast.active", "broadcast", broadcast.wire())
 
     def stop(self, space_id: str, broadcast_id: str) -> None:
@@ -386,4 +396,4 @@ class Environment:
         if stream.active_asset_id:
             stream.recent_asset_ids.append(stream.active_asset_id)
         stream.active_asset_id = None
-        self.emit("video.live_stream.idle", "live_stream", stream.wire())
+        self.emit("video.live_stream.idle", "live_stream", stream.event_data())
