@@ -172,6 +172,30 @@ async def test_aiospaces_writes_official_reads(official: Any, emulator_url: str)
             await mux.get_space(space.id)
 
 
+async def test_official_sdk_lists_completes_and_deletes_live_streams(official: Any) -> None:
+    import mux_python
+    from mux_python import exceptions as mux_exceptions
+
+    streams = live_streams_api(official)
+    request = mux_python.CreateLiveStreamRequest(
+        playback_policy=[mux_python.PlaybackPolicy.SIGNED],
+        new_asset_settings=mux_python.CreateAssetRequest(
+            playback_policy=[mux_python.PlaybackPolicy.PUBLIC]
+        ),
+        reduced_latency=True,
+    )
+    created = (await in_thread(streams.create_live_stream, request)).data
+    assert (created.latency_mode, created.reconnect_window) == ("reduced", 60.0)
+    assert [p.policy for p in created.playback_ids] == ["signed"]
+    listed = await in_thread(streams.list_live_streams, limit=5, page=1, status="idle")
+    assert [s.id for s in listed.data] == [created.id]
+    done = await in_thread(streams.signal_live_stream_complete, created.id)
+    assert done.data == {}
+    await in_thread(streams.delete_live_stream, created.id)
+    with pytest.raises(mux_exceptions.NotFoundException):
+        await in_thread(streams.get_live_stream, created.id)
+
+
 @pytest.mark.emulator(strict=True)
 async def test_official_sdk_in_strict_mode(emulator: Emulator, emulator_url: str) -> None:
     import mux_python

@@ -47,6 +47,7 @@ async def test_auth_errors_use_the_standard_shape(http: httpx.AsyncClient) -> No
             "error": {"type": "unauthorized", "messages": ["Unauthorized request"]}
         }
         assert response.headers["x-request-id"]
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
     # sandbox: a new token is provisioned with the secret it first used
     assert (await http.get("/video/v1/spaces", headers=basic("t", "a"))).status_code == 200
     assert (await http.get("/video/v1/spaces", headers=basic("t", "b"))).status_code == 401

@@ -15,14 +15,21 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from aiospaces.emulator._parse import ascii_int, from_payload, is_text
 from aiospaces.emulator.mux.control import control_routes
 from aiospaces.emulator.mux.live_streams import LIVE_STREAM_STATUSES, new_live_stream
 from aiospaces.emulator.mux.state import Environment, MuxOptions, Token
-from aiospaces.emulator.mux.wire import MuxError, invalid, json_body, new_id, not_found
+from aiospaces.emulator.mux.wire import (
+    MuxError,
+    MuxJSONResponse,
+    invalid,
+    json_body,
+    new_id,
+    not_found,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -277,7 +284,7 @@ class MuxEmulation:
         """``POST /video/v1/live-streams`` → 201."""
         stream = new_live_stream(await json_body(request))
         env.live_streams[stream.id] = stream
-        env.emit("video.live_stream.created", "live_stream", stream.wire())
+        env.emit("video.live_stream.created", "live_stream", stream.event_data())
         return _data(stream.wire(), 201)
 
     async def get_live_stream(self, request: Request, env: Environment) -> Response:
@@ -288,7 +295,7 @@ class MuxEmulation:
         """``DELETE /video/v1/live-streams/{LIVE_STREAM_ID}`` → 204."""
         stream = env.live_stream(request.path_params["live_stream_id"])
         del env.live_streams[stream.id]
-        env.emit("video.live_stream.deleted", "live_stream", stream.wire())
+        env.emit("video.live_stream.deleted", "live_stream", stream.event_data())
         return Response(status_code=204)
 
     async def complete_live_stream(self, request: Request, env: Environment) -> Response:
@@ -304,8 +311,8 @@ async def _no_route(request: Request, env: Environment) -> Response:
     raise not_found()
 
 
-def _data(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse({"data": data}, status_code=status)
+def _data(data: Any, status: int = 200) -> MuxJSONResponse:
+    return MuxJSONResponse({"data": data}, status_code=status)
 
 
 def _int_param(request: Request, name: str, default: int, maximum: int | None) -> int:

@@ -162,7 +162,7 @@ class EmuSpace:
 
 @attrs.define
 class EmuLiveStream:
-    """A live stream (only what broadcasts need)."""
+    """A live stream (only what broadcasts need); ``echo`` holds settings it only answers."""
 
     id: str
     created_at: str
@@ -171,20 +171,28 @@ class EmuLiveStream:
     playback_ids: list[dict[str, str]] = attrs.field(factory=list)
     passthrough: str | None = None
     latency_mode: str = "standard"
-    reconnect_window: float = 60.0
+    reconnect_window: float = 60
     max_continuous_duration: int = 43200
     new_asset_settings: dict[str, Any] | None = None
-    test: bool | None = None
-    audio_only: bool | None = None
     active_asset_id: str | None = None
     recent_asset_ids: list[str] = attrs.field(factory=list)
+    echo: dict[str, Any] = attrs.field(factory=dict)
 
     def wire(self) -> dict[str, Any]:
-        """Return the live stream as Mux sends it."""
-        data = {k: v for k, v in attrs.asdict(self).items() if v is not None}
-        if not self.recent_asset_ids:
-            del data["recent_asset_ids"]
-        return data
+        """Return the live stream as Mux sends it (absent and empty lists omitted)."""
+        data = attrs.asdict(self)
+        data |= data.pop("echo")
+        return {k: v for k, v in data.items() if v is not None and v != []}
+
+    def event_data(self) -> dict[str, Any]:
+        """Return the live stream as Mux's webhooks carry it (observed in a delivered event).
+
+        ``created_at`` is a number there, and ``connected``/``recording`` are added (true
+        while a broadcast sends to the stream).
+        """
+        active = self.status == "active"
+        created = int(self.created_at)
+        return self.wire() | {"created_at": created, "connected": active, "recording": active}
 
 
 @attrs.define
@@ -355,7 +363,7 @@ class Environment:
         broadcast.status = "active"
         stream.status = "active"
         stream.active_asset_id = new_id()
-        self.emit("video.live_stream.active", "live_stream", stream.wire())
+        self.emit("video.live_stream.active", "live_stream", stream.event_data())
         self.emit("video.space.broadcast.active", "broadcast", broadcast.wire())
 
     def stop(self, space_id: str, broadcast_id: str) -> None:
@@ -388,4 +396,4 @@ class Environment:
         if stream.active_asset_id:
             stream.recent_asset_ids.append(stream.active_asset_id)
         stream.active_asset_id = None
-        self.emit("video.live_stream.idle", "live_stream", stream.wire())
+        self.emit("video.live_stream.idle", "live_stream", stream.event_data())

@@ -1,7 +1,8 @@
 """Mux's wire conventions: the error answer, request checks, ids and timestamps.
 
 Errors come in Mux's two shapes: ``{"error": {"type", "messages"}}`` and, for 429,
-``{"errors": [...]}``. Every request check here raises a 400 ``invalid_parameters``.
+``{"errors": [...]}``. Every request check here raises a 400 ``invalid_parameters``. Every
+JSON answer is ``application/json; charset=utf-8``, as Mux's are.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "MAX_TEXT",
     "NOT_FOUND",
     "MuxError",
+    "MuxJSONResponse",
     "choice",
     "invalid",
     "json_body",
@@ -56,6 +58,12 @@ def now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class MuxJSONResponse(JSONResponse):
+    """A JSON answer with Mux's content type (``charset=utf-8`` named)."""
+
+    media_type = "application/json; charset=utf-8"
+
+
 class MuxError(ErrorAnswer):
     """An error answer: ``{"error": {"type", "messages"}}``, or ``{"errors": [...]}`` for 429."""
 
@@ -72,13 +80,13 @@ class MuxError(ErrorAnswer):
         self.messages = list(messages)
         self.headers = headers or {}
 
-    def response(self) -> JSONResponse:
+    def response(self) -> MuxJSONResponse:
         """Return the error as an HTTP response."""
         if self.status == 429:  # Mux's rate limiter answers in another shape
             body: dict[str, Any] = {"errors": self.messages}
         else:
             body = {"error": {"type": self.error_type, "messages": self.messages}}
-        return JSONResponse(body, status_code=self.status, headers=self.headers)
+        return MuxJSONResponse(body, status_code=self.status, headers=self.headers)
 
 
 def invalid(*messages: str) -> MuxError:
