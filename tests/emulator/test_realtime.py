@@ -323,6 +323,27 @@ async def test_presence_time_and_unknown_paths(client: httpx.AsyncClient) -> Non
     assert missing.json()["service"] == "Subscribe"
 
 
+async def test_the_state_shows_the_stream(client: httpx.AsyncClient) -> None:
+    sent = await client.get(
+        publish_path("ch", '{"a": 1}'),
+        params={"meta": '{"k": "v"}', "uuid": "me", "store": "0", "ttl": "3", "seqn": "7"},
+    )
+    await client.get(publish_path("ch", '"s"', "signal"))
+    state = (await client.get("/_emulator/state")).json()["pubnub"][SUB]["messages"]
+    assert state[0] == {
+        "channel": "ch",
+        "timetoken": sent.json()[2],
+        "message_type": 0,
+        "message": {"a": 1},
+        "meta": {"k": "v"},
+        "publisher": "me",
+        "custom_message_type": None,
+        "store": False,
+        "ttl": 3,
+    }
+    assert (state[1]["message_type"], state[1]["store"]) == (1, False)  # signals are not stored
+
+
 def test_clock_is_strictly_increasing_within_one_tick() -> None:
     clock = Clock(wall=lambda: 1_730_912_960_110_605_600)  # frozen: every call the same 100 ns
     handshake_tt = clock.now()

@@ -163,6 +163,8 @@ async def test_a_reset_answers_waiting_polls_at_once(
             await client.post("/_emulator/reset")
     assert bodies[0]["m"] == []
     assert int(bodies[0]["t"]["t"]) >= int(tt)
+    assert emulator.vendors["pubnub"].snapshot() == {}
+    assert streams(emulator).by_key == {}
 
 
 async def test_batches_hold_at_most_100_and_resume_where_they_stopped(
