@@ -131,6 +131,30 @@ async def test_signal_is_type_1_and_file_message_type_4(client: httpx.AsyncClien
     assert "u" not in items[1]  # meta=null is no meta
 
 
+async def test_app_context_changes_reach_subscribers_of_the_channel(
+    client: httpx.AsyncClient,
+) -> None:
+    tt = await handshake(client, "Chanted-channel-identifier")
+    channel = f"/v2/objects/{SUB}/channels/Chanted-channel-identifier"
+    updated = (await client.patch(channel, json={"name": "N"})).json()["data"]
+    await client.delete(channel)
+    items = (await poll(client, tt, "Chanted-channel-identifier"))["m"]
+    assert [item["e"] for item in items] == [2, 2]
+    assert "i" not in items[1]
+    assert items[1]["d"] == {
+        "source": "objects",
+        "version": "2.0",
+        "event": "delete",
+        "type": "channel",
+        "data": {"id": "Chanted-channel-identifier"},
+    }
+    assert items[0]["d"]["event"] == "set"
+    assert items[0]["d"]["data"]["name"] == "N"
+    assert items[0]["d"]["data"]["eTag"] == updated["eTag"]
+    history = await client.get(f"/v3/history/sub-key/{SUB}/channel/Chanted-channel-identifier")
+    assert history.json()["channels"] == {}  # events are not stored
+
+
 async def test_post_publish_takes_the_json_body_and_compressed_bodies(
     client: httpx.AsyncClient,
 ) -> None:

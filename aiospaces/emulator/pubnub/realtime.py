@@ -14,9 +14,11 @@
   ``tr``, ``heartbeat``, ``state``, ``ee``, ``pnsdk``, ``uuid`` and unknown parameters are
   accepted and ignored.
 
-A poll whose client goes away stops waiting at once (its disconnect is watched), and a
-cancelled poll leaves no waiter behind. Presence is not emulated beyond answering heartbeat
-and leave: no ``-pnpres`` events are sent.
+Messages (``e`` absent), signals (``e: 1``), file messages (``e: 4``) and App Context events
+(``e: 2``, when a channel's metadata is set or deleted) are delivered. A poll whose client
+goes away stops waiting at once (its disconnect is watched), and a cancelled poll leaves no
+waiter behind. Presence is not emulated beyond answering heartbeat and leave: no ``-pnpres``
+events are sent.
 
 [realtime_routes][aiospaces.emulator.pubnub.realtime.realtime_routes] gathers these routes
 with publish and signal ([publish][aiospaces.emulator.pubnub.publish]), history

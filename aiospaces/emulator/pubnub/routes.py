@@ -35,7 +35,7 @@ from aiospaces.emulator.pubnub.state import (
     KeysetSeed,
     PubNubError,
 )
-from aiospaces.emulator.pubnub.stream import SUBSCRIBE_TIMEOUT, Streams
+from aiospaces.emulator.pubnub.stream import OBJECTS, SUBSCRIBE_TIMEOUT, PublishOptions, Streams
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -180,6 +180,7 @@ class PubNubEmulation:
             setattr(channel, key, value)
         channel.touch()
         keyset.channels[channel_id] = channel
+        self._announce(keyset, "set", channel.wire(frozenset(WRITABLE_FIELDS)))
         include = _include(request.query_params.get("include", ""))
         return JSONResponse({"status": 200, "data": channel.wire(include)})
 
@@ -189,8 +190,17 @@ class PubNubEmulation:
         Production answers a missing (or already deleted) channel exactly like a deleted one.
         """
         keyset = await self.keysets.admit(request)
-        keyset.channels.pop(request.path_params["channel"], None)
+        channel_id = request.path_params["channel"]
+        if keyset.channels.pop(channel_id, None) is not None:  # nothing changed: no event
+            self._announce(keyset, "delete", {"id": channel_id})
         return JSONResponse({"status": 200, "data": None})
+
+    def _announce(self, keyset: Keyset, event: str, data: dict[str, Any]) -> None:
+        """Send an App Context event (``e: 2``) to subscribers of the channel; not stored."""
+        payload = {"source": "objects", "version": "2.0", "event": event, "type": "channel"}
+        options = PublishOptions(store=False)
+        sub = keyset.subscribe_key
+        self.streams.publish(sub, data["id"], payload | {"data": data}, options, OBJECTS)
 
 
 # -- parameter parsing -----------------------------------------------------------------------

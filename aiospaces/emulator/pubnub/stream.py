@@ -37,6 +37,7 @@ __all__ = [
     "HISTORY_LIMIT",
     "LIVE_LIMIT",
     "MESSAGE",
+    "OBJECTS",
     "REGION",
     "SHARD",
     "SIGNAL",
@@ -56,6 +57,8 @@ MESSAGE = 0
 """The message type (``e`` of a subscribe item, ``message_type`` in history) of a message."""
 SIGNAL = 1
 """The message type of a signal."""
+OBJECTS = 2
+"""The message type of an App Context event (a channel set or deleted)."""
 FILE = 4
 """The message type of a file message."""
 SUBSCRIBE_TIMEOUT = 280.0
