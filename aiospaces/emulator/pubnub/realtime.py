@@ -10,9 +10,11 @@
   default, as production; clients wait 310 s);
 - a ``tt`` newer than any timetoken the emulator handed out is taken as "now";
 - ``filter-expr`` is applied to every message
-  ([message_filter][aiospaces.emulator.pubnub.message_filter]; a 400 for what it cannot read);
-  ``tr``, ``heartbeat``, ``state``, ``ee``, ``pnsdk``, ``uuid`` and unknown parameters are
-  accepted and ignored.
+  ([message_filter][aiospaces.emulator.pubnub.message_filter]; a 400 for what it cannot read).
+  With a secret key it is signed like any parameter (its decoded value, encoded once); the
+  official SDK's legacy manager signs it encoded twice and is refused (production unverified);
+- ``tt`` and ``tr`` must be digits (else 400); ``heartbeat``, ``state``, ``ee``, ``pnsdk``,
+  ``uuid`` and unknown parameters are accepted and ignored.
 
 Messages (``e`` absent), signals (``e: 1``), file messages (``e: 4``) and App Context events
 (``e: 2``, when a channel's metadata is set or deleted) are delivered. A poll whose client
