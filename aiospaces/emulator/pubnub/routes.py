@@ -191,7 +191,7 @@ class PubNubEmulation:
         """
         keyset = await self.keysets.admit(request)
         channel_id = request.path_params["channel"]
-        if keyset.channels.pop(channel_id, None) is not None:  # nothing changed: no event
+        if keyset.channels.pop(channel_id, None) is not None:  # no event when nothing was there
             self._announce(keyset, "delete", {"id": channel_id})
         return JSONResponse({"status": 200, "data": None})
 
