@@ -43,11 +43,14 @@ def record(payload: Any = None, meta: Any = META, publisher: str | None = "me") 
         ("uuid == 'me' && !(uuid == 'bot')", True),
         ("data.score > 80", True),
         ("data.text LIKE '\\\\**'", True),  # \\* in the text: a literal star, then anything
+        ("meta.priority LIKE 'high'", True),  # no star: the whole text
+        ("meta.priority LIKE 'h*x*h'", False),
+        ("data.flag == true && data.flag != 1", True),  # true is not a number
         ("(meta.level == 1 || meta.level == 7) && (data.score == 99 || true == true)", None),
     ],
 )
 def test_expressions(expression: str, expected: bool | None) -> None:
-    payload = {"score": 99, "text": "*starred"}
+    payload = {"score": 99, "text": "*starred", "flag": True}
     if expected is None:
         with pytest.raises(FilterError):  # a literal on the left is not a property
             parse_message_filter(expression)

@@ -198,6 +198,20 @@ async def test_publish_errors_in_the_publish_shape(
     assert emulator.vendors["pubnub"].snapshot()[SUB]["messages"] == []
 
 
+async def test_compressed_bodies_that_do_not_inflate_or_inflate_too_far(
+    client: httpx.AsyncClient,
+) -> None:
+    import zlib
+
+    base = f"/publish/{PUB}/{SUB}/0/ch/0"
+    gzip = {"Content-Encoding": "gzip"}
+    broken = await client.post(base, content=b"not zlib", headers=gzip)
+    assert (broken.status_code, broken.json()[1]) == (400, "Invalid compressed body")
+    bomb = zlib.compress(b'"' + b"x" * (2 * 1024 * 1024) + b'"', 9)
+    exploded = await client.post(base, content=bomb, headers=gzip)
+    assert (exploded.status_code, exploded.json()[1]) == (413, "Message Too Large")
+
+
 async def test_a_message_of_exactly_the_limit_is_sent(client: httpx.AsyncClient) -> None:
     body = '"' + "x" * (32 * 1024 - 2 - 6) + '"'  # "ch" is 2 bytes, the quotes encode to 6
     assert len(quote("ch")) + len(quote(body, safe="~")) == 32 * 1024
@@ -279,6 +293,14 @@ async def test_channel_names_with_commas_and_wildcards_and_groups(
         ("news.eu", "news.*"),
         ("in-group", "g1"),
     ]
+    group = f"/v1/channel-registration/sub-key/{SUB}/channel-group/g1"
+    assert (await client.get(group, params={"add": ","})).status_code == 400
+    many = ",".join(f"c{i}" for i in range(2001))
+    too_many = await client.get(group, params={"add": many})
+    assert too_many.json()["message"] == "A channel group holds at most 2000 channels"
+    emptied = await client.get(group, params={"remove": "in-group,x"})
+    assert emptied.status_code == 200
+    assert (await client.get(group)).json()["payload"]["channels"] == []
     removed = await client.get(f"/v1/channel-registration/sub-key/{SUB}/channel-group/g1/remove")
     assert removed.status_code == 200
     groups = await client.get(f"/v1/channel-registration/sub-key/{SUB}/channel-group")
@@ -367,6 +389,25 @@ async def test_the_state_shows_the_stream(client: httpx.AsyncClient) -> None:
         "ttl": 3,
     }
     assert (state[1]["message_type"], state[1]["store"]) == (1, False)  # signals are not stored
+
+
+async def test_stream_and_storage_bounds_and_the_sequence_number(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, emulator: Emulator
+) -> None:
+    from aiospaces.emulator.pubnub import stream
+
+    monkeypatch.setattr(stream, "LIVE_LIMIT", 8)
+    monkeypatch.setattr(stream, "HISTORY_LIMIT", 5)
+    tt = await handshake(client)
+    for i in range(20):
+        await client.get(publish_path("ch", str(i)), params={"seqn": str(i)})
+    kept = streams(emulator).stream(SUB).records
+    assert 8 <= len(kept) <= 10
+    assert [r.payload for r in kept][-1] == 19
+    items = (await poll(client, tt))["m"]  # older records are gone: the poll starts at the kept
+    assert [item["s"] for item in items] == [r.payload for r in kept]
+    history = await client.get(f"/v3/history/sub-key/{SUB}/channel/ch")
+    assert [m["message"] for m in history.json()["channels"]["ch"]] == [15, 16, 17, 18, 19]
 
 
 def test_clock_is_strictly_increasing_within_one_tick() -> None:
