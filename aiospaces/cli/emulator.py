@@ -28,12 +28,20 @@ def serve(
     storage_dir: Annotated[
         Path | None, typer.Option(help="Keep uploaded files here instead of in memory.")
     ] = None,
+    subscribe_timeout: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds a PubNub subscribe long-poll waits for a message."),
+    ] = 280.0,
 ) -> None:
     """Serve the emulator on HOST:PORT and print the settings each vendor client needs."""
     from aiospaces.emulator import Emulator  # noqa: PLC0415 - needs the emulator extra
 
     emulator = Emulator(
-        strict=strict, seed=seed, max_upload_size=max_upload_size, storage_dir=storage_dir
+        strict=strict,
+        seed=seed,
+        max_upload_size=max_upload_size,
+        storage_dir=storage_dir,
+        subscribe_timeout=subscribe_timeout,
     )
     with emulator.serve(host, port) as base_url:
         typer.echo(f"aiospaces emulator listening on {base_url} (Ctrl+C stops it)")

@@ -32,8 +32,10 @@ from aiospaces.emulator.mux.routes import MuxEmulation
 from aiospaces.emulator.mux.wire import MuxError
 from aiospaces.emulator.neuroio.routes import NeuroIOEmulation
 from aiospaces.emulator.neuroio.state import NeuroIOError
+from aiospaces.emulator.pubnub.answers import BOUNDARY_SHAPES as PUBNUB_REALTIME_SHAPES
 from aiospaces.emulator.pubnub.routes import PubNubEmulation
 from aiospaces.emulator.pubnub.state import PubNubError
+from aiospaces.emulator.pubnub.stream import SUBSCRIBE_TIMEOUT
 from aiospaces.emulator.s3.errors import S3Error, error_response
 from aiospaces.emulator.s3.store import DEFAULT_MAX_SIZE, Storage
 
@@ -82,6 +84,8 @@ class Emulator:
         max_upload_size: Largest file the storage endpoint accepts (bytes).
         storage_dir: Keep uploaded files in this directory instead of memory.
         faults: Fault rules installed from the start.
+        subscribe_timeout: Seconds a PubNub subscribe long-poll is held with nothing to
+            deliver before it answers empty (production holds 280 s; lower it in tests).
     """
 
     def __init__(
@@ -92,13 +96,14 @@ class Emulator:
         max_upload_size: int = DEFAULT_MAX_SIZE,
         storage_dir: Path | None = None,
         faults: list[Fault] | None = None,
+        subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
     ) -> None:
         storage = Storage(
             secret=secrets.token_bytes(32), max_size=max_upload_size, directory=storage_dir
         )
         self._context = EmulatorContext(strict=strict, storage=storage)
         vendors: list[VendorEmulation] = [
-            PubNubEmulation(self._context),
+            PubNubEmulation(self._context, subscribe_timeout=subscribe_timeout),
             MuxEmulation(self._context),
             NeuroIOEmulation(self._context),
             AdminEmulation(self._context),
@@ -186,6 +191,7 @@ def error_shapes() -> ErrorShapes:
         (
             ("/v2/objects/", _pubnub("objects")),
             ("/v1/files/", _pubnub("files")),
+            *PUBNUB_REALTIME_SHAPES,
             ("/v1/", _neuroio),
             ("/video/v1/", _mux),
             ("/api/", lambda status, message: AdminError(status, {"error": message}).response()),

@@ -38,7 +38,7 @@ def test_emulator_serve_prints_settings_and_serves() -> None:
 
     from tests.cli.child import CliProcess
 
-    with CliProcess("emulator", "serve", "--port", "0") as cli:
+    with CliProcess("emulator", "serve", "--port", "0", "--subscribe-timeout", "0.2") as cli:
         first = cli.readline(timeout=20)  # printed once the server listens
         assert first.startswith("aiospaces emulator listening on http://127.0.0.1:"), first
         base_url = first.split()[4]
@@ -49,3 +49,5 @@ def test_emulator_serve_prints_settings_and_serves() -> None:
         assert settings["pubnub"]["origin"] == base_url.removeprefix("http://")
         response = httpx.get(f"{base_url}/v2/objects/sub-c-cli/channels", timeout=10)
         assert response.json() == {"status": 200, "data": []}
+        poll = httpx.get(f"{base_url}/v2/subscribe/sub-c-cli/ch/0?tt=1", timeout=10)
+        assert poll.json()["m"] == []  # held for --subscribe-timeout, then empty

@@ -25,7 +25,8 @@ def make_config(emulator_url: str, **extra: Any) -> Any:
     config.origin = emulator_url.split("://", 1)[1]
     config.ssl = False
     # SDK bug: its subscription manager opens a new event loop (asyncio.new_event_loop in
-    # EventEngineSubscriptionManager) and never closes it; these tests do not subscribe.
+    # EventEngineSubscriptionManager) and never closes it. Tests that subscribe turn it on and
+    # close that loop themselves (test_official_realtime.py).
     config.enable_subscribe = False
     for key, value in extra.items():
         setattr(config, key, value)

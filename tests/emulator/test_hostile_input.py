@@ -116,7 +116,7 @@ async def test_publish_file_refuses_non_json(client: httpx.AsyncClient) -> None:
     assert message.json()["error"]["message"] == "Invalid message: not JSON."
     meta = await client.get(base + '"hi"', params={"meta": "{"})
     assert meta.status_code == 400
-    assert meta.json()["error"]["message"] == "Invalid meta: not JSON."
+    assert meta.json()["error"]["message"] == "Invalid meta parameter."
     assert (await client.get("/_emulator/state")).status_code == 200
 
 

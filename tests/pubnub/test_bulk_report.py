@@ -72,7 +72,7 @@ async def test_each_item_is_announced_with_its_own_message_and_the_jobs_options(
         "b.txt": "hello",
         "c.txt": None,
     }
-    assert all(m["meta"] == {"batch": 7} and m["ttl"] == "5" for m in stored.values())
+    assert all(m["meta"] == {"batch": 7} and m["ttl"] == 5 for m in stored.values())
     for success in report.succeeded:
         assert stored[success.sent.name]["message"]["file"]["id"] == success.sent.file_id
         assert stored[success.sent.name]["timetoken"] == success.sent.timestamp
@@ -93,7 +93,7 @@ async def test_a_resumed_announcement_keeps_the_message_and_options(
     (stored,) = messages(emulator)
     announced = {"id": success.sent.file_id, "name": "late.txt"}
     assert stored["message"] == {"message": {"late": True}, "file": announced}
-    assert (stored["meta"], stored["ttl"]) == ({"m": 1}, "3")
+    assert (stored["meta"], stored["ttl"]) == ({"m": 1}, 3)
     assert success.sent.name == "late.txt"
     assert success.sent.timestamp == stored["timetoken"]
 

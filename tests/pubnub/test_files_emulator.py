@@ -129,7 +129,7 @@ async def test_message_meta_ttl_and_store(pn: PubNub, emulator: Emulator) -> Non
     stored = messages(emulator)[-1]
     assert stored["meta"] == {"kind": "photo"}
     assert stored["store"] is True
-    assert stored["ttl"] == "12"
+    assert stored["ttl"] == 12
     assert stored["message"]["message"] == {"text": "look"}  # type: ignore[index]
 
 

@@ -74,6 +74,13 @@ class Route:
 
 _PN = "/v2/objects/<sub>/channels"
 _FILES = "/v1/files/<sub>/channels/<channel>"
+_PUBLISH = "/publish/<pub>/<sub>/0/<channel>/0"
+_HISTORY = "/v3/history/sub-key/<sub>"
+_FETCH = ("max", "start", "end", "include_meta", "include_message_type", "include_uuid",
+          "include_custom_message_type", "encode_channels")  # fmt: skip
+_OPTIONS = ("meta", "store", "ttl", "custom_message_type", "seqn", "norep", "uuid")
+_GROUPS = "/v1/channel-registration/sub-key/<sub>/channel-group"
+_PRESENCE = "/v2/presence/sub-key/<sub>/channel/<channel>"
 _MUX = "/video/v1"
 _BC = _MUX + "/spaces/<space>/broadcasts/<broadcast>"
 _NIO_SPACE = "/v1/spaces/<nio_space>/"
@@ -120,6 +127,20 @@ ROUTES: tuple[Route, ...] = (
           ("meta", "store", "ttl")),
     Route("pubnub", "GET", _FILES + "/files", ("limit", "next")),
     Route("pubnub", "GET", _FILES + "/files/<file_id>/<file_name>"),
+    Route("pubnub", "GET", _PUBLISH + "/<message>", _OPTIONS),
+    Route("pubnub", "POST", _PUBLISH, _OPTIONS, '{"text": "hi", "n": 1}'),
+    Route("pubnub", "GET", "/signal/<pub>/<sub>/0/<channel>/0/<signal>", ("custom_message_type",)),
+    Route("pubnub", "GET", "/v2/subscribe/<sub>/<channel>/0",
+          ("tt", "tr", "channel-group", "filter-expr", "heartbeat", "state")),
+    Route("pubnub", "GET", _PRESENCE + "/heartbeat", ("heartbeat",)),
+    Route("pubnub", "GET", _PRESENCE + "/leave"),
+    Route("pubnub", "GET", "/time/0", kinds=_NO_AUTH),
+    Route("pubnub", "GET", _HISTORY + "/channel/<channel>", _FETCH),
+    Route("pubnub", "GET", "/v3/history-with-actions/sub-key/<sub>/channel/<channel>", _FETCH),
+    Route("pubnub", "GET", _HISTORY + "/message-counts/<channel>",
+          ("timetoken", "channelsTimetoken")),
+    Route("pubnub", "GET", _GROUPS),
+    Route("pubnub", "GET", _GROUPS + "/<group>", ("add", "remove")),
     Route("storage", "GET", "/_storage/<storage_key>", ("X-Amz-Expires", "X-Amz-Date")),
     Route("storage", "POST", "/_storage/", kinds=frozenset({"method", "headers"})),
     Route("mux", "GET", _MUX + "/spaces", ("limit", "page")),
@@ -178,6 +199,8 @@ ROUTES: tuple[Route, ...] = (
     # deletions last, so the routes above still find what they name
     Route("pubnub", "DELETE", _FILES + "/files/<file_id>/<file_name>"),
     Route("pubnub", "DELETE", _PN + "/<channel>"),
+    Route("pubnub", "GET", _GROUPS + "/<group>/remove"),
+    Route("pubnub", "DELETE", _HISTORY + "/channel/<channel>", ("start", "end")),
     Route("control", "DELETE", "/_emulator/mux/spaces/<space>/participants/<participant>"),
     Route("mux", "DELETE", _BC),
     Route("mux", "DELETE", _MUX + "/spaces/<space>"),
@@ -229,8 +252,11 @@ EXTRA_FIELD_VALUES: dict[str, tuple[str, ...]] = {
 }
 """More values for body fields whose type or range is easy to get wrong (faults, seeds)."""
 
-EXTRA_SEGMENTS = {"message": tuple(quote(value, safe="") for value in HOSTILE_VALUES)}
-"""More path segments for placeholders that carry JSON (the file message of publish-file)."""
+EXTRA_SEGMENTS = {
+    name: tuple(quote(value, safe="") for value in HOSTILE_VALUES) for name in ("message", "signal")
+}
+"""More path segments for placeholders that carry JSON (publish-file's file message, a
+publish's or a signal's payload)."""
 
 HOSTILE_BODIES = (
     b"", b"null", b"[]", b'"text"', b"0", b"{", b"{}}", b"\xff\xfe", b"\x00", b"\xef\xbb\xbf{}",
@@ -254,9 +280,19 @@ EXTRA_QUERY_VALUES: dict[str, tuple[str, ...]] = {
         )
     ),
     "meta": tuple(quote(value, safe="") for value in HOSTILE_VALUES),
+    "state": tuple(quote(value, safe="") for value in HOSTILE_VALUES),
     "start": ("%C2%B2", base64.b64encode(b"9" * 5000).decode(), "AA", "%FF"),
     "sort": ("name:%FF", "updated:desc,id:asc," * 200),
 }
+EXTRA_QUERY_VALUES["filter-expr"] = EXTRA_QUERY_VALUES["filter"] + tuple(
+    quote(text, safe="")
+    for text in (
+        "meta.a LIKE '" + "*a" * 2000 + "*b'",
+        "!" * 3000 + "uuid == 'a'",
+        "meta" + ".a" * 5000 + " == 1",
+        "data.x CONTAINS '\\ud800'",
+    )
+)
 """More values for query parameters that carry expressions, JSON or cursors."""
 
 HOSTILE_HEADERS: tuple[dict[str, bytes], ...] = (

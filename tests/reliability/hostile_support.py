@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 SUB, PUB, AUTH, CHANNEL = "sub-c-hostile", "pub-c-hostile", "auth-hostile", "ch-hostile"
+GROUP = "grp-hostile"
 FILE_NAME = "hostile.txt"
 MUX_TOKEN, MUX_SECRET = "tok-hostile", "sec-hostile"
 NIO_TOKEN = "nio-token-hostile"
@@ -145,6 +146,10 @@ async def prepare(client: httpx.AsyncClient) -> Context:
     message = quote(f'{{"file": {{"id": "{file_id}", "name": "{FILE_NAME}"}}}}', safe="")
     publish = f"/v1/files/publish-file/{PUB}/{SUB}/0/{CHANNEL}/0/{message}"
     await call("GET", publish, 200, params=auth)
+    meta = {"meta": '{"k": "v"}', "custom_message_type": "hostile-type", "uuid": "me"}
+    await call("GET", f"/publish/{PUB}/{SUB}/0/{CHANNEL}/0/%22hi%22", 200, params=auth | meta)
+    groups = f"/v1/channel-registration/sub-key/{SUB}/channel-group/{GROUP}"
+    await call("GET", groups, 200, params=auth | {"add": CHANNEL})
 
     mux_seed = {"token_id": MUX_TOKEN, "token_secret": MUX_SECRET, "environment": "env-hostile"}
     await call("POST", "/_emulator/mux/seed", 201, json=mux_seed | {"webhook_secret": "whsec"})
@@ -183,6 +188,8 @@ async def prepare(client: httpx.AsyncClient) -> Context:
         "file_id": file_id,
         "file_name": FILE_NAME,
         "message": message,
+        "signal": quote('"hi"', safe=""),
+        "group": GROUP,
         "storage_key": location.path.removeprefix("/_storage/"),
         "space": space_id,
         "broadcast": space["data"]["broadcasts"][0]["id"],
@@ -239,6 +246,12 @@ _PN = "/v2/objects/<sub>/channels"
 LIST_CHECKS: tuple[tuple[str, str], ...] = (
     ("pubnub", _PN + "?include=custom,status,type&count=true"),
     ("pubnub", "/v1/files/<sub>/channels/<channel>/files"),
+    (
+        "pubnub",
+        "/v3/history/sub-key/<sub>/channel/<channel>?include_meta=true&include_uuid=true"
+        "&include_message_type=true&include_custom_message_type=true",
+    ),
+    ("pubnub", "/v2/subscribe/<sub>/<channel>/0?tt=1"),
     ("pubnub-seeded", "/v2/objects/sub-seeded/channels"),
     ("mux", "/video/v1/spaces"),
     ("mux", "/video/v1/live-streams"),
@@ -266,6 +279,8 @@ def error_shape(vendor: str, response: httpx.Response) -> bool:
         body = response.json()
     except ValueError:
         return False
+    if vendor == "pubnub" and isinstance(body, list):  # publish and signal: [0, message, tt]
+        return len(body) == 3 and body[0] == 0 and all(isinstance(v, str) for v in body[1:])
     if not isinstance(body, dict):
         return False
     if vendor == "pubnub":

@@ -40,7 +40,9 @@ def test_every_vendor_and_the_control_api_are_swept() -> None:
     vendors = {route.vendor for route in ROUTES}
     assert vendors == {"pubnub", "storage", "mux", "neuroio", "admin", "control"}
     prefixes = {route.path.split("/")[1] for route in ROUTES}
-    assert prefixes == {"v2", "v1", "_storage", "video", "api", "_emulator"}
+    assert prefixes == {
+        "v2", "v1", "v3", "publish", "signal", "time", "_storage", "video", "api", "_emulator"
+    }  # fmt: skip
 
 
 async def test_a_sweep_refuses_the_wrong_mode(

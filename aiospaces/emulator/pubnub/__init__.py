@@ -1,8 +1,11 @@
-"""The PubNub emulation: keysets, App Context channels with filters, and file sharing.
+"""The PubNub emulation: keysets, App Context channels with filters, file sharing, realtime.
 
 The vendor plug-in is [PubNubEmulation][aiospaces.emulator.pubnub.routes.PubNubEmulation];
 ``state`` holds keysets and access checks, ``files`` the file routes, ``filters`` and
-``filter_syntax`` the App Context filter language.
+``filter_syntax`` the App Context filter language. Realtime: ``stream`` (timetokens, records,
+waits), ``publish`` (publish, signal), ``realtime`` (subscribe, presence, time; every realtime
+route), ``history``, ``groups`` (channel groups), ``message_filter`` (``filter-expr``) and
+``answers`` (what they answer with).
 """
 
 from aiospaces.emulator.pubnub.routes import PubNubEmulation as PubNubEmulation

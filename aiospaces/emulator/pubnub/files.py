@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
 import uuid
 from typing import TYPE_CHECKING
 
@@ -18,13 +17,16 @@ from starlette.routing import Route
 
 from aiospaces.emulator._http import answering_errors, json_object
 from aiospaces.emulator._parse import ascii_int, json_value
+from aiospaces.emulator.pubnub.publish import publish_options
 from aiospaces.emulator.pubnub.state import MAX_LIMIT, PubNubError
+from aiospaces.emulator.pubnub.stream import FILE
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
     from aiospaces.emulator.pubnub.state import Keysets
+    from aiospaces.emulator.pubnub.stream import Streams
     from aiospaces.emulator.s3.store import Storage
 
 __all__ = ["UPLOAD_CONTENT_TYPE", "file_key", "file_routes"]
@@ -48,8 +50,12 @@ def _base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
-    """Return the ``/v1/files`` routes of the PubNub emulation, storing files in ``storage``."""
+def file_routes(keysets: Keysets, storage: Storage, streams: Streams) -> list[BaseRoute]:
+    """Return the ``/v1/files`` routes of the PubNub emulation, storing files in ``storage``.
+
+    A published file message enters the keyset's message stream in ``streams`` with message
+    type 4 (so subscribers get a file event and history keeps it unless ``store=0``).
+    """
 
     async def generate_upload_url(request: Request) -> Response:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
@@ -80,22 +86,8 @@ def file_routes(keysets: Keysets, storage: Storage) -> list[BaseRoute]:
             and {"id", "name"} <= message["file"].keys()
         ):
             raise _files_error(400, "Invalid message: 'file' must carry 'id' and 'name'.")
-        query = request.query_params
-        try:
-            meta = json_value(query.get("meta") or "null")
-        except ValueError as exc:
-            raise _files_error(400, "Invalid meta: not JSON.") from exc
-        timetoken = str(time.time_ns() // 100)
-        keyset.messages.append(
-            {
-                "channel": params["channel"],
-                "timetoken": timetoken,
-                "message": message,
-                "meta": meta,
-                "store": query.get("store", "1") == "1",
-                "ttl": query.get("ttl"),
-            }
-        )
+        options = publish_options(request.query_params, lambda m: _files_error(400, m + "."))
+        timetoken = streams.publish(keyset.subscribe_key, params["channel"], message, options, FILE)
         return Response(f'[1,"Sent","{timetoken}"]', media_type='text/javascript; charset="UTF-8"')
 
     async def list_files(request: Request) -> Response:

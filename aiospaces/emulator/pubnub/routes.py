@@ -25,6 +25,7 @@ from aiospaces.emulator._parse import ascii_int, from_payload
 from aiospaces.emulator.pubnub.files import file_routes
 from aiospaces.emulator.pubnub.filter_syntax import FilterError
 from aiospaces.emulator.pubnub.filters import parse_filter
+from aiospaces.emulator.pubnub.realtime import realtime_routes
 from aiospaces.emulator.pubnub.state import (
     MAX_LIMIT,
     WRITABLE_FIELDS,
@@ -34,6 +35,7 @@ from aiospaces.emulator.pubnub.state import (
     KeysetSeed,
     PubNubError,
 )
+from aiospaces.emulator.pubnub.stream import OBJECTS, SUBSCRIBE_TIMEOUT, PublishOptions, Streams
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -50,19 +52,32 @@ COUNT_TRUE = frozenset({"true", "1"})
 
 
 class PubNubEmulation:
-    """The PubNub side of the emulator."""
+    """The PubNub side of the emulator.
+
+    Args:
+        context: The emulator's strict flag and object store.
+        subscribe_timeout: Seconds a subscribe long-poll is held with nothing to deliver.
+
+    Attributes:
+        keysets: The keysets and their access checks.
+        streams: Every keyset's message stream (publish, subscribe, history, groups).
+    """
 
     name: ClassVar[str] = "pubnub"
 
-    def __init__(self, context: EmulatorContext) -> None:
+    def __init__(
+        self, context: EmulatorContext, *, subscribe_timeout: float = SUBSCRIBE_TIMEOUT
+    ) -> None:
         self.context = context
         self.keysets = Keysets(context)
+        self.streams = Streams(subscribe_timeout=subscribe_timeout)
 
     # -- vendor plug-in protocol ----------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every keyset."""
+        """Forget every keyset and its messages (waiting long-polls answer at once)."""
         self.keysets.by_key.clear()
+        self.streams.clear()
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision a keyset: ``{"subscribe_key", "publish_key", "secret_key", "auth_keys"}``."""
@@ -77,11 +92,11 @@ class PubNubEmulation:
         return {"subscribe_key": spec.subscribe_key, "publish_key": keyset.publish_key}
 
     def snapshot(self) -> dict[str, Any]:
-        """Return every keyset's channels and published file messages."""
+        """Return every keyset's channels, newest messages (at most 1,000) and files."""
         return {
             sub: {
                 "channels": [c.wire(frozenset(WRITABLE_FIELDS)) for c in ks.channels.values()],
-                "messages": ks.messages,
+                "messages": self.streams.snapshot(sub),
                 "files": [
                     attrs.asdict(o) | {"created": o.created.isoformat()}
                     for o in self.context.storage.list(f"{sub}/")
@@ -96,14 +111,15 @@ class PubNubEmulation:
         return {"origin": origin, "ssl": base_url.startswith("https")}
 
     def routes(self) -> list[BaseRoute]:
-        """Return the App Context and file routes."""
+        """Return the App Context, file and realtime routes."""
         base = "/v2/objects/{sub}/channels"
         return [
             Route(base, answering_errors(self.list_channels), methods=["GET"]),
             Route(base + "/{channel}", answering_errors(self.get_channel), methods=["GET"]),
             Route(base + "/{channel}", answering_errors(self.set_channel), methods=["PATCH"]),
             Route(base + "/{channel}", answering_errors(self.remove_channel), methods=["DELETE"]),
-            *file_routes(self.keysets, self.context.storage),
+            *file_routes(self.keysets, self.context.storage, self.streams),
+            *realtime_routes(self.keysets, self.streams),
         ]
 
     # -- App Context channels -----------------------------------------------------------------
@@ -164,6 +180,7 @@ class PubNubEmulation:
             setattr(channel, key, value)
         channel.touch()
         keyset.channels[channel_id] = channel
+        self._announce(keyset, "set", channel.wire(frozenset(WRITABLE_FIELDS)))
         include = _include(request.query_params.get("include", ""))
         return JSONResponse({"status": 200, "data": channel.wire(include)})
 
@@ -173,8 +190,17 @@ class PubNubEmulation:
         Production answers a missing (or already deleted) channel exactly like a deleted one.
         """
         keyset = await self.keysets.admit(request)
-        keyset.channels.pop(request.path_params["channel"], None)
+        channel_id = request.path_params["channel"]
+        if keyset.channels.pop(channel_id, None) is not None:  # no event when nothing was there
+            self._announce(keyset, "delete", {"id": channel_id})
         return JSONResponse({"status": 200, "data": None})
+
+    def _announce(self, keyset: Keyset, event: str, data: dict[str, Any]) -> None:
+        """Send an App Context event (``e: 2``) to subscribers of the channel; not stored."""
+        payload = {"source": "objects", "version": "2.0", "event": event, "type": "channel"}
+        options = PublishOptions(store=False)
+        sub = keyset.subscribe_key
+        self.streams.publish(sub, data["id"], payload | {"data": data}, options, OBJECTS)
 
 
 # -- parameter parsing -----------------------------------------------------------------------

@@ -37,6 +37,7 @@ __all__ = [
     "Keysets",
     "PubNubError",
     "pam_encode",
+    "sign_v1",
     "sign_v2",
 ]
 
@@ -93,6 +94,13 @@ def sign_v2(
     message = f"{method}\n{publish_key}\n{path}\n{query}\n{body}"
     digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
     return "v2." + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def sign_v1(secret_key: str, subscribe_key: str, publish_key: str, path: str, query: str) -> str:
+    """Return PubNub's legacy signature (a POST publish's): padded URL-safe base64, no prefix."""
+    message = f"{subscribe_key}\n{publish_key}\n{path}\n{query}"
+    digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 def _now_rfc3339() -> str:
@@ -156,7 +164,6 @@ class Keyset:
     secret_key: str | None = attrs.field(default=None, repr=False)
     auth_keys: frozenset[str] = attrs.field(default=frozenset(), repr=False)
     channels: dict[str, Channel] = attrs.field(factory=dict)
-    messages: list[dict[str, Any]] = attrs.field(factory=list)
 
 
 class Keysets:
@@ -170,7 +177,9 @@ class Keysets:
         self.context = context
         self.by_key: dict[str, Keyset] = {}
 
-    async def admit(self, request: Request, *, publish_key: str | None = None) -> Keyset:
+    async def admit(
+        self, request: Request, *, publish_key: str | None = None, legacy_signature: bool = False
+    ) -> Keyset:
         """Return the keyset of the request's ``{sub}`` once its access checks pass.
 
         Sandbox mode provisions an unknown subscribe key on first use; strict mode refuses
@@ -181,6 +190,7 @@ class Keysets:
         Args:
             request: The request; its path names the subscribe key as ``{sub}``.
             publish_key: The publish key the request names, if any: it must be the keyset's.
+            legacy_signature: Check the legacy v1 signature instead (a POST publish's).
 
         Raises:
             PubNubError: A 400 or 403 in Access Manager's shape.
@@ -199,7 +209,7 @@ class Keysets:
         if keyset.auth_keys and params.get("auth") not in keyset.auth_keys:
             raise _access_denied(403, "Forbidden")
         if keyset.secret_key:
-            _verify_signature(request, keyset, query, params, body)
+            _verify_signature(request, keyset, query, params, body, legacy=legacy_signature)
         return keyset
 
 
@@ -209,6 +219,8 @@ def _verify_signature(
     query: list[tuple[str, str]],
     params: dict[str, str],
     body: bytes,
+    *,
+    legacy: bool,
 ) -> None:
     signature, stamp = params.get("signature"), ascii_int(params.get("timestamp"))
     if not signature or stamp is None:
@@ -216,14 +228,12 @@ def _verify_signature(
     if abs(stamp - time.time()) > SIGNATURE_WINDOW:
         raise _access_denied(403, "Request timestamp expired")
     signed = "&".join(f"{k}={pam_encode(v)}" for k, v in sorted(query) if k != "signature")
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    expected = sign_v2(
-        keyset.secret_key or "",
-        keyset.publish_key or "",
-        request.method,
-        raw_path.decode("latin-1"),
-        signed,
-        body.decode("utf-8", "replace"),
-    )
+    path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+    secret, pub = keyset.secret_key or "", keyset.publish_key or ""
+    if legacy:
+        expected = sign_v1(secret, keyset.subscribe_key, pub, path, signed)
+    else:
+        text = body.decode("utf-8", "replace")
+        expected = sign_v2(secret, pub, request.method, path, signed, text)
     if not equal_secrets(signature, expected):
         raise _access_denied(403, "Signature does not match")
