@@ -24,6 +24,7 @@ PubNub's SDKs and are never decrypted.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -138,9 +139,11 @@ class FileEvent(Model):
 
     def to_dict(self) -> dict[str, Any]:
         """Return the event as JSON-ready data (without the client that received it)."""
-        data = attrs.evolve(self, client=None)
-        result = Model.to_dict(data)
-        result.pop("_client", None)
+        fields = attrs.fields(type(self))
+        data = {
+            field.name: getattr(self, field.name) for field in fields if field.alias != "client"
+        }
+        result: dict[str, Any] = json.loads(json.dumps(data))
         return result
 
 

@@ -327,7 +327,9 @@ class Subscription:
             self._tt = timetoken
         for item in answer.get("m", []):
             try:
-                event = read_event(item, self._client) if isinstance(item, dict) else None
+                if not isinstance(item, dict):
+                    raise TypeError("a subscribe message is an object")
+                event = read_event(item, self._client)
             except (KeyError, ValueError, TypeError) as exc:
                 _logger.warning("skipped an unreadable subscribe message (%s)", exc)
                 continue
