@@ -31,8 +31,8 @@ from aiospaces.pubnub.spaces import Sort as Sort
 from aiospaces.pubnub.subscribe import Subscription as Subscription
 
 __all__ = [
-    "F",
     "Event",
+    "F",
     "FileEvent",
     "HistoryMessage",
     "HistoryPage",

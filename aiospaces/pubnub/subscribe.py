@@ -144,7 +144,7 @@ class Subscription:
         self._pending: collections.deque[Event] = collections.deque()
         self._seen: collections.OrderedDict[tuple[str, int, str], None] = collections.OrderedDict()
         self._scope: anyio.CancelScope | None = None
-        self._changed = anyio.Event()
+        self._changed: anyio.Event | None = None  # made in the loop (it needs a running one)
         self._entered = False
         self._closed = False
         self._busy = False
@@ -210,7 +210,8 @@ class Subscription:
     def _interrupt(self) -> None:
         if self._scope is not None:
             self._scope.cancel()
-        self._changed.set()
+        if self._changed is not None:
+            self._changed.set()
 
     async def __aenter__(self) -> Self:
         if self._entered:
@@ -258,8 +259,8 @@ class Subscription:
         failures = 0
         while not self._closed:
             if not (self._channels or self._groups):
-                self._changed = anyio.Event()
-                await self._changed.wait()
+                changed = self._changed = anyio.Event()
+                await changed.wait()
                 continue
             with anyio.CancelScope() as scope:
                 self._scope = scope

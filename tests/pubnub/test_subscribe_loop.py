@@ -314,3 +314,49 @@ async def test_misuse_is_refused() -> None:
         with pytest.raises(aiospaces.ValidationError):
             pn.subscribe(**bad)
     assert "channels=['a']" in repr(sub)
+
+
+def test_a_subscription_can_be_made_outside_the_event_loop() -> None:
+    session, pn = pubnub(Script(answer(100), answer(110, msg("a", 110))))
+    sub = pn.subscribe(channels="a")
+    sub.add(channels="b")  # nothing in flight: only the set changes
+
+    async def main() -> list[Event]:
+        async with session, sub:
+            return await take(sub, 1)
+
+    assert [e.timetoken for e in asyncio.run(main())] == [110]
+    assert sub.channels == {"a", "b"}
+
+
+async def test_answers_of_the_wrong_shape_are_polled_again(waits: list[float]) -> None:
+    script = Script(
+        answer(100),
+        httpx.Response(200, json=["not", "an", "envelope"]),
+        httpx.Response(200, json={"t": {"t": "120"}, "m": {"not": "a list"}}),
+        httpx.Response(200, json={"t": {"t": "soon"}, "m": []}),
+        answer(110, msg("a", 110)),
+    )
+    session, pn = pubnub(script)
+    async with session, pn.subscribe(channels="a") as sub:
+        (event,) = await take(sub, 1)
+    assert event.timetoken == 110
+    assert [q["tt"] for _, q in script.polls()] == ["0", "100", "100", "100", "100"]
+    assert len(waits) == 3
+
+
+async def test_only_the_latest_events_are_remembered_for_repeats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(subscribe_module, "DEDUPE_WINDOW", 2)
+    script = Script(
+        answer(100),
+        answer(130, msg("a", 110), msg("a", 120), msg("a", 130)),
+        answer(130, msg("a", 110), msg("a", 130)),  # 110 was forgotten, 130 was not
+    )
+    session, pn = pubnub(script)
+    async with session, pn.subscribe(channels="a") as sub:
+        sub.add(channels="a")  # already subscribed: nothing changes
+        events = await take(sub, 4)
+    assert [e.timetoken for e in events] == [110, 120, 130, 110]
+    assert len(script.requests) == 3
