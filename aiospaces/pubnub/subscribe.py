@@ -13,7 +13,8 @@ async with pn.subscribe(channels=["room"], channel_groups=["team"]) as sub:
 ```
 
 The loop is PubNub's subscribe protocol: a handshake ``GET /v2/subscribe/{sub}/{channels}/0``
-with ``tt=0`` answers at once with the current timetoken (``t.t``) and region (``t.r``); each
+with ``tt=0``, made when the ``async with`` block is entered (so whatever is published after
+that is delivered), answers at once with the current timetoken (``t.t``) and region (``t.r``); each
 following request sends them back as ``tt`` and ``tr`` and is held open by PubNub until
 something newer is published on a subscribed channel (or for about 280 s, answering with
 nothing). The cursor moves only with a successful answer, so a failed request is simply sent
@@ -214,9 +215,21 @@ class Subscription:
             self._changed.set()
 
     async def __aenter__(self) -> Self:
+        """Make the handshake: what is published once the block is entered is delivered.
+
+        Raises:
+            APIError: PubNub refused the subscription (403 Access Manager, 400).
+            TransportError: The handshake failed ``max_retries`` + 1 times in a row.
+        """
         if self._entered:
             raise RuntimeError("a Subscription can be entered once")
         self._entered = True
+        if self._channels or self._groups:
+            try:
+                await self._fill(handshake=True)
+            except BaseException:
+                self._closed = True
+                raise
         return self
 
     async def __aexit__(
@@ -254,8 +267,8 @@ class Subscription:
         finally:
             self._busy = False
 
-    async def _fill(self) -> None:
-        """Poll until an answer brings events (or the subscription changes or closes)."""
+    async def _fill(self, *, handshake: bool = False) -> None:
+        """Poll until an answer brings events (or, with ``handshake``, until one came)."""
         failures = 0
         while not self._closed:
             if not (self._channels or self._groups):
@@ -281,7 +294,7 @@ class Subscription:
                     self._scope = None
             if scope.cancelled_caught:
                 continue  # the channels changed, or closing: poll again (or stop)
-            if self._take(answer):
+            if self._take(answer) or handshake:
                 return
 
     async def _poll(self) -> dict[str, Any]:

@@ -102,9 +102,10 @@ async def test_the_cursor_follows_each_answer() -> None:
     )
     session, pn = pubnub(script)
     async with session, pn.subscribe(channels="a") as sub:
-        assert [sub.timetoken] == [None]
+        assert sub.timetoken == 100  # entering made the handshake
+        assert len(script.requests) == 1
         first = await anext(sub)
-        assert sub.timetoken == 100  # the handshake's; one event of the batch is still out
+        assert sub.timetoken == 100  # one event of the batch is still to be handed out
         second = await anext(sub)
         assert sub.timetoken == 110
         third = await anext(sub)
@@ -191,10 +192,22 @@ async def test_access_denied_and_bad_requests_are_raised_at_once(waits: list[flo
             await anext(sub)
     script = Script(httpx.Response(400, json={"status": 400, "error": True, "message": "bad tt"}))
     session, pn = pubnub(script)
-    async with session, pn.subscribe(channels="a") as sub:
+    async with session:
+        sub = pn.subscribe(channels="a")
         with pytest.raises(aiospaces.BadRequestError, match="bad tt"):
+            await sub.__aenter__()  # the handshake is refused: entering fails
+        with pytest.raises(StopAsyncIteration):
             await anext(sub)
     assert waits == []
+
+
+async def test_entering_retries_a_failed_handshake(waits: list[float]) -> None:
+    script = Script(httpx.ConnectError("refused"), httpx.Response(503), answer(100))
+    session, pn = pubnub(script)
+    async with session, pn.subscribe(channels="a") as sub:
+        assert sub.timetoken == 100
+    assert [q["tt"] for _, q in script.polls()] == ["0", "0", "0"]
+    assert len(waits) == 2
 
 
 async def test_max_retries_bounds_consecutive_failures() -> None:
