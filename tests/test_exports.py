@@ -21,8 +21,8 @@ MODULES = sorted(
 
 
 def isort_key(name: str) -> tuple[int, str]:
-    """Ruff's RUF022 order: CONSTANTS, then Classes, then functions."""
-    group = 0 if name.isupper() else 1 if name[0].isupper() else 2
+    """Ruff's RUF022 order: CONSTANTS, then Classes, then functions (``F`` is a class to it)."""
+    group = 0 if name.isupper() and len(name) > 1 else 1 if name[0].isupper() else 2
     return group, name
 
 

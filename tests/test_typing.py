@@ -39,6 +39,10 @@ async def mistakes(session: aiospaces.Session) -> None:
     adm = session.pubnub_admin(emal="x")  # E: call-arg
     adm.start_block(key_id="1", block_id=2)  # E: arg-type
     adm.create_event_handler(key_id=1, evnt="js-on-rest")  # E: call-arg
+    pn.publish(channel="c", mesage="x")  # E: call-arg
+    pn.publish().ttl("1")  # E: arg-type
+    pn.fetch_messages(count="5")  # E: arg-type
+    pn.subscribe(channel="c")  # E: call-arg
 
 
 async def results(session: aiospaces.Session) -> None:
@@ -60,6 +64,12 @@ async def results(session: aiospaces.Session) -> None:
     adm = session.pubnub_admin(email="e", password="p")
     reveal_type(await adm.start_block(key_id=1, block_id=2).wait())  # R: aiospaces.pubnub_admin.models.Block
     reveal_type(space.to_dict())  # R: dict[str, Any]
+    reveal_type(await pn.publish(channel="c", message=1))  # R: aiospaces.pubnub.models.Published
+    async for message in pn.fetch_messages(channel="c"):
+        reveal_type(message)  # R: aiospaces.pubnub.models.HistoryMessage
+    async with pn.subscribe(channels=["c"]) as sub:
+        async for event in sub:
+            reveal_type(event)  # R: aiospaces.pubnub.events.MessageEvent | aiospaces.pubnub.events.SignalEvent | aiospaces.pubnub.events.FileEvent | aiospaces.pubnub.events.MessageActionEvent | aiospaces.pubnub.events.ObjectsEvent | aiospaces.pubnub.events.PresenceEvent | aiospaces.pubnub.events.UndecryptableEvent
 """
 
 

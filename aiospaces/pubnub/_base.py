@@ -14,6 +14,30 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def read_timetoken(value: object) -> int:
+    """Return a timetoken from the wire: a string of digits (or a JSON number).
+
+    Raises:
+        ValueError: It is neither, or not a plausible timetoken.
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**20:
+        return value
+    raise ValueError("a timetoken is a string of digits")
+
+
+def timetoken_setting(value: object, name: str) -> int:
+    """Return a timetoken given by a caller (an int, or a string of digits) as an int.
+
+    Raises:
+        ValidationError: It is neither, or negative.
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        return int(value)
+    return validate.integer(value, name, minimum=0, maximum=10**20 - 1)
+
+
 def url_encode(text: str) -> str:
     """Percent-encode like PubNub's SDKs (``~`` kept, everything else reserved encoded)."""
     return quote(text, safe="~")

@@ -10,8 +10,10 @@ from urllib.parse import quote
 import attrs
 
 from aiospaces._version import __version__
+from aiospaces.core import validate
 from aiospaces.core.client import BaseClient, ErrorInfo
 from aiospaces.core.errors import PayloadTooLargeError
+from aiospaces.core.request import RequestSpec
 from aiospaces.core.settings import config_or_env
 from aiospaces.pubnub.bulk import BulkUpload, UploadFilesParams
 from aiospaces.pubnub.config import PubNubConfig
@@ -26,7 +28,9 @@ from aiospaces.pubnub.files import (
     PublishFileMessageParams,
     StoredFileParams,
 )
-from aiospaces.pubnub.signing import sign_request
+from aiospaces.pubnub.history import FetchMessages, FetchMessagesParams
+from aiospaces.pubnub.messages import Publish, PublishParams, Signal, SignalParams
+from aiospaces.pubnub.signing import sign_publish_post, sign_request
 from aiospaces.pubnub.spaces import (
     CreateSpace,
     CreateSpaceParams,
@@ -38,6 +42,7 @@ from aiospaces.pubnub.spaces import (
     RemoveSpaceParams,
     UpdateSpace,
 )
+from aiospaces.pubnub.subscribe import Subscription
 from aiospaces.pubnub.upload import SendFile, SendFileParams
 
 if TYPE_CHECKING:
@@ -46,7 +51,6 @@ if TYPE_CHECKING:
     import httpx
 
     from aiospaces.core.errors import APIError
-    from aiospaces.core.request import RequestSpec
     from aiospaces.core.session import Session
     from aiospaces.core.sources import FileSource
     from aiospaces.pubnub.report import UploadItem, UploadProgress
@@ -65,7 +69,7 @@ def _text(value: object) -> str | None:
 
 
 class PubNub(BaseClient):
-    """An asyncio PubNub client: Spaces (App Context) and File Sharing.
+    """An asyncio PubNub client: Spaces (App Context), File Sharing, publish and subscribe.
 
     Make it from a session (``session.pubnub(...)``) to share the connection pool, or use it
     on its own: ``async with aiospaces.PubNub(subscribe_key=..., user_id=...) as pn``.
@@ -241,11 +245,93 @@ class PubNub(BaseClient):
             send_options=send_options,
         )
 
+    def file_url(self, channel: str, file_id: str, file_name: str) -> str:
+        """Return PubNub's URL of a file: it redirects to a signed storage URL (no request made).
+
+        ``GET /v1/files/{sub}/channels/{channel}/files/{id}/{name}`` with this client's
+        ``pnsdk``, ``uuid``, ``auth`` and, with a secret key, a signature that PubNub accepts
+        for about a minute. It is what a [FileEvent][aiospaces.pubnub.events.FileEvent]
+        carries as ``url``.
+
+        Raises:
+            ValidationError: A name cannot be carried in the path.
+        """
+        sub = quote(self.config.subscribe_key, safe="")
+        path = (
+            f"/v1/files/{sub}/channels/{validate.path_segment(channel, 'channel')}/files/"
+            f"{validate.path_segment(file_id, 'file_id')}/"
+            f"{validate.path_segment(file_name, 'file_name')}"
+        )
+        spec = self._prepare(RequestSpec(method="GET", path=path), 0)
+        return f"{self.config.base_url}{spec.path}?{self._encode_query(spec.query)}"
+
+    # -- Realtime -------------------------------------------------------------------------------
+
+    def publish(self, **params: Unpack[PublishParams]) -> Publish:
+        """Return a builder publishing a message to a channel (encrypted with the cipher key)."""
+        return Publish(self, params)
+
+    def signal(self, **params: Unpack[SignalParams]) -> Signal:
+        """Return a builder sending a signal: a small message, never stored or encrypted."""
+        return Signal(self, params)
+
+    def fetch_messages(self, **params: Unpack[FetchMessagesParams]) -> FetchMessages:
+        """Return a builder reading channels' history (awaitable page, or ``async for``)."""
+        return FetchMessages(self, params)
+
+    def subscribe(
+        self,
+        *,
+        channels: str | Iterable[str] = (),
+        channel_groups: str | Iterable[str] = (),
+        with_presence: bool = False,
+        filter_expression: str | None = None,
+        heartbeat: int | None = None,
+        timetoken: int | str | None = None,
+        max_retries: int | None = None,
+    ) -> Subscription:
+        """Return a subscription: ``async with`` it, then ``async for event in sub``.
+
+        While it waits for events, its long-poll holds one connection of the Session's
+        shared pool (see [Subscription][aiospaces.pubnub.subscribe.Subscription]).
+
+        Args:
+            channels: Channel names (one name or several).
+            channel_groups: Channel group names.
+            with_presence: Also receive presence events.
+            filter_expression: A subscribe filter on messages' ``meta`` (``filter-expr``).
+            heartbeat: Presence timeout in seconds to announce.
+            timetoken: Resume after this timetoken (default: from now).
+            max_retries: Consecutive failed polls tolerated (None: keep trying).
+
+        Raises:
+            ValidationError: A name, the filter or a number is invalid.
+        """
+        return Subscription(
+            self,
+            channels=channels,
+            channel_groups=channel_groups,
+            with_presence=with_presence,
+            filter_expression=filter_expression,
+            heartbeat=heartbeat,
+            timetoken=timetoken,
+            max_retries=max_retries,
+        )
+
     # -- BaseClient hooks -----------------------------------------------------------------------
 
     def _encode_query(self, query: Sequence[tuple[str, str]]) -> str:
-        """Percent-encode values like PubNub (``~`` kept, ``+`` as ``%2B``)."""
-        return "&".join(f"{quote(k, safe='')}={quote(v, safe='~')}" for k, v in query)
+        """Percent-encode values like PubNub (``~`` kept, ``+`` as ``%2B``).
+
+        ``channel-group`` is a list: each name is encoded, the commas between them are not.
+        """
+
+        def encoded(key: str, value: str) -> str:
+            if key == "channel-group":
+                return ",".join(quote(name, safe="~") for name in value.split(","))
+            return quote(value, safe="~")
+
+        return "&".join(f"{quote(k, safe='')}={encoded(k, v)}" for k, v in query)
 
     def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
         """Add ``pnsdk``, ``uuid``, ``auth`` and, with a secret key, ``timestamp``/``signature``."""
@@ -257,19 +343,28 @@ class PubNub(BaseClient):
             query.append(("auth", config.auth))
         if config.secret_key:
             query.append(("timestamp", str(int(time.time()))))
-            body = spec.body.decode() if isinstance(spec.body, bytes) else ""
-            signature = sign_request(
-                config.secret_key, config.publish_key or "", spec.method, spec.path, query, body
-            )
+            publish_key = config.publish_key or ""
+            if spec.method == "POST" and spec.path.startswith("/publish/"):
+                signature = sign_publish_post(
+                    config.secret_key, config.subscribe_key, publish_key, spec.path, query
+                )
+            else:
+                body = spec.body.decode() if isinstance(spec.body, bytes) else ""
+                signature = sign_request(
+                    config.secret_key, publish_key, spec.method, spec.path, query, body
+                )
             query.append(("signature", signature))
         return attrs.evolve(spec, query=query)
 
     def _error_info(self, response: httpx.Response, body: Any) -> ErrorInfo:
         """Return PubNub's description of an error answer (or its storage's S3 XML).
 
-        Understands ``{"error": {"message", "source", "details"}}`` (App Context, files) and
-        ``{"error": true, "message": ...}`` (Access Manager).
+        Understands ``{"error": {"message", "source", "details"}}`` (App Context, files),
+        ``{"error": true, "message": ...}`` (Access Manager) and ``[0, "<message>", ...]``
+        (publish and signal).
         """
+        if isinstance(body, list) and len(body) >= 2 and isinstance(body[1], str) and body[1]:
+            return ErrorInfo(body[1])
         if isinstance(body, dict):
             error = body.get("error")
             if isinstance(error, dict):

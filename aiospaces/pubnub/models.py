@@ -1,4 +1,4 @@
-"""Typed results of the PubNub Spaces calls."""
+"""Typed results of the PubNub calls: spaces, files, publishing and message history."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from aiospaces.core.convert import Model, make_converter, wire
 __all__ = [
     "FileInfo",
     "FilePage",
+    "HistoryMessage",
+    "HistoryPage",
     "Page",
+    "Published",
     "PublishedFile",
     "SentFile",
     "Space",
@@ -127,6 +130,73 @@ class PublishedFile(Model):
     """
 
     timestamp: str
+
+
+@attrs.frozen
+class Published(Model):
+    """The result of a publish or a signal.
+
+    Attributes:
+        timetoken: When PubNub stored the message: 17 digits, in units of 100 ns since the
+            Unix epoch (``timetoken / 10_000_000`` is a Unix time).
+    """
+
+    timetoken: int
+
+
+@attrs.frozen
+class HistoryMessage(Model):
+    """A message read back from a channel's history (``fetch_messages``).
+
+    A file message (``message_type`` 4) carries the file's ``file_id`` and ``file_name``; its
+    ``message`` is the text sent along with the file. With a cipher key, messages are
+    decrypted; one that cannot be is kept as it came, with ``error`` saying why.
+
+    Attributes:
+        channel: The channel it was published on.
+        timetoken: When it was published (17 digits; see ``Published.timetoken``).
+        message: The message (decrypted), or the raw payload when ``error`` is set.
+        message_type: 0 for a message, 4 for a file message; None unless asked for with
+            ``include_message_type``.
+        publisher: Who published it (only with ``include_uuid``).
+        meta: The ``meta`` published with it (only with ``include_meta``).
+        custom_message_type: Its custom type (only with ``include_custom_message_type``).
+        file_id: For a file message: the file's id.
+        file_name: For a file message: the file's name.
+        error: Why the payload could not be decrypted (or read as a file message), else None.
+    """
+
+    channel: str
+    timetoken: int
+    message: Any
+    message_type: int | None = None
+    publisher: str | None = None
+    meta: Any = None
+    custom_message_type: str | None = None
+    file_id: str | None = None
+    file_name: str | None = None
+    error: str | None = None
+
+    @property
+    def is_file(self) -> bool:
+        """Whether this is a file message that names its file."""
+        return self.file_id is not None
+
+
+@attrs.frozen
+class HistoryPage(Model):
+    """One page of history: each channel's messages, oldest first.
+
+    Attributes:
+        channels: The messages per channel asked for (a channel with none is absent).
+    """
+
+    channels: dict[str, list[HistoryMessage]]
+
+    @property
+    def messages(self) -> list[HistoryMessage]:
+        """Every message of the page, channel by channel, each channel oldest first."""
+        return [message for messages in self.channels.values() for message in messages]
 
 
 converter = make_converter(key_style="camel")
