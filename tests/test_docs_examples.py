@@ -12,7 +12,11 @@ DOCS = Path(__file__).parent.parent / "docs"
 
 @pytest.mark.parametrize(
     ("page", "expected"),
-    [("pubnub-spaces.md", "Room 1"), ("pubnub-files.md", "2 uploaded, 0 failed")],
+    [
+        ("pubnub-spaces.md", "Room 1"),
+        ("pubnub-files.md", "2 uploaded, 0 failed"),
+        ("pubnub-realtime.md", "file note.txt b'hello'"),
+    ],
 )
 def test_first_python_example_runs(
     page: str, expected: str, capsys: pytest.CaptureFixture[str]
