@@ -387,3 +387,52 @@ async def test_a_download_url_is_signed_at_the_hour_and_cached_until_a_minute_be
     again = await client.get(f"{FILES}/ch/files/{file_id}/{NAME}")
     assert again.headers["location"] == first.headers["location"]  # the same URL all hour
     assert (await client.get(first.headers["location"])).content == BYTES
+
+
+async def test_a_patch_that_changes_nothing_keeps_the_etag_and_updated(
+    client: httpx.AsyncClient,
+) -> None:
+    # Recorded: the same {"name":"some_name"} PATCH answered eTag "Adqiu+akxbGf1wE" and the
+    # same "updated" from 2021-03-03T23:11:02Z to a day later; a change gives new ones.
+    body = {"name": "some_name", "custom": {"XXX": "YYYY"}}
+    first = (await client.patch(f"{CHANNELS}/channel", json=body)).json()["data"]
+    again = await client.patch(
+        f"{CHANNELS}/channel", json={"name": "some_name"}, headers={"If-Match": first["eTag"]}
+    )
+    assert again.status_code == 200
+    assert (again.json()["data"]["eTag"], again.json()["data"]["updated"]) == (
+        first["eTag"],
+        first["updated"],
+    )
+    changed = (await client.patch(f"{CHANNELS}/channel", json={"name": "other"})).json()["data"]
+    assert changed["eTag"] != first["eTag"]
+    stale = await client.patch(
+        f"{CHANNELS}/channel", json={"name": "x"}, headers={"If-Match": first["eTag"]}
+    )
+    assert stale.status_code == 412
+
+
+async def test_sorting_by_id_orders_letters_and_digits_before_punctuation(
+    client: httpx.AsyncClient,
+) -> None:
+    for channel in ("somechannel_with_custom", "somechannelid", "somechannel"):
+        await client.patch(f"{CHANNELS}/{channel}", json={"name": channel})
+    answer = await client.get(CHANNELS, params={"sort": "id:asc,updated:desc"})
+    ids = [item["id"] for item in answer.json()["data"]]
+    assert ids == ["somechannel", "somechannelid", "somechannel_with_custom"]  # as recorded
+    default = await client.get(CHANNELS)
+    assert [item["id"] for item in default.json()["data"]] == ids
+
+
+async def test_sorting_by_updated_compares_times_not_text(
+    client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    # ``updated`` drops trailing zeros ("...:53.1Z"), so as text ".12Z" < ".1Z" would sort
+    # 53.12 s before 53.1 s.
+    for channel in ("a", "b"):
+        await client.patch(f"{CHANNELS}/{channel}", json={"name": channel})
+    channels = emulator.vendors["pubnub"].keysets.by_key[SUB].channels  # type: ignore[attr-defined]
+    channels["a"].updated = "2024-03-07T08:46:53.1Z"
+    channels["b"].updated = "2024-03-07T08:46:53.12Z"
+    answer = await client.get(CHANNELS, params={"sort": "updated"})
+    assert [item["id"] for item in answer.json()["data"]] == ["a", "b"]
