@@ -329,6 +329,7 @@ HEADER_RULES: dict[str, str] = {
     "etag": "value",
     "x-amz-expiration": "shape",
     "server": "value",
+    "x-amz-server-side-encryption": "value",
 }
 """The response headers clients rely on, and how each is compared."""
 

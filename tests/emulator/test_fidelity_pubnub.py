@@ -286,6 +286,7 @@ async def test_presigned_post_answers_the_recorded_204(client: httpx.AsyncClient
     assert stored.content == b""
     assert stored.headers["etag"] == '"3676cdb7a927db43c846070c4e7606c7"'  # recorded: MD5
     assert stored.headers["server"] == "AmazonS3"
+    assert stored.headers["x-amz-server-side-encryption"] == "AES256"
     assert re.fullmatch(
         r'expiry-date="[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} 00:00:00 GMT", '
         r'rule-id="Archive file 1 day after creation"',
@@ -305,6 +306,7 @@ async def test_download_answers_the_recorded_bytes_and_headers(client: httpx.Asy
     assert answer.headers["content-length"] == "19"
     assert answer.headers["etag"] == '"3676cdb7a927db43c846070c4e7606c7"'
     assert answer.headers["server"] == "AmazonS3"
+    assert answer.headers["x-amz-server-side-encryption"] == "AES256"
     assert answer.headers["x-amz-expiration"].endswith(
         'rule-id="Archive file 1 day after creation"'
     )

@@ -341,6 +341,7 @@ class Storage:
             "Content-Type": obj.content_type,
             "ETag": f'"{obj.etag}"',
             "Last-Modified": format_datetime(obj.created, usegmt=True),
+            "x-amz-server-side-encryption": "AES256",
             "Server": "AmazonS3",
         }
         if entry.expiration is not None:
