@@ -37,8 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+from _fidelity_endpoints import classify  # noqa: E402
 from _fidelity_load import Cassette, load_cassettes  # noqa: E402
-from _fidelity_replay import Outcome, Replayer, classify  # noqa: E402
+from _fidelity_replay import Outcome, Replayer  # noqa: E402
 
 SOURCES = (
     ("pubnub_python", "pubnub/python", "tests/integrational/fixtures"),
