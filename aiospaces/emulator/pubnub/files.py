@@ -3,12 +3,20 @@
 Bytes live in the emulator's [Storage][aiospaces.emulator.s3.store.Storage] under the key
 ``{sub_key}/{channel hash}/{file id}/{file name}``, uploaded through the S3-style presigned POST
 that ``generate-upload-url`` hands out, exactly as PubNub's real flow does.
+
+Wire facts from production recordings: the channel hash is the unpadded base64url SHA-256 of
+the channel name; the upload's ``Content-Type`` field follows the file name's extension
+([upload_content_type][aiospaces.emulator.pubnub.files.upload_content_type]); publish-file
+answers ``Cache-Control: no-cache``; a download URL is signed at the start of the hour for
+[DOWNLOAD_EXPIRES][aiospaces.emulator.pubnub.files.DOWNLOAD_EXPIRES] seconds, and the 307's
+``max-age`` runs out a minute before it does.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import mimetypes
 import uuid
 from typing import TYPE_CHECKING
 
@@ -29,16 +37,43 @@ if TYPE_CHECKING:
     from aiospaces.emulator.pubnub.stream import Streams
     from aiospaces.emulator.s3.store import Storage
 
-__all__ = ["UPLOAD_CONTENT_TYPE", "file_key", "file_routes"]
+__all__ = [
+    "DEFAULT_CONTENT_TYPE",
+    "DOWNLOAD_EXPIRES",
+    "file_key",
+    "file_routes",
+    "upload_content_type",
+]
 
-UPLOAD_CONTENT_TYPE = "text/plain; charset=utf-8"
-"""The ``Content-Type`` form field an upload URL's policy requires (PubNub's choice)."""
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+"""The upload's ``Content-Type`` field for a file name of no known extension (recorded)."""
+DOWNLOAD_EXPIRES = 3900
+"""``X-Amz-Expires`` of a download URL: 65 minutes from the start of the hour (recorded)."""
+
+_TYPES = mimetypes.MimeTypes(filenames=())  # the built-in table only, the same on every host
+
+
+def upload_content_type(name: str) -> str:
+    """Return the ``Content-Type`` form field PubNub hands out for a file called ``name``.
+
+    The type follows the name's extension, a text type with ``charset=utf-8``
+    (``king_arthur.txt`` gives ``text/plain; charset=utf-8``); a name with no known
+    extension gives ``binary/octet-stream`` (``file_5mb`` does), as recorded in production.
+    """
+    guessed, _ = _TYPES.guess_type(name, strict=False)
+    if guessed is None:
+        return DEFAULT_CONTENT_TYPE
+    return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
 
 
 def file_key(sub: str, channel: str, file_id: str = "", name: str = "") -> str:
-    """Return the storage key (or, without id and name, the channel's key prefix)."""
-    digest = hashlib.sha256(channel.encode()).hexdigest()[:20]
-    prefix = f"{sub}/{digest}/"
+    """Return the storage key (or, without id and name, the channel's key prefix).
+
+    The channel's segment is the unpadded base64url SHA-256 of its name, as in production
+    (``files_asyncio_ch`` gives ``0MR1-z2w0nSJYxwEy74p5QjV85TmgNBKPrV71t55NT0``).
+    """
+    digest = hashlib.sha256(channel.encode()).digest()
+    prefix = f"{sub}/{base64.urlsafe_b64encode(digest).decode().rstrip('=')}/"
     return prefix + f"{file_id}/{name}" if file_id else prefix
 
 
@@ -67,7 +102,7 @@ def file_routes(keysets: Keysets, storage: Storage, streams: Streams) -> list[Ba
         file_id = str(uuid.uuid4())
         upload = storage.presign_upload(
             file_key(sub, channel, file_id, name),
-            content_type=UPLOAD_CONTENT_TYPE,
+            content_type=upload_content_type(name),
             base_url=_base_url(request),
         )
         data = {"id": file_id, "name": name}
@@ -88,7 +123,11 @@ def file_routes(keysets: Keysets, storage: Storage, streams: Streams) -> list[Ba
             raise _files_error(400, "Invalid message: 'file' must carry 'id' and 'name'.")
         options = publish_options(request.query_params, lambda m: _files_error(400, m + "."))
         timetoken = streams.publish(keyset.subscribe_key, params["channel"], message, options, FILE)
-        return Response(f'[1,"Sent","{timetoken}"]', media_type='text/javascript; charset="UTF-8"')
+        return Response(
+            f'[1,"Sent","{timetoken}"]',
+            media_type='text/javascript; charset="UTF-8"',
+            headers={"Cache-Control": "no-cache"},
+        )
 
     async def list_files(request: Request) -> Response:
         sub, channel = request.path_params["sub"], request.path_params["channel"]
@@ -112,8 +151,13 @@ def file_routes(keysets: Keysets, storage: Storage, streams: Streams) -> list[Ba
 
     async def file_url(request: Request) -> Response:
         key = await _existing_key(request)
-        location = storage.presign_download(key, base_url=_base_url(request))
-        headers = {"Location": location, "Cache-Control": "public, max-age=3600, immutable"}
+        now = storage.clock()
+        signed_at = now - now % 3600  # the same URL all hour, so that it can be cached
+        location = storage.presign_download(
+            key, base_url=_base_url(request), expires_in=DOWNLOAD_EXPIRES, signed_at=signed_at
+        )
+        max_age = int(signed_at + DOWNLOAD_EXPIRES - 60 - now)  # a minute before it expires
+        headers = {"Location": location, "Cache-Control": f"public, max-age={max_age}, immutable"}
         return Response(status_code=307, headers=headers)
 
     async def delete_file(request: Request) -> Response:

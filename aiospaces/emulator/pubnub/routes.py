@@ -13,6 +13,7 @@ that answers 200 whether or not the channel existed.
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
     from aiospaces.emulator._http import EmulatorContext
 
-__all__ = ["COUNT_TRUE", "SORT_KEYS", "PubNubEmulation"]
+__all__ = ["COUNT_TRUE", "SORT_KEYS", "PubNubEmulation", "collation_key"]
 
 SORT_KEYS = frozenset({"id", "name", "updated", "status", "type"})
 """The channel fields a list may be sorted by."""
@@ -176,9 +177,11 @@ class PubNubEmulation:
         if if_match is not None and (existing is None or existing.etag != if_match):
             raise PubNubError(412, "Channel to update has been modified after it was read.")
         channel = existing or Channel(id=channel_id)
+        changed = existing is None or any(getattr(channel, k) != v for k, v in changes.items())
         for key, value in changes.items():
             setattr(channel, key, value)
-        channel.touch()
+        if changed:  # a PATCH that changes nothing keeps the eTag and ``updated``, as recorded
+            channel.touch()
         keyset.channels[channel_id] = channel
         self._announce(keyset, "set", channel.wire(frozenset(WRITABLE_FIELDS)))
         include = _include(request.query_params.get("include", ""))
@@ -248,13 +251,26 @@ def _sorted(channels: list[Channel], raw_sorts: list[str]) -> list[Channel]:
                 detail = _detail(f"invalid sort key {part!r}", "sort", "query")
                 raise PubNubError(400, "Request contains invalid parameters.", details=[detail])
             keys.append((name, direction == "desc"))
-    result = sorted(channels, key=lambda c: c.id)
+    result = sorted(channels, key=lambda c: collation_key(c.id))
     for name, descending in reversed(keys):  # stable sorts, least significant key first
         present = [c for c in result if getattr(c, name) is not None]
         absent = [c for c in result if getattr(c, name) is None]
-        present.sort(key=lambda c, n=name: getattr(c, n), reverse=descending)  # type: ignore[misc]
+        if name == "updated":  # a time: RFC 3339 text with trimmed zeros sorts wrongly as text
+            present.sort(key=lambda c: datetime.fromisoformat(c.updated), reverse=descending)
+        else:
+            present.sort(key=lambda c, n=name: collation_key(getattr(c, n)), reverse=descending)  # type: ignore[misc]
         result = present + absent
     return result
+
+
+def collation_key(text: str) -> tuple[str, str]:
+    """Return the key production sorts text by: letters and digits first, case-insensitively.
+
+    Punctuation and spaces only break ties, as in a locale collation: production lists
+    ``somechannel``, ``somechannelid``, ``somechannel_with_custom`` in that order when sorting
+    by ``id`` (recorded), where code points would put ``_`` before ``i``.
+    """
+    return "".join(ch for ch in text.casefold() if ch.isalnum()), text
 
 
 def _invalid_body(details: list[dict[str, str]]) -> PubNubError:

@@ -183,7 +183,8 @@ class Storage:
 
         Args:
             key: The object key the upload must use.
-            content_type: The ``Content-Type`` form field the policy requires.
+            content_type: The ``Content-Type`` form field handed out (the policy, like
+                PubNub's, accepts any: ``["starts-with", "$Content-Type", ""]``).
             base_url: The emulator's origin, e.g. ``http://127.0.0.1:8000``.
             expires_in: Seconds the policy stays valid.
 
@@ -193,20 +194,20 @@ class Storage:
         """
         now = self.clock()
         expiration = _rfc3339(now + expires_in)
-        amz_date = _amz_date(now)
+        amz_date = _amz_date(now + expires_in)  # PubNub dates the policy at its expiry
         credential = f"{ACCESS_KEY_ID}/{amz_date[:8]}/{_REGION}/s3/aws4_request"
-        policy_document = {
+        policy_document = {  # the conditions in PubNub's order
             "expiration": expiration,
             "conditions": [
                 {"bucket": BUCKET},
+                ["eq", "$tagging", _TAGGING],
                 ["eq", "$key", key],
-                ["eq", "$Content-Type", content_type],
                 ["content-length-range", 0, self.max_size],
+                ["starts-with", "$Content-Type", ""],  # any type: the field is a suggestion
                 {"x-amz-credential": credential},
                 {"x-amz-security-token": ""},
                 {"x-amz-algorithm": ALGORITHM},
                 {"x-amz-date": amz_date},
-                ["eq", "$tagging", _TAGGING],
             ],
         }
         policy = base64.b64encode(json.dumps(policy_document).encode("utf-8")).decode("ascii")
@@ -228,7 +229,14 @@ class Storage:
             "form_fields": [{"key": name, "value": value} for name, value in fields],
         }
 
-    def presign_download(self, key: str, *, base_url: str, expires_in: int = 3900) -> str:
+    def presign_download(
+        self,
+        key: str,
+        *,
+        base_url: str,
+        expires_in: int = 3900,
+        signed_at: float | None = None,
+    ) -> str:
         """Return a presigned GET URL for ``key`` (whether or not it exists yet).
 
         Every query value is safe unencoded (no ``/``, ``+``, ``=`` or ``%``), because the
@@ -237,11 +245,13 @@ class Storage:
         Args:
             key: The object key.
             base_url: The emulator's origin, e.g. ``http://127.0.0.1:8000``.
-            expires_in: Seconds the URL stays valid (1 to 604800, like S3).
+            expires_in: Seconds the URL stays valid from ``signed_at`` (1 to 604800, like S3).
+            signed_at: The signing time (seconds since the epoch; default now): the URL's
+                ``X-Amz-Date``.
         """
         if not 1 <= expires_in <= MAX_EXPIRES:
             raise ValueError(f"expires_in must be 1..{MAX_EXPIRES} seconds, not {expires_in!r}")
-        amz_date = _amz_date(self.clock())
+        amz_date = _amz_date(self.clock() if signed_at is None else signed_at)
         credential = f"{ACCESS_KEY_ID}_{amz_date[:8]}_{_REGION}_s3_aws4_request"
         expires = str(int(expires_in))
         signature = self._download_signature(key, credential, amz_date, expires, "host")
@@ -331,6 +341,7 @@ class Storage:
             "Content-Type": obj.content_type,
             "ETag": f'"{obj.etag}"',
             "Last-Modified": format_datetime(obj.created, usegmt=True),
+            "x-amz-server-side-encryption": "AES256",
             "Server": "AmazonS3",
         }
         if entry.expiration is not None:
