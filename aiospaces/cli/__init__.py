@@ -29,7 +29,7 @@ app.add_typer(emulator.app, name="emulator")
 def demo_command(
     backend: Annotated[str, typer.Option(help="Connection backend: httpx or aiohttp.")] = "httpx",
     count: Annotated[int, typer.Option(min=1, help="How many objects the workload creates.")] = 25,
-    files: Annotated[int, typer.Option(min=1, help="How many files the workload uploads.")] = 200,
+    files: Annotated[int, typer.Option(min=1, help="How many files the workload uploads.")] = 300,
 ) -> None:
     """Run the demo workload against a local server and check every result."""
     # the demo serves the emulator: its extra (starlette, uvicorn) is needed here only

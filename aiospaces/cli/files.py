@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,11 +14,14 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
+    TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
 
+from aiospaces.cli.watch import WatchStats, watch_files
 from aiospaces.core.errors import ValidationError
 from aiospaces.pubnub.config import PubNubConfig
 from aiospaces.session import Session
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
     from aiospaces.pubnub.bulk import BulkUpload
     from aiospaces.pubnub.report import UploadProgress, UploadReport
 
-__all__ = ["app", "upload"]
+__all__ = ["app", "upload", "watch"]
 
 app = typer.Typer(help="PubNub file sharing.", no_args_is_help=True)
 
@@ -149,3 +153,104 @@ def _count(report: UploadReport) -> int:
         report.not_started,
     )
     return sum(len(files) for files in lists)
+
+
+@app.command("watch")
+def watch(
+    channel: Annotated[str, typer.Argument(help="Channel whose files to download.")],
+    to: Annotated[Path, typer.Option(help="Directory the files are written to.")],
+    cipher_key: Annotated[
+        str | None, typer.Option(help="Decrypt the files (and file messages) with this key.")
+    ] = None,
+    crypto: Annotated[str, typer.Option(help="Cryptor: aescbc or legacy.")] = "aescbc",
+    concurrency: Annotated[int, typer.Option(min=1, help="Downloads at once.")] = 4,
+    count: Annotated[
+        int | None, typer.Option(min=1, help="Exit after this many files (default: run on).")
+    ] = None,
+    timetoken: Annotated[
+        int | None, typer.Option(min=0, help="Also fetch files announced after this timetoken.")
+    ] = None,
+    subscribe_key: Annotated[str | None, typer.Option(help=_KEYS_HELP)] = None,
+    user_id: Annotated[str | None, typer.Option(help="Who watches (sent as uuid).")] = None,
+    origin: Annotated[
+        str | None, typer.Option(help="PubNub origin host[:port], e.g. an emulator's.")
+    ] = None,
+    ssl: Annotated[bool, typer.Option(help="Use https.")] = True,
+) -> None:
+    """Download each file shared on a channel as it is announced, until Ctrl-C (or --count).
+
+    Each file is decrypted and renamed into place once complete; a name already in the
+    directory gets the file id added. Ends with a summary; exit code 1 if a file failed,
+    130 after Ctrl-C.
+    """
+    settings = {
+        "subscribe_key": subscribe_key,
+        "user_id": user_id,
+        "origin": origin,
+        "ssl": ssl,
+        "cipher_key": cipher_key,
+        "crypto": crypto,
+    }
+    stats = WatchStats()
+    try:
+        config = PubNubConfig.from_env(settings)
+        anyio.run(_watch, channel, to, config, concurrency, count, timetoken, stats)
+    except ValidationError as error:
+        raise typer.BadParameter(str(error)) from error
+    except KeyboardInterrupt:
+        _print_watch(stats, Console())
+        raise typer.Exit(code=130) from None
+    _print_watch(stats, Console())
+    if stats.failed:
+        raise typer.Exit(code=1)
+
+
+async def _watch(
+    channel: str,
+    directory: Path,
+    config: PubNubConfig,
+    concurrency: int,
+    count: int | None,
+    timetoken: int | None,
+    stats: WatchStats,
+) -> None:
+    console = Console(stderr=True)
+    async with Session() as session:
+        pn = session.pubnub(config=config)
+        columns = (SpinnerColumn(), TextColumn("{task.description}"))
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(f"watching {channel!r} for files")
+
+            def on_change(now: WatchStats) -> None:
+                last = now.received[-1].path.name if now.received else "-"
+                progress.update(
+                    task,
+                    description=f"watching {channel!r}: {len(now.received)} downloaded, "
+                    f"{now.pending} in progress, {len(now.failed)} failed, "
+                    f"{now.bytes / 2**20:.1f} MiB; last: {last}",
+                )
+
+            await watch_files(
+                pn,
+                channel,
+                directory,
+                stats=stats,
+                concurrency=concurrency,
+                stop_after=count,
+                timetoken=timetoken,
+                on_change=on_change,
+            )
+
+
+def _print_watch(stats: WatchStats, console: Console) -> None:
+    took = time.perf_counter() - stats.started
+    table = Table(title=f"downloaded {len(stats.received)} of {stats.announced} files")
+    table.add_column("file")
+    table.add_column("result")
+    table.add_column("file id")
+    for item in stats.received:
+        table.add_row(str(item.path), f"ok, {item.size} bytes", item.file_id)
+    for name, reason in stats.failed:
+        table.add_row(name, f"failed: {reason}", "")
+    console.print(table)
+    console.print(f"{stats.bytes / 2**20:.1f} MiB written in {took:.2f} s")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from aiospaces.core.errors import DecryptionError
+from aiospaces.core.errors import DecryptionError, ValidationError
 from aiospaces.pubnub._base import read_timetoken
 from aiospaces.pubnub.events import (
     Event,
@@ -127,7 +127,11 @@ def read_event(item: Mapping[str, Any], client: PubNub) -> Event | None:
             return MessageEvent(message=opened.message, **common)
         assert opened.file_id is not None  # noqa: S101 - open_payload found the file
         assert opened.file_name is not None  # noqa: S101
-        url = client.file_url(channel, opened.file_id, opened.file_name)
+        try:
+            url = client.file_url(channel, opened.file_id, opened.file_name)
+        except ValidationError as exc:  # e.g. a name with "..": announced, never fetchable
+            error = f"the file message names a file that cannot be fetched: {exc}"
+            return UndecryptableEvent(kind=what, payload=payload, error=error, **common)
         return FileEvent(
             file_id=opened.file_id,
             file_name=opened.file_name,

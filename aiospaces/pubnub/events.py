@@ -239,7 +239,8 @@ class UndecryptableEvent(Model):
         kind: ``"message"`` or ``"file"``: what it would have been.
         payload: The payload as received (usually base64 ciphertext).
         error: Why it could not be read: a wrong key or damaged data, a payload that is not
-            encrypted although the client has a key, or an encrypted one and no key.
+            encrypted although the client has a key, an encrypted one and no key, or a file
+            message naming a file no request could fetch (a name with ``..``).
         publisher: Who published it, when PubNub says.
         subscription: The channel group it arrived through, if any.
         meta: The ``meta`` published with it (never encrypted).

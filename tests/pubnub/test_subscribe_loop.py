@@ -13,7 +13,7 @@ import pytest
 import aiospaces
 from aiospaces.pubnub import subscribe as subscribe_module
 from aiospaces.pubnub.crypto import CryptoModule
-from aiospaces.pubnub.events import Event, MessageEvent, UndecryptableEvent
+from aiospaces.pubnub.events import Event, FileEvent, MessageEvent, UndecryptableEvent
 from aiospaces.pubnub.subscribe import Subscription
 
 SUB = "sub-c-x"
@@ -180,6 +180,22 @@ async def test_undecryptable_and_unreadable_messages_never_stop_the_loop(
     assert events[1].message == {"ok": True}
     assert "unreadable subscribe message" in caplog.text
     assert "unknown kind 77" in caplog.text
+
+
+async def test_a_file_message_naming_an_unfetchable_file_is_an_event_not_a_loss() -> None:
+    # A hostile or buggy publisher can announce any name; the file cannot be fetched, but the
+    # message is still handed over (flagged) so a consumer can count it, never skipped.
+    climb = {"message": None, "file": {"id": "id-1", "name": "../../etc/passwd"}}
+    fine = {"message": None, "file": {"id": "id-2", "name": "ok.txt"}}
+    script = Script(answer(100), answer(130, msg("a", 110, climb, e=4), msg("a", 120, fine, e=4)))
+    session, pn = pubnub(script)
+    async with session, pn.subscribe(channels="a") as sub:
+        flagged, good = await take(sub, 2)
+    assert isinstance(flagged, UndecryptableEvent)
+    assert (flagged.kind, flagged.payload) == ("file", climb)
+    assert "cannot be fetched" in flagged.error
+    assert isinstance(good, FileEvent)
+    assert good.file_name == "ok.txt"
 
 
 async def test_access_denied_and_bad_requests_are_raised_at_once(waits: list[float]) -> None:

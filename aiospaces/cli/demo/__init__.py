@@ -6,8 +6,9 @@ API, then drives, on one shared Session:
 - PubNub Spaces: concurrent upserts with retries (a share of writes answer 503, one read drops
   its connection), a filtered, sorted, cursor-paginated listing, typed errors (404, 412) and
   validation, two clients on one shared connection pool;
-- PubNub files (``aiospaces.cli.demo.files``): a bulk upload of 200 generated files, some
-  encrypted, with injected storage and publish failures, then download and verify each one;
+- PubNub files (``aiospaces.cli.demo.files``): a bulk upload of 300 generated files, some
+  encrypted, with injected storage and publish failures, while a watcher per channel downloads
+  each file as it is announced; then download and verify each one again;
 - Mux (``aiospaces.cli.demo.mux``): a space with a broadcast through its whole life (participant
   joins, start, stop, leaves, delete), a rule violation, signed webhooks verified;
 - NeuroIO (``aiospaces.cli.demo.neuroio``): login, whoami, a space's life with its tokens;

@@ -2,8 +2,10 @@
 
 Generates a batch of files (seeded sizes, random content) in a temporary directory, uploads
 them with ``upload_files`` (a third plain, a third ACRH-encrypted, a third legacy-encrypted)
-while the emulator injects storage 503s and publish failures, then downloads every file with
-``to_path`` (decrypting on the fly) and compares SHA-256 digests.
+while the emulator injects storage 503s and publish failures and a watcher per channel
+(``watch_files``, as ``aiospaces files watch`` runs it) downloads each file as its file message
+arrives, then downloads every file again with ``to_path`` (decrypting on the fly) and compares
+SHA-256 digests of both.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import anyio.to_thread
 import attrs
 
 from aiospaces.cli.demo._checks import check
+from aiospaces.cli.watch import WatchStats, watch_files
 from aiospaces.pubnub.config import PubNubConfig
 
 if TYPE_CHECKING:
@@ -51,7 +54,7 @@ def _digest(path: Path) -> str:
 _check = functools.partial(check, part="files")
 
 
-async def run(session: Session, base_url: str, count: int = 200) -> list[tuple[str, str]]:
+async def run(session: Session, base_url: str, count: int = 300) -> list[tuple[str, str]]:
     """Upload ``count`` generated files, download and verify them; return summary rows."""
     origin = base_url.split("://", 1)[1]
     base = PubNubConfig(
@@ -93,16 +96,30 @@ async def run(session: Session, base_url: str, count: int = 200) -> list[tuple[s
 
         started = time.perf_counter()
         reports = {}
+        uploaded = started
+        watched = {name: WatchStats() for name in clients}
         async with anyio.create_task_group() as tg:
 
             async def upload(name: str) -> None:
+                nonlocal uploaded
                 reports[name] = await clients[name].upload_files(
                     f"demo-{name}", groups[name], concurrency=8, retries=2
                 )
+                uploaded = max(uploaded, time.perf_counter())
 
+            for name, pn in clients.items():  # a watcher per channel, subscribed before upload
+                watch = functools.partial(
+                    watch_files,
+                    pn,
+                    f"demo-{name}",
+                    directory / "watched" / name,
+                    stats=watched[name],
+                    stop_after=len(groups[name]),
+                )
+                await tg.start(watch)
             for name in clients:
                 tg.start_soon(upload, name)
-        took = time.perf_counter() - started
+        took = uploaded - started
         failed = [f for r in reports.values() for f in r.failed]
         _check(not failed, f"{len(failed)} uploads failed: {failed and failed[0].error}")
         rules = (await session.http_client.get(f"{base_url}/_emulator/faults")).json()
@@ -121,6 +138,27 @@ async def run(session: Session, base_url: str, count: int = 200) -> list[tuple[s
                 "faults",
                 f"{fired} injected storage 503s / publish 429s absorbed by retries "
                 f"({retried} files needed a second try)",
+            )
+        )
+
+        arrived = {
+            (name, item.file_name): item.path for name, w in watched.items() for item in w.received
+        }
+        bad = [
+            path.name
+            for name, group in groups.items()
+            for path in group
+            if (name, path.name) not in arrived
+            or await anyio.to_thread.run_sync(_digest, arrived[name, path.name]) != digests[path]
+        ]
+        failures = [f for w in watched.values() for f in w.failed]
+        _check(not bad and not failures, f"watched files missing or different: {bad[:3]}")
+        rows.append(
+            (
+                "watch",
+                f"{len(arrived)} files seen announced by 3 subscribers and downloaded as they "
+                f"arrived, SHA-256 equal; the last {time.perf_counter() - uploaded:.2f} s after "
+                "the last upload",
             )
         )
 
