@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXTRAS := dev,emulator,cli,http2,aiohttp
+EXTRAS := dev,emulator,cli,http2,aiohttp,distributed
 STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck pytest docs bench mutation clean
