@@ -15,12 +15,11 @@ If the upload worked but publishing still fails after its retries, the error is 
 
 from __future__ import annotations
 
-import base64
-import binascii
+import inspect
 import json
 import time
-from collections.abc import Callable  # noqa: TC003 - SendFileParams resolves it at run time
-from typing import TYPE_CHECKING, Self
+from collections.abc import Awaitable, Callable  # noqa: TC003 - SendFileParams resolves them
+from typing import Self
 
 import attrs
 
@@ -38,13 +37,10 @@ from aiospaces.core.errors import (
 from aiospaces.core.multipart import MultipartUpload
 from aiospaces.core.request import RequestSpec
 from aiospaces.core.sources import FileSource, UploadSource
+from aiospaces.pubnub._forms import parse_reservation, policy_max_size
 from aiospaces.pubnub.files import FileMessage, FileMessageParams, published
+from aiospaces.pubnub.journal import Reservation
 from aiospaces.pubnub.models import SentFile
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    import httpx
 
 __all__ = ["DEFAULT_PUBLISH_RETRIES", "SendFile", "SendFileParams"]
 
@@ -60,54 +56,9 @@ class SendFileParams(FileMessageParams, total=False):
     content_type: str
     on_progress: Callable[[int], None]
     publish_retries: int
-
-
-@attrs.frozen
-class _Ticket:
-    """What ``generate-upload-url`` answered: the file's id and name, and where to POST it."""
-
-    file_id: str
-    name: str
-    url: str
-    fields: list[tuple[str, str]]
-
-    @classmethod
-    def parse(cls, response: httpx.Response) -> _Ticket:
-        """Read the answer (raise ``KeyError``, ``TypeError``, ``ValueError`` when it is not one).
-
-        Server values are checked as strictly as input: the file id and name become a file
-        message, the URL receives the upload, the fields become form parts.
-        """
-        body = response.json()
-        request = body["file_upload_request"]
-        fields = [
-            (
-                validate.text(f["key"], "form field"),
-                validate.text(f["value"], "form value", empty=True),
-            )
-            for f in request["form_fields"]
-        ]
-        return cls(
-            validate.identifier(body["data"]["id"], "file id"),
-            validate.identifier(body["data"]["name"], "file name"),
-            validate.http_url(request["url"], "upload URL", query=True),
-            fields,
-        )
-
-
-def _policy_max_size(fields: Sequence[tuple[str, str]]) -> int | None:
-    """Return the upper bound of the policy's ``content-length-range``, if it has one."""
-    policy = next((value for key, value in fields if key.lower() == "policy"), None)
-    if policy is None:
-        return None
-    try:
-        document = json.loads(base64.b64decode(policy))
-        for condition in document.get("conditions", []):
-            if isinstance(condition, list) and condition[0] == "content-length-range":
-                return int(condition[2])
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, binascii.Error):
-        return None
-    return None
+    reservation: Reservation
+    on_reserved: Callable[[Reservation], Awaitable[None] | None]
+    on_stored: Callable[[Reservation], Awaitable[None] | None]
 
 
 _ONE_SHOT = (
@@ -135,7 +86,10 @@ class SendFile(FileMessage[SentFile]):
     """Whether the file message was published: None while its request is out or after its
     answer was lost (a call cancelled then may or may not have announced the file)."""
 
-    _ticket: _Ticket | None = None
+    _ticket: Reservation | None = None
+    _given: Reservation | None = None
+    _on_reserved: Callable[[Reservation], Awaitable[None] | None] | None = None
+    _on_stored: Callable[[Reservation], Awaitable[None] | None] | None = None
 
     _file_object: FileSource | None = None
     _size: int | None = None
@@ -172,8 +126,44 @@ class SendFile(FileMessage[SentFile]):
         self._publish_retries = validate.integer(retries, "publish_retries", minimum=0)
         return self
 
+    def reservation(self, reservation: Reservation) -> Self:
+        """Continue from a file id reserved earlier: store with its form, then announce.
+
+        No new file id is reserved: storing again with the same form overwrites the same
+        object. The form must still be valid (see
+        [Reservation.valid][aiospaces.pubnub.journal.Reservation.valid]; storage answers 403
+        once it expired). The file is stored and announced under the reservation's name.
+        """
+        if not isinstance(reservation, Reservation):
+            raise ValidationError(
+                f"reservation must be a Reservation, not {type(reservation).__name__}"
+            )
+        self._given = reservation
+        return self
+
+    def on_reserved(self, hook: Callable[[Reservation], Awaitable[None] | None]) -> Self:
+        """Call (and await) ``hook(reservation)`` once a file id is reserved, before the store.
+
+        A durable record of the reservation written there survives a crash during the store:
+        the same form can then store the file again, or the object be deleted. An exception
+        from the hook ends the call before anything is stored.
+        """
+        self._on_reserved = validate.callback(hook, "on_reserved")
+        return self
+
+    def on_stored(self, hook: Callable[[Reservation], Awaitable[None] | None]) -> Self:
+        """Call (and await) ``hook(reservation)`` once the file is stored, before it is announced.
+
+        An exception from the hook ends the call before the file message is sent (the file
+        stays stored, as ``uploaded`` says).
+        """
+        self._on_stored = validate.callback(hook, "on_stored")
+        return self
+
     async def _run(self) -> Envelope[SentFile]:
-        self._ticket = self.reserved = self.uploaded = None  # a fresh upload
+        self._ticket = self._given  # a fresh upload, or one continued from its reservation
+        self.reserved = (self._given.file_id, self._given.file_name) if self._given else None
+        self.uploaded = None
         self.announced = False
         return await self.resume()
 
@@ -199,9 +189,8 @@ class SendFile(FileMessage[SentFile]):
                 file_name=self.uploaded[1] if self.uploaded else None,
                 announced=self.announced,
             )
-        client = self._client
         channel = self._checked_channel()
-        name = self._checked_file_name()
+        name = self._given.file_name if self._given else self._checked_file_name()
         if self._file_object is None:
             raise ValidationError("file_object is required (bytes, a path, a file or a stream)")
         self._check_message()  # the publish step's input is checked before any I/O
@@ -210,40 +199,49 @@ class SendFile(FileMessage[SentFile]):
         if self.uploaded is None:
             source = await UploadSource.open(self._file_object, size=self._size)
             try:
-                if self._ticket is None:
-                    reserve = RequestSpec(
-                        method="POST",
-                        path=self._files_path(channel) + "/generate-upload-url",
-                        headers={"Content-Type": "application/json"},
-                        body=json.dumps({"name": name}).encode(),
-                        idempotent=True,  # a second reservation only leaves an unused file id
-                    )
-                    reserved = await client.request(reserve, self._options)  # PubNub's origin
-                    attempts += reserved.status.attempts
-                    expected = "a generate-upload-url answer"
-                    with parsing(reserved, vendor=client.vendor, expected=expected):
-                        self._ticket = _Ticket.parse(reserved.response)
-                    self.reserved = (self._ticket.file_id, self._ticket.name)
-                attempts += await self._store(self._ticket, source)
-                self.uploaded = (self._ticket.file_id, self._ticket.name)
+                ticket = self._ticket
+                if ticket is None:
+                    ticket, sent = await self._reserve(channel, name)
+                    attempts += sent
+                    await _call(self._on_reserved, ticket)
+                attempts += await self._store(ticket, source)
+                self.uploaded = (ticket.file_id, ticket.file_name)
             finally:
                 await source.aclose()
+            await _call(self._on_stored, ticket)
         assert self._ticket is not None  # noqa: S101 - set before uploaded
         return await self._announce(self._ticket, started, attempts)
 
-    async def _store(self, ticket: _Ticket, source: UploadSource) -> int:
+    async def _reserve(self, channel: str, name: str) -> tuple[Reservation, int]:
+        """Reserve a file id and its form (step 1); return them and the requests sent."""
+        client = self._client
+        reserve = RequestSpec(
+            method="POST",
+            path=self._files_path(channel) + "/generate-upload-url",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"name": name}).encode(),
+            idempotent=True,  # a second reservation only leaves an unused file id
+        )
+        reserved = await client.request(reserve, self._options)  # PubNub's origin
+        with parsing(reserved, vendor=client.vendor, expected="a generate-upload-url answer"):
+            ticket = parse_reservation(reserved.response, time.time())
+        self._ticket = ticket
+        self.reserved = (ticket.file_id, ticket.file_name)
+        return ticket, reserved.status.attempts
+
+    async def _store(self, ticket: Reservation, source: UploadSource) -> int:
         """POST the (encrypted) file with the presigned form (step 2); return requests sent."""
         crypto = self._client.crypto_for(self._cipher_key)
         body = MultipartUpload(
             ticket.fields,
             source,
-            file_name=ticket.name,
+            file_name=ticket.file_name,
             file_content_type=self._content_type,
             transform=crypto.encryptor if crypto else None,
             transformed_size=crypto.encrypted_size if crypto else None,
             on_progress=self._on_bytes,
         )
-        limit = _policy_max_size(ticket.fields)
+        limit = policy_max_size(ticket.fields)
         if limit is not None and body.file_size > limit:
             raise PayloadTooLargeError(
                 f"the file is {body.file_size} bytes"
@@ -275,9 +273,11 @@ class SendFile(FileMessage[SentFile]):
             raise
         return stored.status.attempts
 
-    async def _announce(self, ticket: _Ticket, started: float, attempts: int) -> Envelope[SentFile]:
+    async def _announce(
+        self, ticket: Reservation, started: float, attempts: int
+    ) -> Envelope[SentFile]:
         """Publish the file message (step 3); a failure is a resumable FileUploadError."""
-        spec = self._publish_spec(ticket.file_id, ticket.name)
+        spec = self._publish_spec(ticket.file_id, ticket.file_name)
         options = attrs.evolve(self._options, max_retries=self._publish_retries)
         self.announced = None
         try:
@@ -291,7 +291,7 @@ class SendFile(FileMessage[SentFile]):
                 "channel's history before resuming with publish_file_message()",
                 step="publish",
                 file_id=ticket.file_id,
-                file_name=ticket.name,
+                file_name=ticket.file_name,
                 announced=None,
             ) from exc
         except Exception as exc:
@@ -301,7 +301,7 @@ class SendFile(FileMessage[SentFile]):
                 f"file message failed: {exc}; resume with publish_file_message()",
                 step="publish",
                 file_id=ticket.file_id,
-                file_name=ticket.name,
+                file_name=ticket.file_name,
             ) from exc
         self.announced = True
         status = attrs.evolve(
@@ -309,4 +309,14 @@ class SendFile(FileMessage[SentFile]):
             attempts=attempts + exchange.status.attempts,
             elapsed=time.perf_counter() - started,
         )
-        return Envelope(SentFile(ticket.name, ticket.file_id, timetoken), status)
+        return Envelope(SentFile(ticket.file_name, ticket.file_id, timetoken), status)
+
+
+async def _call(
+    hook: Callable[[Reservation], Awaitable[None] | None] | None, reservation: Reservation
+) -> None:
+    """Call a hook with the reservation, awaiting what it returns if that is awaitable."""
+    if hook is not None:
+        result = hook(reservation)
+        if inspect.isawaitable(result):
+            await result
