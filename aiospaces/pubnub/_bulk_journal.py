@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING
 
 from aiospaces.core.errors import FileUploadError, ValidationError
+from aiospaces.core.threads import run_blocking
 from aiospaces.pubnub.journal import FileState, JobSettings, JournalError
 from aiospaces.pubnub.journal_steps import FileSteps, item_key, record_for
 from aiospaces.pubnub.report import UploadFailure, UploadResumed, UploadSuccess, UploadUnknown
@@ -35,6 +37,20 @@ def journal_keys(items: Sequence[UploadItem]) -> list[str]:
             raise ValidationError(f"{key!r} is in the job twice; a journaled job names each once")
         seen.add(key)
     return keys
+
+
+def _sizes(items: Sequence[UploadItem]) -> list[int | None]:
+    """Return each file's size, as far as known (blocking: a path is looked up)."""
+    sizes: list[int | None] = []
+    for item in items:
+        size = item.size
+        if size is None and isinstance(item.source, str | os.PathLike):
+            with contextlib.suppress(OSError):  # reported as that file's failure
+                size = os.stat(item.source).st_size
+        elif size is None and isinstance(item.source, bytes | bytearray | memoryview):
+            size = memoryview(item.source).nbytes
+        sizes.append(size)
+    return sizes
 
 
 class JournaledFiles:
@@ -79,7 +95,10 @@ class JournaledFiles:
                     crypto=client.config.crypto if crypto is not None else None,
                 )
             )
-            await opened.add([record_for(item) for item in items])
+            sizes = await run_blocking(_sizes, items)
+            await opened.add(
+                [record_for(item, size) for item, size in zip(items, sizes, strict=True)]
+            )
             files = cls(opened, steps, owned)
             wanted = set(keys)
             for record in await opened.records():
