@@ -79,7 +79,7 @@ def _kill_when(
 def test_sigkill_at_20_random_instants_then_resume(
     emulator: Emulator, emulator_url: str, tmp_path: Path
 ) -> None:
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # noqa: S311 - reproducible instants, not secrets
     data = tmp_path / "files"
     data.mkdir()
     paths = []
