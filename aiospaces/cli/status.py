@@ -55,7 +55,8 @@ def print_status(summary: JobStatus, console: Console) -> None:
     if settings is not None and settings.encrypted:
         where += f", encrypted ({settings.crypto})"
     announced = summary.counts[FileState.ANNOUNCED]
-    table = Table(title=f"{announced} of {summary.total} files announced ({where})")
+    console.print(f"{announced} of {summary.total} files announced ({where})")
+    table = Table()
     table.add_column("state")
     table.add_column("files", justify="right")
     for state, count in summary.counts.items():
