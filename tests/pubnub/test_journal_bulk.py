@@ -87,7 +87,7 @@ async def test_lost_answers_are_settled_by_the_rerun(
     found = [r for r in second.resumed if r.resumed_from is FileState.UNKNOWN]
     assert [r.actions for r in found] == [(Action.FOUND_IN_HISTORY,)] * 3
     assert {r.file_id for r in found} == {u.file_id for u in first.announcement_unknown}
-    ids = [m for m in file_messages(emulator)]
+    ids = list(file_messages(emulator))
     assert len(ids) == 8  # each file once
 
 

@@ -151,16 +151,7 @@ def test_status_counts_and_measures_busy_time() -> None:
         _done("/a", 100.0, 102.0, 1000),
         _done("/b", 101.0, 103.0, 3000),  # overlaps /a: 100..103
         _done("/c", 200.0, 201.0, 4000),  # after a pause (a crash, a rerun): 200..201
-        FileRecord(
-            "/d",
-            "d",
-            10,
-            FileState.FAILED,
-            step="upload",
-            error="refused",
-            started=200.5,
-            updated=200.75,
-        ),  # fmt: skip
+        FileRecord("/d", "d", 10, FileState.FAILED, step="upload", started=200.5, updated=200.75),
         FileRecord("/e", "e", 10, FileState.UNKNOWN, FORM, step="publish", error="lost"),
         FileRecord("/f", "f"),
     ]
