@@ -21,9 +21,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from aiospaces.cli.status import print_resumed, status
 from aiospaces.cli.watch import WatchStats, watch_files
 from aiospaces.core.errors import ValidationError
 from aiospaces.pubnub.config import PubNubConfig
+from aiospaces.pubnub.journal import FileState, JournalError
 from aiospaces.session import Session
 
 if TYPE_CHECKING:
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["app", "upload", "watch"]
 
 app = typer.Typer(help="PubNub file sharing.", no_args_is_help=True)
+
+app.command("status")(status)
 
 _KEYS_HELP = "Read from PUBNUB_SUBSCRIBE_KEY / PUBNUB_PUBLISH_KEY / PUBNUB_USER_ID when not given."
 
@@ -54,8 +58,19 @@ def upload(
         str | None, typer.Option(help="PubNub origin host[:port], e.g. an emulator's.")
     ] = None,
     ssl: Annotated[bool, typer.Option(help="Use https.")] = True,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            help="Record each file's state in this SQLite file; rerun with it to resume: "
+            "announced files are skipped, the others finish, none is announced twice."
+        ),
+    ] = None,
 ) -> None:
-    """Upload files to a channel concurrently, with a progress bar and a final report."""
+    """Upload files to a channel concurrently, with a progress bar and a final report.
+
+    With --journal, a job killed at any point is resumed by running the same command again
+    (see `aiospaces files status JOURNAL`).
+    """
     settings = {
         "subscribe_key": subscribe_key,
         "publish_key": publish_key,
@@ -69,9 +84,13 @@ def upload(
     jobs: list[BulkUpload] = []
     try:
         config = PubNubConfig.from_env(settings)
-        report = anyio.run(_upload, paths, channel, concurrency, retries, config, console, jobs)
+        report = anyio.run(
+            _upload, paths, channel, concurrency, retries, config, console, jobs, journal
+        )
     except ValidationError as error:
         raise typer.BadParameter(str(error)) from error
+    except JournalError as error:
+        raise typer.BadParameter(str(error), param_hint="--journal") from error
     except KeyboardInterrupt:  # Ctrl-C: still say what finished, what did not, and what ran
         if jobs:
             _print_report(jobs[0].report, Console())
@@ -89,6 +108,7 @@ async def _upload(
     config: PubNubConfig,
     console: Console,
     jobs: list[BulkUpload],
+    journal: Path | None = None,
 ) -> UploadReport:
     async with Session() as session:
         pn = session.pubnub(config=config)
@@ -109,19 +129,27 @@ async def _upload(
                 progress.update(sent, completed=event.bytes_sent, total=event.bytes_total)
 
             job = pn.upload_files(
-                channel, paths, concurrency=concurrency, retries=retries, on_progress=on_progress
+                channel,
+                paths,
+                concurrency=concurrency,
+                retries=retries,
+                on_progress=on_progress,
+                journal=journal,
             )
             jobs.append(job)
             return await job
 
 
 def _print_report(report: UploadReport, console: Console) -> None:
+    print_resumed(report, console)
     table = Table(title=f"uploaded {len(report.succeeded)} of {_count(report)} files")
     table.add_column("file")
     table.add_column("result")
     table.add_column("file id")
+    skipped = {id(r.item) for r in report.resumed if r.resumed_from is FileState.ANNOUNCED}
     for success in report.succeeded:
-        table.add_row(str(success.item.source), "ok", success.sent.file_id)
+        result = "ok (announced before: skipped)" if id(success.item) in skipped else "ok"
+        table.add_row(str(success.item.source), result, success.sent.file_id)
     for failure in report.failed:
         result = f"failed in {failure.step}: {failure.error}"
         table.add_row(str(failure.item.source), result, failure.file_id or "")

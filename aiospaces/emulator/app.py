@@ -33,6 +33,7 @@ from aiospaces.emulator.mux.wire import MuxError
 from aiospaces.emulator.neuroio.routes import NeuroIOEmulation
 from aiospaces.emulator.neuroio.state import NeuroIOError
 from aiospaces.emulator.pubnub.answers import BOUNDARY_SHAPES as PUBNUB_REALTIME_SHAPES
+from aiospaces.emulator.pubnub.files import UPLOAD_EXPIRES
 from aiospaces.emulator.pubnub.routes import PubNubEmulation
 from aiospaces.emulator.pubnub.state import PubNubError
 from aiospaces.emulator.pubnub.stream import SUBSCRIBE_TIMEOUT
@@ -86,6 +87,8 @@ class Emulator:
         faults: Fault rules installed from the start.
         subscribe_timeout: Seconds a PubNub subscribe long-poll is held with nothing to
             deliver before it answers empty (production holds 280 s; lower it in tests).
+        upload_expires: Seconds a PubNub presigned upload form stays valid (production: 60;
+            lower it to test expired forms).
     """
 
     def __init__(
@@ -97,13 +100,16 @@ class Emulator:
         storage_dir: Path | None = None,
         faults: list[Fault] | None = None,
         subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
+        upload_expires: float = UPLOAD_EXPIRES,
     ) -> None:
         storage = Storage(
             secret=secrets.token_bytes(32), max_size=max_upload_size, directory=storage_dir
         )
         self._context = EmulatorContext(strict=strict, storage=storage)
         vendors: list[VendorEmulation] = [
-            PubNubEmulation(self._context, subscribe_timeout=subscribe_timeout),
+            PubNubEmulation(
+                self._context, subscribe_timeout=subscribe_timeout, upload_expires=upload_expires
+            ),
             MuxEmulation(self._context),
             NeuroIOEmulation(self._context),
             AdminEmulation(self._context),

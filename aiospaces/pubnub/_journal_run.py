@@ -65,11 +65,7 @@ class Run:
         self.base_attempts = record.attempts
         self.tries = 0
         self.started = steps.clock()
-        # a file message may have gone out before this run: history decides
-        self.verify = record.reservation is not None and (
-            record.state in (FileState.STORED, FileState.UNKNOWN)
-            or (record.state is FileState.FAILED and record.step == "publish")
-        )
+        self.verify = _stored(record)  # its file message may be out: history decides
 
     def outcome(self, sent: SentFile | None = None, error: Exception | None = None) -> StepOutcome:
         return StepOutcome(self.record, self.resumed_from, tuple(self.actions), sent, error)
@@ -113,8 +109,8 @@ class Run:
             try:
                 if self.verify:
                     sent = await self._verify()
-                elif self.record.state is FileState.STORED:
-                    sent = await self._publish()  # stored in this run: certainly not published
+                elif _stored(self.record):
+                    sent = await self._publish()  # since the check: certainly not published
                 else:
                     sent = await self._send()
                 return self.outcome(sent=sent)
@@ -245,6 +241,14 @@ class Run:
     async def _announced(self, timetoken: int, action: Action) -> None:
         self.actions.append(action)
         await self.write(state=FileState.ANNOUNCED, timetoken=timetoken, step=None, error=None)
+
+
+def _stored(record: FileRecord) -> bool:
+    """Whether the record says the file is stored (and its publish may have been sent)."""
+    return record.reservation is not None and (
+        record.state in (FileState.STORED, FileState.UNKNOWN)
+        or (record.state is FileState.FAILED and record.step == "publish")
+    )
 
 
 def _sent(record: FileRecord) -> SentFile:

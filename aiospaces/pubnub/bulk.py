@@ -40,6 +40,7 @@ from aiospaces.core.errors import (
     ValidationError,
 )
 from aiospaces.core.threads import run_blocking
+from aiospaces.pubnub._bulk_journal import JournaledFiles, journal_keys
 from aiospaces.pubnub.files import MessageParams
 from aiospaces.pubnub.report import (
     UploadFailure,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
     from aiospaces.core.sources import FileSource
     from aiospaces.pubnub.client import PubNub
+    from aiospaces.pubnub.journal import JobJournal
     from aiospaces.pubnub.models import SentFile
     from aiospaces.pubnub.upload import SendFile
 
@@ -90,6 +92,7 @@ class BulkUpload:
         retries: int = 2,  # pragma: no mutate
         on_progress: Callable[[UploadProgress], None] | None = None,
         send_options: UploadFilesParams | None = None,
+        journal: str | os.PathLike[str] | JobJournal | None = None,
     ) -> None:
         validate.integer(concurrency, "concurrency", minimum=1)
         validate.integer(retries, "retries", minimum=0)
@@ -105,6 +108,9 @@ class BulkUpload:
         self._client = client
         self._channel = channel
         self._items = [s if isinstance(s, UploadItem) else UploadItem(s) for s in sources]
+        self._journal = journal
+        self._keys = journal_keys(self._items) if journal is not None else []
+        self._files: JournaledFiles | None = None
         self._concurrency = concurrency
         self._retries = retries
         self._on_progress = on_progress
@@ -128,33 +134,48 @@ class BulkUpload:
             raise RuntimeError("a BulkUpload runs once; make a new one with upload_files()")
         self._started = True
         started = time.perf_counter()
-        self._bytes_total = await run_blocking(self._expected_bytes)
+        if self._journal is not None:
+            self._files = await JournaledFiles.open(
+                self._client,
+                self._channel,
+                self._journal,
+                self._items,
+                self._keys,
+                self._send_options,
+                self._retries,
+            )
         limiter = anyio.CapacityLimiter(self._concurrency)
         try:
+            self._bytes_total = await run_blocking(self._expected_bytes)
             async with anyio.create_task_group() as tg:
-                for item in self._items:
+                for index in range(len(self._items)):
                     borrower = object()  # the slot is taken here and given back by the task
                     await limiter.acquire_on_behalf_of(borrower)
                     if self._broken:
                         limiter.release_on_behalf_of(borrower)
                         break
-                    tg.start_soon(self._one, item, limiter, borrower)
+                    tg.start_soon(self._one, index, limiter, borrower)
         except BaseExceptionGroup as group:
             if len(group.exceptions) == 1:  # e.g. the caller's on_progress raised
                 raise group.exceptions[0] from None
             raise
         finally:
             self.report.elapsed = time.perf_counter() - started
+            if self._files is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._files.aclose()
         return self.report
 
-    async def _one(
-        self, item: UploadItem, limiter: anyio.CapacityLimiter, borrower: object
-    ) -> None:
+    async def _one(self, index: int, limiter: anyio.CapacityLimiter, borrower: object) -> None:
+        item = self._items[index]
         state = _FileState()
         try:
             self.report.not_started.remove(item)
             self._emit(item, "started")
-            await self._upload(item, state)
+            if self._files is not None:
+                await self._journaled(item, self._keys[index], self._files, state)
+            else:
+                await self._upload(item, state)
         except anyio.get_cancelled_exc_class():
             if not state.done:
                 self._record_cancelled(item, state)
@@ -241,6 +262,27 @@ class BulkUpload:
             self._emit(item, "succeeded")
             return
 
+    async def _journaled(
+        self, item: UploadItem, key: str, files: JournaledFiles, state: _FileState
+    ) -> None:
+        """Run the file's remaining steps with the journal; put the outcome in the report."""
+        broken: list[_CallbackError] = []
+
+        def on_bytes(n: int) -> None:
+            state.counted += n
+            self.report.bytes_sent += n
+            try:
+                self._emit(item, "bytes")
+            except _CallbackError as wrapped:  # stop the job once this file's step is done
+                broken.append(wrapped)
+
+        outcome = await files.upload(item, key, on_bytes)
+        state.attempts = outcome.record.attempts
+        state.done = True
+        self._emit(item, files.report(self.report, item, key, outcome))
+        if broken:
+            raise broken[0]
+
     async def _attempt(
         self, item: UploadItem, on_bytes: Callable[[int], None], state: _FileState
     ) -> SentFile:
@@ -288,8 +330,11 @@ class BulkUpload:
     def _expected_bytes(self) -> int:
         """Return the file bytes the job will send, as far as sizes are known (blocking)."""
         crypto = self._client.crypto_for(self._send_options.get("cipher_key"))
+        done = self._files.announced if self._files is not None else set()
         total = 0
-        for item in self._items:
+        for index, item in enumerate(self._items):
+            if done and self._keys[index] in done:
+                continue  # skipped: already announced
             source = item.source
             if isinstance(source, bytes | bytearray | memoryview):
                 size = memoryview(source).nbytes

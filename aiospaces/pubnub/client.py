@@ -46,6 +46,7 @@ from aiospaces.pubnub.subscribe import Subscription
 from aiospaces.pubnub.upload import SendFile, SendFileParams
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Callable, Iterable, Sequence
 
     import httpx
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from aiospaces.core.errors import APIError
     from aiospaces.core.session import Session
     from aiospaces.core.sources import FileSource
+    from aiospaces.pubnub.journal import JobJournal
     from aiospaces.pubnub.report import UploadItem, UploadProgress
 
 __all__ = ["PNSDK", "PubNub"]
@@ -215,6 +217,7 @@ class PubNub(BaseClient):
         concurrency: int = 8,
         retries: int = 2,
         on_progress: Callable[[UploadProgress], None] | None = None,
+        journal: str | os.PathLike[str] | JobJournal | None = None,
         **send_options: Unpack[UploadFilesParams],
     ) -> BulkUpload:
         """Upload many files to ``channel`` concurrently; ``await`` the result for a report.
@@ -228,6 +231,11 @@ class PubNub(BaseClient):
                 (a file stored but not announced is only re-published).
             on_progress: Called with an [UploadProgress][aiospaces.pubnub.report.UploadProgress]
                 as files start, send bytes, succeed or fail.
+            journal: Record each file's state in this journal (a path: an SQLite file, made
+                if missing; or any [JobJournal][aiospaces.pubnub.journal.JobJournal]).
+                Rerunning with the same journal skips the files announced, resumes the
+                others where they stopped, and never announces a file twice (see "Bulk
+                uploads at scale"). File messages are then stored in history.
             **send_options: Setters applied to every ``send_file`` call (``should_store``,
                 ``ttl``, ``meta``, ``cipher_key``, ``publish_retries``, ...).
 
@@ -243,6 +251,7 @@ class PubNub(BaseClient):
             retries=retries,
             on_progress=on_progress,
             send_options=send_options,
+            journal=journal,
         )
 
     def file_url(self, channel: str, file_id: str, file_name: str) -> str:

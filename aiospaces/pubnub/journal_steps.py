@@ -67,9 +67,9 @@ def item_key(item: UploadItem) -> str:
     return item.file_name
 
 
-def record_for(item: UploadItem) -> FileRecord:
-    """Return the ``pending`` record of a file not in the journal yet."""
-    return FileRecord(key=item_key(item), name=item.name, size=item.size)
+def record_for(item: UploadItem, size: int | None = None) -> FileRecord:
+    """Return the ``pending`` record of a file not in the journal yet (``size`` if known)."""
+    return FileRecord(key=item_key(item), name=item.name, size=item.size if size is None else size)
 
 
 class FileSteps:

@@ -9,6 +9,7 @@ import attrs
 
 from aiospaces.core.errors import ValidationError
 from aiospaces.core.sources import FileSource  # noqa: TC001 - attrs resolves it for UploadItem
+from aiospaces.pubnub.journal import Action, FileState  # noqa: TC001 - attrs resolves them
 from aiospaces.pubnub.models import SentFile  # noqa: TC001 - attrs resolves it for UploadSuccess
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "UploadItem",
     "UploadProgress",
     "UploadReport",
+    "UploadResumed",
     "UploadSuccess",
     "UploadUnknown",
 ]
@@ -109,6 +111,31 @@ class UploadUnknown:
 
 
 @attrs.frozen
+class UploadResumed:
+    """A file of a journaled job that an earlier run had begun, and what this run did with it.
+
+    Attributes:
+        item: The file.
+        key: Its key in the journal (its absolute path, or its given name).
+        resumed_from: The state the journal held when this run took it up.
+        actions: What was done, in order: ``skipped`` (already announced),
+            ``reused_form`` (stored again under the same file id), ``reserved_anew`` (the form
+            had expired: old object deleted, new file id), ``found_in_history`` (announced
+            before: not published again), ``not_in_history`` + ``published``, ... (see
+            [Action][aiospaces.pubnub.journal.Action]).
+        file_id: The file id it now has, if any.
+        abandoned: File ids given up for it (their forms expired; objects deleted).
+    """
+
+    item: UploadItem
+    key: str
+    resumed_from: FileState
+    actions: tuple[Action, ...]
+    file_id: str | None = None
+    abandoned: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class UploadProgress:
     """Where a bulk upload stands (passed to ``on_progress``).
 
@@ -138,8 +165,11 @@ class UploadReport:
         failed: Files that failed, with the error and the step.
         announcement_unknown: Files stored whose file message may or may not have gone out.
         cancelled: Files whose upload was under way when the job was cancelled, before
-            a file id was reserved (nothing of them can be stored).
+            a file id was reserved (nothing of them can be stored); with a journal, any
+            file under way (the journal says where it stopped, and a rerun finishes it).
         not_started: Files never tried (the job was cancelled first).
+        resumed: With a journal: the files an earlier run had begun, each with the state it
+            was found in and what was done (they are also in one of the lists above).
         bytes_sent: File bytes sent (after encryption).
         elapsed: Seconds the job ran.
     """
@@ -149,6 +179,7 @@ class UploadReport:
     announcement_unknown: list[UploadUnknown] = attrs.field(factory=list)
     cancelled: list[UploadItem] = attrs.field(factory=list)
     not_started: list[UploadItem] = attrs.field(factory=list)
+    resumed: list[UploadResumed] = attrs.field(factory=list)
     bytes_sent: int = 0
     elapsed: float = 0.0
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
     "DOWNLOAD_EXPIRES",
+    "UPLOAD_EXPIRES",
     "file_key",
     "file_routes",
     "upload_content_type",
@@ -49,6 +50,10 @@ DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 """The upload's ``Content-Type`` field for a file name of no known extension (recorded)."""
 DOWNLOAD_EXPIRES = 3900
 """``X-Amz-Expires`` of a download URL: 65 minutes from the start of the hour (recorded)."""
+
+UPLOAD_EXPIRES = 60.0
+"""Seconds an upload form stays valid: ``expiration_date`` is a minute after the answer
+(recorded)."""
 
 _TYPES = mimetypes.MimeTypes(filenames=())  # the built-in table only, the same on every host
 
@@ -85,11 +90,14 @@ def _base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def file_routes(keysets: Keysets, storage: Storage, streams: Streams) -> list[BaseRoute]:
+def file_routes(
+    keysets: Keysets, storage: Storage, streams: Streams, upload_expires: float = UPLOAD_EXPIRES
+) -> list[BaseRoute]:
     """Return the ``/v1/files`` routes of the PubNub emulation, storing files in ``storage``.
 
     A published file message enters the keyset's message stream in ``streams`` with message
-    type 4 (so subscribers get a file event and history keeps it unless ``store=0``).
+    type 4 (so subscribers get a file event and history keeps it unless ``store=0``). An
+    upload form stays valid ``upload_expires`` seconds.
     """
 
     async def generate_upload_url(request: Request) -> Response:
@@ -104,6 +112,7 @@ def file_routes(keysets: Keysets, storage: Storage, streams: Streams) -> list[Ba
             file_key(sub, channel, file_id, name),
             content_type=upload_content_type(name),
             base_url=_base_url(request),
+            expires_in=upload_expires,
         )
         data = {"id": file_id, "name": name}
         return JSONResponse({"status": 200, "data": data, "file_upload_request": upload})

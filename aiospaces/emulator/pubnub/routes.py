@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from aiospaces.emulator._http import answering_errors, json_object
 from aiospaces.emulator._parse import ascii_int, from_payload
-from aiospaces.emulator.pubnub.files import file_routes
+from aiospaces.emulator.pubnub.files import UPLOAD_EXPIRES, file_routes
 from aiospaces.emulator.pubnub.filter_syntax import FilterError
 from aiospaces.emulator.pubnub.filters import parse_filter
 from aiospaces.emulator.pubnub.realtime import realtime_routes
@@ -58,6 +58,7 @@ class PubNubEmulation:
     Args:
         context: The emulator's strict flag and object store.
         subscribe_timeout: Seconds a subscribe long-poll is held with nothing to deliver.
+        upload_expires: Seconds a presigned upload form stays valid.
 
     Attributes:
         keysets: The keysets and their access checks.
@@ -67,9 +68,14 @@ class PubNubEmulation:
     name: ClassVar[str] = "pubnub"
 
     def __init__(
-        self, context: EmulatorContext, *, subscribe_timeout: float = SUBSCRIBE_TIMEOUT
+        self,
+        context: EmulatorContext,
+        *,
+        subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
+        upload_expires: float = UPLOAD_EXPIRES,
     ) -> None:
         self.context = context
+        self.upload_expires = upload_expires
         self.keysets = Keysets(context)
         self.streams = Streams(subscribe_timeout=subscribe_timeout)
 
@@ -119,7 +125,7 @@ class PubNubEmulation:
             Route(base + "/{channel}", answering_errors(self.get_channel), methods=["GET"]),
             Route(base + "/{channel}", answering_errors(self.set_channel), methods=["PATCH"]),
             Route(base + "/{channel}", answering_errors(self.remove_channel), methods=["DELETE"]),
-            *file_routes(self.keysets, self.context.storage, self.streams),
+            *file_routes(self.keysets, self.context.storage, self.streams, self.upload_expires),
             *realtime_routes(self.keysets, self.streams),
         ]
 

@@ -1,0 +1,104 @@
+"""``aiospaces files status JOURNAL``: where a journaled bulk upload stands.
+
+Prints the job's channel, how many files are in each state, the failures and the throughput;
+``--report out.json`` also writes the [StatusReport][aiospaces.pubnub.job_status.StatusReport]
+JSON. Reading a journal needs no lock: it works while the job runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
+from typing import TYPE_CHECKING, Annotated
+
+import anyio
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aiospaces.pubnub.job_status import JobStatus
+from aiospaces.pubnub.journal import FileState, JournalError
+from aiospaces.pubnub.sqlite_journal import SqliteJournal
+
+if TYPE_CHECKING:
+    from aiospaces.pubnub.report import UploadReport
+
+__all__ = ["print_resumed", "print_status", "read_status", "status"]
+
+
+def status(
+    journal: Annotated[Path, typer.Argument(help="The job's journal (upload --journal).")],
+    report: Annotated[
+        Path | None, typer.Option(help="Also write the status as JSON to this file.")
+    ] = None,
+) -> None:
+    """Show a journaled upload's progress: files per state, failures, throughput."""
+    try:
+        summary = anyio.run(read_status, journal)
+    except JournalError as error:
+        raise typer.BadParameter(str(error), param_hint="JOURNAL") from error
+    print_status(summary, Console())
+    if report is not None:
+        report.write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
+
+
+async def read_status(path: Path) -> JobStatus:
+    """Read the journal at ``path`` (without locking it) and summarise it."""
+    async with await SqliteJournal.open(path, create=False, lock=False) as journal:
+        return await JobStatus.read(journal)
+
+
+def print_status(summary: JobStatus, console: Console) -> None:
+    """Print the counts, the failures and the throughput."""
+    settings = summary.settings
+    where = "no run yet" if settings is None else f"channel {settings.channel!r}"
+    if settings is not None and settings.encrypted:
+        where += f", encrypted ({settings.crypto})"
+    announced = summary.counts[FileState.ANNOUNCED]
+    console.print(f"{announced} of {summary.total} files announced ({where})")
+    table = Table()
+    table.add_column("state")
+    table.add_column("files", justify="right")
+    for state, count in summary.counts.items():
+        table.add_row(state.value, str(count))
+    console.print(table)
+    if summary.failures:
+        failures = Table(title="failures")
+        for column in ("file", "state", "step", "error", "file id"):
+            failures.add_column(column)
+        for record in summary.failures:
+            failures.add_row(
+                record.key,
+                record.state.value,
+                record.step or "",
+                record.error or "",
+                record.file_id or "",
+            )
+        console.print(failures)
+    rate = summary.files_per_second
+    speed = summary.bytes_per_second
+    console.print(
+        f"{summary.bytes_announced / 2**20:.1f} MiB announced in "
+        f"{summary.busy_seconds:.2f} s of work"
+        + (f"; {rate:.1f} files/s, {speed / 2**20:.2f} MiB/s" if rate and speed is not None else "")
+    )
+
+
+def print_resumed(report: UploadReport, console: Console) -> None:
+    """Print what a rerun did with the files an earlier run had begun."""
+    if not report.resumed:
+        return
+    skipped = [r for r in report.resumed if r.resumed_from is FileState.ANNOUNCED]
+    table = Table(title=f"resumed from the journal ({len(skipped)} already announced: skipped)")
+    table.add_column("file")
+    table.add_column("found")
+    table.add_column("done")
+    table.add_column("file id")
+    for note in report.resumed:
+        if note.resumed_from is FileState.ANNOUNCED:
+            continue
+        done = ", ".join(action.value.replace("_", " ") for action in note.actions)
+        if note.abandoned:
+            done += f" (abandoned {', '.join(note.abandoned)})"
+        table.add_row(str(note.item.source), note.resumed_from.value, done, note.file_id or "")
+    console.print(table)

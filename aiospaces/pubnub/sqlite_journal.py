@@ -1,0 +1,364 @@
+"""The journal of a single-process bulk upload: one SQLite file (stdlib ``sqlite3``).
+
+```python
+async with await SqliteJournal.open("job.db") as journal:
+    print(await journal.counts())
+```
+
+Durability. The database is in WAL mode and every write is its own transaction, committed
+before the call returns (the upload's next step starts only then). ``synchronous=NORMAL``
+(the default) makes a commit durable against the death of the process — SIGKILL, a crash, a
+restart — as the operating system keeps what was written; only a power loss or kernel crash
+can take back the last commits, and then a rerun can at worst re-upload a file whose records
+were lost (a second object, or a second announcement of a file whose every record was lost).
+``durable=True`` chooses ``synchronous=FULL``: each commit waits for the disk (an ``fsync``),
+so nothing committed is lost even then, at the cost of a disk flush per step of every file.
+
+Calls run in aiospaces' worker threads ([run_blocking][aiospaces.core.threads.run_blocking]),
+one at a time, so the event loop never waits on the disk. While a job runs, the file is locked
+for it (``flock``; released when the process ends, even when killed): a second job on the same
+journal is refused with [JournalBusyError][aiospaces.pubnub.journal.JournalBusyError]. Reading
+it (``aiospaces files status``) needs no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Self, TypeVar
+
+import attrs
+import cattrs
+
+from aiospaces.core.threads import run_blocking
+from aiospaces.pubnub.journal import (
+    FINAL_STATES,
+    FileRecord,
+    FileState,
+    JobSettings,
+    JournalBusyError,
+    JournalError,
+)
+
+if sys.platform != "win32":
+    import fcntl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from types import TracebackType
+
+__all__ = ["JOURNAL_KIND", "SCHEMA_VERSION", "SqliteJournal"]
+
+T = TypeVar("T")
+
+JOURNAL_KIND = "aiospaces-upload-journal"
+"""What the ``journal`` table says the file is."""
+SCHEMA_VERSION = 1
+"""The schema this version writes (a journal of a newer one is refused)."""
+
+_SCHEMA = """
+CREATE TABLE journal (
+    kind TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    created REAL NOT NULL,
+    settings TEXT
+);
+CREATE TABLE files (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX files_state ON files (state);
+"""
+
+
+class SqliteJournal:
+    """A [JobJournal][aiospaces.pubnub.journal.JobJournal] in one SQLite file.
+
+    Make it with [open][aiospaces.pubnub.sqlite_journal.SqliteJournal.open]; close it with
+    ``aclose`` or ``async with``.
+
+    Attributes:
+        path: The database file.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, lock: int | None) -> None:
+        self._connection = connection
+        self.path = path
+        self._lock_fd = lock
+        self._mutex = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        lock: bool = True,
+        durable: bool = False,
+    ) -> SqliteJournal:
+        """Open (or create) the journal at ``path``.
+
+        Args:
+            path: The database file.
+            create: Make a new journal when the file is missing (else: JournalError).
+            lock: Lock the journal for this process (a job runs with it; a reader does not).
+            durable: Wait for the disk at every commit (``synchronous=FULL``), surviving a
+                power loss; by default a commit survives the death of the process.
+
+        Raises:
+            JournalError: The file is not a journal, is of a newer schema, or is missing
+                (``create=False``).
+            JournalBusyError: Another process holds the journal's lock.
+        """
+        return await run_blocking(_open, Path(path), create, lock, durable)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<SqliteJournal {str(self.path)!r}>"
+
+    async def _run(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        def locked() -> T:
+            with self._mutex:
+                if self._closed:
+                    raise JournalError(f"the journal {self.path} is closed")
+                return func(self._connection)
+
+        return await run_blocking(locked)
+
+    async def bind(self, settings: JobSettings) -> None:
+        """Record the job's settings on first use; later, check they are the same.
+
+        Raises:
+            JournalMismatchError: The journal holds another job's settings.
+        """
+
+        def bind(db: sqlite3.Connection) -> JobSettings | None:
+            with _transaction(db):
+                recorded = _settings(db, self.path)
+                if recorded is None:
+                    text = json.dumps(settings.to_dict())
+                    db.execute("UPDATE journal SET settings = ?", (text,))
+                return recorded
+
+        recorded = await self._run(bind)
+        if recorded is not None:
+            settings.check(recorded, f"the journal {self.path}")
+
+    async def settings(self) -> JobSettings | None:
+        """Return the recorded settings (None before the first ``bind``)."""
+        return await self._run(lambda db: _settings(db, self.path))
+
+    async def add(self, records: Sequence[FileRecord]) -> None:
+        """Insert the records whose key is missing (one transaction); others are untouched."""
+        rows = [(r.key, r.state.value, r.to_json()) for r in records]
+
+        def add(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.executemany(
+                    "INSERT INTO files (key, state, record) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    rows,
+                )
+
+        await self._run(add)
+
+    async def get(self, key: str) -> FileRecord | None:
+        """Return the record of ``key``, or None."""
+
+        def get(db: sqlite3.Connection) -> FileRecord | None:
+            row = db.execute("SELECT record FROM files WHERE key = ?", (key,)).fetchone()
+            return None if row is None else _record(row[0], self.path)
+
+        return await self._run(get)
+
+    async def put(self, record: FileRecord, *, expect: FileState | None = None) -> bool:
+        """Write ``record``; with ``expect``, only if the stored state still is that one."""
+        text = record.to_json()
+
+        def put(db: sqlite3.Connection) -> bool:
+            if expect is None:
+                cursor = db.execute(
+                    "INSERT INTO files (key, state, record) VALUES (?, ?, ?) ON CONFLICT (key) "
+                    "DO UPDATE SET state = excluded.state, record = excluded.record",
+                    (record.key, record.state.value, text),
+                )
+            else:
+                cursor = db.execute(
+                    "UPDATE files SET state = ?, record = ? WHERE key = ? AND state = ?",
+                    (record.state.value, text, record.key, expect.value),
+                )
+            return cursor.rowcount == 1
+
+        return await self._run(put)
+
+    async def claim(self, key: str, owner: str, lease: float) -> FileRecord | None:
+        """Take ``key`` for ``owner`` for ``lease`` seconds, unless final or held by another."""
+
+        def claim(db: sqlite3.Connection) -> FileRecord | None:
+            now = time.time()
+            with _transaction(db):
+                row = db.execute("SELECT record FROM files WHERE key = ?", (key,)).fetchone()
+                if row is None:
+                    return None
+                record = _record(row[0], self.path)
+                held = record.owner not in (None, owner) and (record.lease_until or 0) > now
+                if record.state in FINAL_STATES or held:
+                    return None
+                taken = attrs.evolve(record, owner=owner, lease_until=now + lease)
+                db.execute("UPDATE files SET record = ? WHERE key = ?", (taken.to_json(), key))
+                return taken
+
+        return await self._run(claim)
+
+    async def records(self) -> list[FileRecord]:
+        """Return every record, in the order added."""
+
+        def records(db: sqlite3.Connection) -> list[FileRecord]:
+            rows = db.execute("SELECT record FROM files ORDER BY seq").fetchall()
+            return [_record(text, self.path) for (text,) in rows]
+
+        return await self._run(records)
+
+    async def counts(self) -> dict[FileState, int]:
+        """Return how many records are in each state (every state, zeros included)."""
+
+        def counts(db: sqlite3.Connection) -> dict[FileState, int]:
+            rows = db.execute("SELECT state, COUNT(*) FROM files GROUP BY state").fetchall()
+            found = dict.fromkeys(FileState, 0)
+            for state, count in rows:
+                found[FileState(state)] = count
+            return found
+
+        return await self._run(counts)
+
+    async def aclose(self) -> None:
+        """Close the database, then release the lock (again: nothing)."""
+
+        def close() -> None:
+            with self._mutex:
+                if self._closed:
+                    return
+                self._closed = True
+                self._connection.close()
+                if self._lock_fd is not None:
+                    os.close(self._lock_fd)  # after the connection: SQLite's own locks stay
+
+        await run_blocking(close)
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _record(text: str, path: Path) -> FileRecord:
+    try:
+        return FileRecord.from_json(text)
+    except (ValueError, cattrs.BaseValidationError) as exc:
+        raise JournalError(f"{path} holds a record that cannot be read: {exc}") from exc
+
+
+def _settings(db: sqlite3.Connection, path: Path) -> JobSettings | None:
+    (text,) = db.execute("SELECT settings FROM journal").fetchone()
+    if text is None:
+        return None
+    try:
+        return JobSettings.from_dict(json.loads(text))
+    except (ValueError, TypeError, cattrs.BaseValidationError) as exc:
+        raise JournalError(f"{path} holds job settings that cannot be read") from exc
+
+
+def _open(path: Path, create: bool, lock: bool, durable: bool) -> SqliteJournal:
+    exists = path.exists()
+    if not exists and not create:
+        raise JournalError(f"there is no journal at {path}")
+    if exists and not path.is_file():
+        raise JournalError(f"{path} is not a file")
+    lock_fd = _lock(path) if lock else None
+    try:
+        connection = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        try:
+            _prepare(connection, path, durable)
+        except BaseException:
+            connection.close()
+            raise
+    except BaseException:
+        if lock_fd is not None:
+            os.close(lock_fd)
+        raise
+    return SqliteJournal(connection, path, lock_fd)
+
+
+def _lock(path: Path) -> int | None:
+    """Take the journal's lock for this process (created 0600: it holds upload forms)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    if sys.platform == "win32":  # pragma: no cover - no flock: one job at a time is up to you
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise JournalBusyError(
+            f"another process is running a job with the journal {path}"
+        ) from None
+    return fd
+
+
+def _prepare(db: sqlite3.Connection, path: Path, durable: bool) -> None:
+    """Check the file is a journal of a schema this version reads (or make one of an empty file)."""
+    not_journal = f"{path} is not an aiospaces upload journal"
+    try:
+        tables = {
+            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if tables and "journal" not in tables:
+            raise JournalError(not_journal)  # someone else's database: left untouched
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        if not tables:
+            with _transaction(db):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(
+                    "INSERT INTO journal (kind, schema_version, created) VALUES (?, ?, ?)",
+                    (JOURNAL_KIND, SCHEMA_VERSION, time.time()),
+                )
+            return
+        row = db.execute("SELECT kind, schema_version FROM journal").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(f"{not_journal} ({exc})") from exc
+    if row is None or row[0] != JOURNAL_KIND:
+        raise JournalError(not_journal)
+    if not isinstance(row[1], int) or row[1] > SCHEMA_VERSION:
+        raise JournalError(
+            f"{path} is a journal of schema {row[1]}; this version of aiospaces reads "
+            f"schema {SCHEMA_VERSION}: upgrade aiospaces to resume it"
+        )
