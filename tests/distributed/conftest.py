@@ -39,16 +39,10 @@ def _start(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     for _ in range(5):  # another process may take the free port before redis binds it
         port = _free_port()
         log = (workdir / f"redis-{port}.log").open("wb")
-        process = subprocess.Popen(
-            [
-                binary,
-                "--bind", "127.0.0.1",
-                "--port", str(port),
-                "--dir", str(workdir),
-                "--save", "",
-                "--appendonly", "no",
-                "--daemonize", "no",
-            ],  # fmt: skip
+        options = {"bind": "127.0.0.1", "port": str(port), "dir": str(workdir), "save": ""}
+        options |= {"appendonly": "no", "daemonize": "no"}
+        process = subprocess.Popen(  # noqa: S603 - the redis-server found on the PATH
+            [binary, *(item for name, value in options.items() for item in (f"--{name}", value))],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -33,7 +33,7 @@ def test_without_redis_server_the_tests_skip_unless_ci_requires_them(
 ) -> None:
     env = {**os.environ, "PATH": str(tmp_path), conftest.REQUIRE_SERVICES: required}
     test = "tests/distributed/test_redis_fixture.py::test_the_server_answers_and_starts_empty"
-    run = subprocess.run(
+    run = subprocess.run(  # noqa: S603 - our own interpreter and tests
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
         cwd=ROOT,
         env=env,
