@@ -3,6 +3,8 @@
 - core imports no vendor, no ``cli``, ``emulator``, ``testing`` and not the public Session;
 - no vendor imports another;
 - the emulator imports nothing from aiospaces outside itself;
+- ``distributed`` (an optional extra) imports only the core, PubNub and the public Session, and
+  only the command line imports it, inside functions;
 - no import cycle among the modules, and no import of aiospaces code hidden in a function
   except the few that load an optional extra.
 """
@@ -22,6 +24,13 @@ LAZY_EXTRAS = {
     # module -> the aiospaces modules it may import inside a function, and why
     "aiospaces.cli": {"aiospaces.cli.demo"},  # the demo serves the emulator (emulator extra)
     "aiospaces.cli.emulator": {"aiospaces.emulator"},  # the emulator extra
+    "aiospaces.cli.distributed": {  # the distributed extra
+        "aiospaces.distributed.broker",
+        "aiospaces.distributed.manifest",
+        "aiospaces.distributed.redis_journal",
+        "aiospaces.distributed.settings",
+        "aiospaces.distributed.tasks",
+    },
     "aiospaces.core.transport": {"aiospaces.core.aiohttp_errors"},  # the aiohttp extra
     "aiospaces.testing.plugin": {"aiospaces.emulator.app"},  # the emulator extra
 }
@@ -110,6 +119,26 @@ def test_no_vendor_imports_another_or_a_higher_layer(module: str) -> None:
 def test_the_emulator_imports_nothing_else_from_aiospaces(module: str) -> None:
     outside = {m for m in _all_imports(module) if _layer(m) != "emulator"}
     assert not outside, f"{module} imports {sorted(outside)}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _layer(m) == "distributed"))
+def test_distributed_imports_only_the_core_pubnub_and_the_session(module: str) -> None:
+    allowed = ("core", "_version", "pubnub", "session", "distributed")
+    outside = {m for m in _all_imports(module) if _layer(m) not in allowed}
+    assert not outside, f"{module} imports {sorted(outside)}"
+
+
+def test_only_the_command_line_imports_distributed_and_only_when_a_command_runs() -> None:
+    users = {}
+    for module, (at_load, lazy, typing_only) in IMPORTS.items():
+        if _layer(module) == "distributed":
+            continue
+        loaded = {m for m in at_load if _layer(m) == "distributed"}
+        later = {m for m in lazy | typing_only if _layer(m) == "distributed"}
+        if loaded or (later and _layer(module) != "cli"):
+            users[module] = sorted(loaded | later)
+    assert users == {}
+    assert IMPORTS["aiospaces.cli.distributed"][1] == LAZY_EXTRAS["aiospaces.cli.distributed"]
 
 
 def test_only_optional_extras_are_imported_inside_functions() -> None:

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from aiospaces.cli.distributed import enqueue
 from aiospaces.cli.status import print_resumed, status
 from aiospaces.cli.watch import WatchStats, watch_files
 from aiospaces.core.errors import ValidationError
@@ -37,6 +38,7 @@ __all__ = ["app", "upload", "watch"]
 app = typer.Typer(help="PubNub file sharing.", no_args_is_help=True)
 
 app.command("status")(status)
+app.command("enqueue")(enqueue)
 
 _KEYS_HELP = "Read from PUBNUB_SUBSCRIBE_KEY / PUBNUB_PUBLISH_KEY / PUBNUB_USER_ID when not given."
 

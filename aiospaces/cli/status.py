@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aiospaces.cli.distributed import BROKER_HELP, DEFAULT_BROKER, read_job_status
 from aiospaces.pubnub.job_status import JobStatus
 from aiospaces.pubnub.journal import FileState, JournalError
 from aiospaces.pubnub.sqlite_journal import SqliteJournal
@@ -27,16 +28,31 @@ __all__ = ["print_resumed", "print_status", "read_status", "status"]
 
 
 def status(
-    journal: Annotated[Path, typer.Argument(help="The job's journal (upload --journal).")],
+    journal: Annotated[
+        Path | None, typer.Argument(help="The job's journal (upload --journal).")
+    ] = None,
     report: Annotated[
         Path | None, typer.Option(help="Also write the status as JSON to this file.")
     ] = None,
+    job: Annotated[
+        str | None, typer.Option(help="A distributed job instead (files enqueue --job).")
+    ] = None,
+    broker: Annotated[
+        str, typer.Option(envvar="AIOSPACES_REDIS_URL", help=BROKER_HELP)
+    ] = DEFAULT_BROKER,
 ) -> None:
     """Show a journaled upload's progress: files per state, failures, throughput."""
+    if (journal is None) == (job is None):
+        raise typer.BadParameter("give a JOURNAL, or --job NAME for a distributed job")
     try:
-        summary = anyio.run(read_status, journal)
+        if journal is not None:
+            summary = anyio.run(read_status, journal)
+        elif job is not None:
+            summary = anyio.run(read_job_status, job, broker)
     except JournalError as error:
-        raise typer.BadParameter(str(error), param_hint="JOURNAL") from error
+        raise typer.BadParameter(
+            str(error), param_hint="JOURNAL" if journal else "--job"
+        ) from error
     print_status(summary, Console())
     if report is not None:
         report.write_text(json.dumps(summary.to_dict(), indent=2) + "\n")

@@ -1,0 +1,139 @@
+"""What a distributed worker reads from its environment.
+
+A worker is started by taskiq's own command, so it has no options of ours: everything comes
+from environment variables. Its PubNub client reads the variables of the single-process
+command line (``PUBNUB_SUBSCRIBE_KEY``, ``PUBNUB_PUBLISH_KEY``, ``PUBNUB_SECRET_KEY``,
+``PUBNUB_USER_ID``, see [PubNubConfig.from_env][aiospaces.core.settings.BaseConfig.from_env])
+and those of [PUBNUB_ENV_VARS][aiospaces.distributed.settings.PUBNUB_ENV_VARS], which stand in
+for the command line's options; the queue and the journal are set by
+[ENV_VARS][aiospaces.distributed.settings.ENV_VARS].
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from aiospaces.core import validate
+from aiospaces.core.errors import ValidationError
+from aiospaces.core.settings import checked
+from aiospaces.pubnub.config import PubNubConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["DEFAULT_REDIS_URL", "ENV_VARS", "PUBNUB_ENV_VARS", "WorkerSettings", "pubnub_config"]
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+"""The Redis server used when ``AIOSPACES_REDIS_URL`` is not set."""
+
+ENV_VARS = {
+    "redis_url": "AIOSPACES_REDIS_URL",
+    "queue": "AIOSPACES_QUEUE",
+    "redelivery_timeout": "AIOSPACES_REDELIVERY_TIMEOUT",
+    "lease": "AIOSPACES_LEASE",
+    "concurrency": "AIOSPACES_CONCURRENCY",
+    "retries": "AIOSPACES_RETRIES",
+}
+"""Environment variable per [WorkerSettings][aiospaces.distributed.settings.WorkerSettings]
+field."""
+
+PUBNUB_ENV_VARS = {
+    "origin": "PUBNUB_ORIGIN",
+    "ssl": "PUBNUB_SSL",
+    "cipher_key": "PUBNUB_CIPHER_KEY",
+    "crypto": "PUBNUB_CRYPTO",
+    "auth_key": "PUBNUB_AUTH_KEY",
+    "token": "PUBNUB_TOKEN",
+}
+"""The PubNub settings a worker reads besides the keys and user id (``PUBNUB_SSL``: ``1``,
+``true``, ``yes``, ``on`` or ``0``, ``false``, ``no``, ``off``)."""
+
+_KINDS: dict[str, type[int | float]] = {
+    "redelivery_timeout": float,
+    "lease": float,
+    "concurrency": int,
+    "retries": int,
+}
+_NAMES = {float: "a number", int: "a whole number"}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _positive(value: object, name: str) -> None:
+    validate.number(value, name, minimum=0.001)
+
+
+@attrs.frozen(kw_only=True)
+class WorkerSettings:
+    """How workers and ``aiospaces files enqueue`` reach the queue, and how workers run.
+
+    Attributes:
+        redis_url: The Redis server holding the task stream and the jobs' journals.
+        queue: The name of the task stream.
+        redelivery_timeout: Seconds after which a task a worker took and never acknowledged
+            (the worker died) is handed to another worker.
+        lease: Seconds a worker holds a file without renewing its hold (renewed every third
+            of it while the worker works on the file).
+        concurrency: Files one worker process uploads at once.
+        retries: How many more times a step that failed for a transient reason is tried.
+    """
+
+    env_vars: ClassVar[Mapping[str, str]] = ENV_VARS
+
+    redis_url: str = attrs.field(default=DEFAULT_REDIS_URL, validator=checked(validate.text))
+    queue: str = attrs.field(default="aiospaces:files", validator=checked(validate.identifier))
+    redelivery_timeout: float = attrs.field(default=30.0, validator=checked(_positive))
+    lease: float = attrs.field(default=20.0, validator=checked(_positive))
+    concurrency: int = attrs.field(
+        default=8, validator=checked(lambda v, n: validate.integer(v, n, minimum=1))
+    )
+    retries: int = attrs.field(
+        default=2, validator=checked(lambda v, n: validate.integer(v, n, minimum=0))
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WorkerSettings:
+        """Return the settings from ``environ`` (default: the process environment).
+
+        Raises:
+            ValidationError: A variable holds a value its setting does not take.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, var in ENV_VARS.items():
+            raw = env.get(var, "").strip()
+            if not raw:
+                continue
+            kind = _KINDS.get(name, str)
+            try:
+                values[name] = kind(raw)
+            except ValueError:
+                raise ValidationError(f"{var} must be {_NAMES[kind]}, not {raw!r}") from None
+        return cls(**values)
+
+
+def pubnub_config(environ: Mapping[str, str] | None = None) -> PubNubConfig:
+    """Return the PubNub settings of a worker: the command line's variables and PUBNUB_ENV_VARS.
+
+    Raises:
+        ValidationError: A required setting is missing or a value is invalid.
+    """
+    env = os.environ if environ is None else environ
+    overrides: dict[str, object] = {}
+    for name, var in PUBNUB_ENV_VARS.items():
+        raw = env.get(var, "").strip()
+        if not raw:
+            continue
+        if name == "ssl":
+            if raw.lower() not in _TRUE + _FALSE:
+                raise ValidationError(f"{var} must be one of {', '.join(_TRUE + _FALSE)}")
+            overrides[name] = raw.lower() in _TRUE
+        else:
+            overrides[name] = raw
+    for name, var in PubNubConfig.env_vars.items():  # what from_env reads, from ``env``
+        if env.get(var):
+            overrides[name] = env[var]
+    return PubNubConfig.from_env(overrides)

@@ -1,0 +1,52 @@
+"""The stream broker: a task a dead worker took goes to another worker, even on a quiet stream."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import redis.asyncio as aioredis
+from taskiq import BrokerMessage
+
+from aiospaces.distributed.broker import READ_COUNT, StreamBroker, make_broker
+from aiospaces.distributed.settings import WorkerSettings
+
+pytestmark = pytest.mark.redis
+
+
+def broker(redis_url: str) -> StreamBroker:
+    settings = WorkerSettings(redis_url=redis_url, redelivery_timeout=0.5)
+    return make_broker(settings, consumer_name=uuid.uuid4().hex)
+
+
+async def test_the_settings_make_the_broker(redis_url: str) -> None:
+    made = make_broker(WorkerSettings(redis_url=redis_url, queue="q1", redelivery_timeout=42))
+    assert (made.queue_name, made.consumer_group_name) == ("q1", "q1")
+    assert made.idle_timeout == 42_000  # milliseconds
+    assert made.count == READ_COUNT
+    assert made.consumer_id == "0"  # tasks sent before the first worker started are delivered
+
+
+async def test_a_task_never_acknowledged_is_handed_to_another_worker(redis_url: str) -> None:
+    sender, first, second = broker(redis_url), broker(redis_url), broker(redis_url)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await sender.startup()  # the group exists before the task is sent
+        await sender.kick(BrokerMessage(task_id="1", task_name="t", message=b"task", labels={}))
+        taken = await anext(first.listen())
+        assert taken.data == b"task"  # ... and the first worker dies without acknowledging
+        began = time.monotonic()
+        again = await anext(second.listen())  # nothing new in the stream: taken over anyway
+        assert again.data == b"task"
+        assert 0.4 < time.monotonic() - began < 5
+        assert await client.xlen("aiospaces:files") == 1
+        acknowledged = again.ack()
+        assert acknowledged is not None
+        await acknowledged
+        assert await client.xlen("aiospaces:files") == 0  # acknowledged tasks are deleted
+        assert (await client.xpending("aiospaces:files", "aiospaces:files"))["pending"] == 0
+    finally:
+        for each in (sender, first, second):
+            await each.shutdown()
+        await client.aclose()
