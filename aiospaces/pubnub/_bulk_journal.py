@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from aiospaces.pubnub.bulk import UploadFilesParams
     from aiospaces.pubnub.client import PubNub
-    from aiospaces.pubnub.journal import JobJournal, StepOutcome
+    from aiospaces.pubnub.journal import FileRecord, JobJournal, StepOutcome
     from aiospaces.pubnub.report import UploadItem, UploadReport
 
 _CHECK_HISTORY = (FileState.STORED, FileState.UNKNOWN, FileState.FAILED)
@@ -61,6 +61,8 @@ class JournaledFiles:
         self.steps = steps
         self.announced: set[str] = set()
         """Keys of the files already announced when the job started."""
+        self.records: dict[str, FileRecord] = {}
+        """The job's records as read when it started (only this process writes them)."""
         self._owned = owned
 
     @classmethod
@@ -104,6 +106,7 @@ class JournaledFiles:
             for record in await opened.records():
                 if record.key not in wanted:
                     continue
+                files.records[record.key] = record
                 if record.state is FileState.ANNOUNCED:
                     files.announced.add(record.key)
                 elif record.state in _CHECK_HISTORY and record.reservation is not None:
@@ -117,8 +120,8 @@ class JournaledFiles:
     async def upload(
         self, item: UploadItem, key: str, on_bytes: Callable[[int], None]
     ) -> StepOutcome:
-        """Run the file's remaining steps (its record read afresh from the journal)."""
-        record = await self.journal.get(key) or record_for(item)
+        """Run the file's remaining steps (from its record as the job found it)."""
+        record = self.records.pop(key, None) or await self.journal.get(key) or record_for(item)
         return await self.steps.advance(record, item, on_bytes=on_bytes)
 
     async def aclose(self) -> None:

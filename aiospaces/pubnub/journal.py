@@ -180,7 +180,7 @@ class FileRecord:
 
     def to_json(self) -> str:
         """Return it as compact JSON."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        return json.dumps(_converter.unstructure(self), separators=(",", ":"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileRecord:

@@ -5,17 +5,20 @@ async with await SqliteJournal.open("job.db") as journal:
     print(await journal.counts())
 ```
 
-Durability. The database is in WAL mode and every write is its own transaction, committed
-before the call returns (the upload's next step starts only then). ``synchronous=NORMAL``
+Durability. The database is in WAL mode and every write is atomic on its own and committed
+before the call returns (the upload's next step starts only then); writes made by concurrent
+files while a commit is under way share the next commit, each in a savepoint of its own (a
+group commit: one thread hop and one commit for many files). ``synchronous=NORMAL``
 (the default) makes a commit durable against the death of the process — SIGKILL, a crash, a
 restart — as the operating system keeps what was written; only a power loss or kernel crash
 can take back the last commits, and then a rerun can at worst re-upload a file whose records
 were lost (a second object, or a second announcement of a file whose every record was lost).
 ``durable=True`` chooses ``synchronous=FULL``: each commit waits for the disk (an ``fsync``),
-so nothing committed is lost even then, at the cost of a disk flush per step of every file.
+so nothing committed is lost even then, at the cost of a disk flush per commit.
 
-Calls run in aiospaces' worker threads ([run_blocking][aiospaces.core.threads.run_blocking]),
-one at a time, so the event loop never waits on the disk. While a job runs, the file is locked
+Calls run in a worker thread, one at a time (a capacity limiter of their own, so that they never
+wait behind the file reads and encryption of [run_blocking][aiospaces.core.threads.run_blocking]),
+and the event loop never waits on the disk. While a job runs, the file is locked
 for it (``flock``; released when the process ends, even when killed): a second job on the same
 journal is refused with [JournalBusyError][aiospaces.pubnub.journal.JournalBusyError]. Reading
 it (``aiospaces files status``) needs no lock.
@@ -24,6 +27,7 @@ it (``aiospaces files status``) needs no lock.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -33,6 +37,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Self, TypeVar
 
+import anyio
+import anyio.to_thread
 import attrs
 import cattrs
 
@@ -95,6 +101,9 @@ class SqliteJournal:
         self._lock_fd = lock
         self._mutex = threading.Lock()
         self._closed = False
+        self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop
+        self._queue: list[_Write] = []
+        self._flushing = False
 
     @classmethod
     async def open(
@@ -142,7 +151,9 @@ class SqliteJournal:
                     raise JournalError(f"the journal {self.path} is closed")
                 return func(self._connection)
 
-        return await run_blocking(locked)
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(locked, limiter=self._limiter)
 
     async def bind(self, settings: JobSettings) -> None:
         """Record the job's settings on first use; later, check they are the same.
@@ -191,24 +202,37 @@ class SqliteJournal:
         return await self._run(get)
 
     async def put(self, record: FileRecord, *, expect: FileState | None = None) -> bool:
-        """Write ``record``; with ``expect``, only if the stored state still is that one."""
-        text = record.to_json()
+        """Write ``record``; with ``expect``, only if the stored state still is that one.
 
-        def put(db: sqlite3.Connection) -> bool:
-            if expect is None:
-                cursor = db.execute(
-                    "INSERT INTO files (key, state, record) VALUES (?, ?, ?) ON CONFLICT (key) "
-                    "DO UPDATE SET state = excluded.state, record = excluded.record",
-                    (record.key, record.state.value, text),
-                )
-            else:
-                cursor = db.execute(
-                    "UPDATE files SET state = ?, record = ? WHERE key = ? AND state = ?",
-                    (record.state.value, text, record.key, expect.value),
-                )
-            return cursor.rowcount == 1
+        The write is committed when this returns. Writes made while a commit is under way
+        share the next one (group commit), each in a savepoint of its own: atomic alone, and
+        a failing one takes no other with it.
+        """
+        write = _Write(record.key, record.state.value, record.to_json(), expect, anyio.Event())
+        self._queue.append(write)
+        if not self._flushing:
+            await self._flush()
+        await write.done.wait()
+        if write.error is not None:
+            raise write.error
+        return write.written
 
-        return await self._run(put)
+    async def _flush(self) -> None:
+        """Commit the queued writes, batch after batch, until none is left."""
+        self._flushing = True
+        try:
+            with anyio.CancelScope(shield=True):  # others wait on these writes
+                while self._queue:
+                    batch, self._queue = self._queue, []
+                    try:
+                        await self._run(functools.partial(_commit, batch=batch))
+                    except Exception as exc:  # the commit failed: none of them was written
+                        for write in batch:
+                            write.error = exc
+                    for write in batch:
+                        write.done.set()
+        finally:
+            self._flushing = False
 
     async def claim(self, key: str, owner: str, lease: float) -> FileRecord | None:
         """Take ``key`` for ``owner`` for ``lease`` seconds, unless final or held by another."""
@@ -263,6 +287,45 @@ class SqliteJournal:
                     os.close(self._lock_fd)  # after the connection: SQLite's own locks stay
 
         await run_blocking(close)
+
+
+@attrs.define
+class _Write:
+    """One ``put`` waiting for its commit."""
+
+    key: str
+    state: str
+    text: str
+    expect: FileState | None
+    done: anyio.Event
+    written: bool = False
+    error: Exception | None = None
+
+
+def _commit(db: sqlite3.Connection, batch: list[_Write]) -> None:
+    """Run the writes in one transaction, each in a savepoint of its own."""
+    with _transaction(db):
+        for write in batch:
+            db.execute("SAVEPOINT one_write")
+            try:
+                if write.expect is None:
+                    cursor = db.execute(
+                        "INSERT INTO files (key, state, record) VALUES (?, ?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
+                        "record = excluded.record",
+                        (write.key, write.state, write.text),
+                    )
+                else:
+                    cursor = db.execute(
+                        "UPDATE files SET state = ?, record = ? WHERE key = ? AND state = ?",
+                        (write.state, write.text, write.key, write.expect.value),
+                    )
+            except sqlite3.Error as exc:
+                db.execute("ROLLBACK TO one_write")
+                write.error = exc
+            else:
+                write.written = cursor.rowcount == 1
+            db.execute("RELEASE one_write")
 
 
 @contextlib.contextmanager

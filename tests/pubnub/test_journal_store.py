@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 
 from aiospaces.pubnub.journal import (
@@ -257,3 +259,46 @@ async def test_unreadable_rows_are_journal_errors(tmp_path: Path) -> None:
         with pytest.raises(JournalError, match="settings that cannot be read"):
             await journal.settings()
         assert repr(journal) == f"<SqliteJournal {str(path)!r}>"
+
+
+async def test_concurrent_writes_share_commits_each_atomic_alone(tmp_path: Path) -> None:
+    async with await SqliteJournal.open(tmp_path / "job.db") as journal:
+        await journal.add([_record(f"/{i}") for i in range(64)])
+        journal._connection.execute(
+            "CREATE TRIGGER poison BEFORE UPDATE ON files WHEN NEW.key = '/13' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        commits = 0
+        run = journal._run
+
+        async def counted(func: Any) -> Any:
+            nonlocal commits
+            commits += 1
+            return await run(func)
+
+        journal._run = counted  # type: ignore[method-assign]
+        results: dict[int, bool | Exception] = {}
+
+        async def write(i: int) -> None:
+            try:
+                stored = _record(f"/{i}", FileState.STORED, reservation=FORM)
+                results[i] = await journal.put(stored, expect=FileState.PENDING)
+            except sqlite3.Error as exc:
+                results[i] = exc
+
+        async with anyio.create_task_group() as tg:
+            for i in range(64):
+                tg.start_soon(write, i)
+        assert commits < 64  # writes made while a commit ran shared the next one
+        assert isinstance(results.pop(13), sqlite3.IntegrityError)
+        assert set(results.values()) == {True}
+        counts = await journal.counts()
+        assert (counts[FileState.STORED], counts[FileState.PENDING]) == (63, 1)
+
+
+async def test_writes_to_a_closed_journal_fail(tmp_path: Path) -> None:
+    journal = await SqliteJournal.open(tmp_path / "job.db")
+    await journal.add([_record("/a")])
+    await journal.aclose()
+    with pytest.raises(JournalError, match="closed"):
+        await journal.put(_record("/a", FileState.STORED, reservation=FORM))
