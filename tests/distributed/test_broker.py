@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 import uuid
 
@@ -11,6 +12,7 @@ from taskiq import BrokerMessage
 
 from aiospaces.distributed.broker import READ_COUNT, StreamBroker, make_broker
 from aiospaces.distributed.settings import WorkerSettings
+from aiospaces.distributed.tasks import TASK_NAME
 
 pytestmark = pytest.mark.redis
 
@@ -50,3 +52,20 @@ async def test_a_task_never_acknowledged_is_handed_to_another_worker(redis_url: 
         for each in (sender, first, second):
             await each.shutdown()
         await client.aclose()
+
+
+def test_the_shipped_broker_is_made_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiospaces.distributed import worker
+
+    monkeypatch.setenv("AIOSPACES_REDELIVERY_TIMEOUT", "7")
+    monkeypatch.setenv("AIOSPACES_QUEUE", "uploads")
+    try:
+        shipped = importlib.reload(worker)
+        assert isinstance(shipped.broker, StreamBroker)
+        assert (shipped.broker.idle_timeout, shipped.broker.queue_name) == (7000, "uploads")
+        task = shipped.broker.find_task(TASK_NAME)
+        assert task is not None
+        assert task.labels == {"ack_type": "manual"}  # acknowledged by the task itself
+    finally:
+        monkeypatch.undo()
+        importlib.reload(worker)
