@@ -75,7 +75,7 @@ class Worker:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
 
-    def stop(self, timeout: float = 5) -> None:
+    def stop(self, timeout: float = 2) -> None:
         """Wait for the worker to stop, SIGKILL it after ``timeout`` s; close its log."""
         self.terminate()
         try:
