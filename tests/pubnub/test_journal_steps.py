@@ -558,3 +558,21 @@ async def test_any_other_failure_fails_the_file(pn: PubNub, emulator: Emulator) 
     assert outcome.record.step == "upload"
     assert outcome.record.error is not None
     assert "the disk went away" in outcome.record.error
+
+
+async def test_a_take_over_trusts_only_a_search_begun_after_the_given_time(
+    pn: PubNub, emulator: Emulator
+) -> None:
+    reservation = await _reserve(pn)
+    await _store(pn, reservation)
+    steps = FileSteps(pn, MemoryJournal(), CHANNEL, settle=0)
+    assert await steps.history.find(reservation.file_id, reservation.created) is None
+    await _publish(pn, reservation)  # the other worker's publish, after that search
+    record = _record(FileState.STORED, reservation)
+    steps.journal = await _journal_with(record)
+    begun = time.monotonic()
+    outcome = await steps.advance(record, _item(), history_after=time.time() + 0.2)
+    assert time.monotonic() - begun >= 0.2
+    assert outcome.actions == (Action.FOUND_IN_HISTORY,)  # not the stale search's answer
+    assert steps.history.searches == 2
+    assert len(file_messages(emulator)) == 1
