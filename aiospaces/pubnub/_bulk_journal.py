@@ -61,6 +61,8 @@ class JournaledFiles:
         self.steps = steps
         self.announced: set[str] = set()
         """Keys of the files already announced when the job started."""
+        self.check_history: set[str] = set()
+        """Keys of the files whose history is searched (started last: the search waits)."""
         self.records: dict[str, FileRecord] = {}
         """The job's records as read when it started (only this process writes them)."""
         self._owned = owned
@@ -111,11 +113,17 @@ class JournaledFiles:
                     files.announced.add(record.key)
                 elif record.state in _CHECK_HISTORY and record.reservation is not None:
                     steps.history.expect(record.reservation.created)  # one search for all
+                    files.check_history.add(record.key)
         except BaseException:
             if owned:
                 await opened.aclose()
             raise
         return files
+
+    def order(self, keys: Sequence[str]) -> list[int]:
+        """Return the files' indexes in the order to start them: history searches last."""
+        later = self.check_history
+        return sorted(range(len(keys)), key=lambda i: keys[i] in later)
 
     async def upload(
         self, item: UploadItem, key: str, on_bytes: Callable[[int], None]

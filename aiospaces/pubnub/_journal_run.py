@@ -54,8 +54,10 @@ class Run:
         record: FileRecord,
         item: UploadItem,
         on_bytes: Callable[[int], None] | None,
+        history_after: float,
     ) -> None:
         self.steps = steps
+        self.history_after = history_after
         self.record = record
         self.item = item
         self.on_bytes = on_bytes
@@ -185,7 +187,7 @@ class Run:
         steps = self.steps
         try:
             found = await steps.history.find(
-                reservation.file_id, reservation.created, steps.history_after
+                reservation.file_id, reservation.created, self.history_after
             )
         except (ValidationError, FileUploadError):
             raise

@@ -148,7 +148,8 @@ class BulkUpload:
         try:
             self._bytes_total = await run_blocking(self._expected_bytes)
             async with anyio.create_task_group() as tg:
-                for index in range(len(self._items)):
+                files = self._files
+                for index in files.order(self._keys) if files else range(len(self._items)):
                     borrower = object()  # the slot is taken here and given back by the task
                     await limiter.acquire_on_behalf_of(borrower)
                     if self._broken:

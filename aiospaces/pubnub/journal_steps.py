@@ -133,6 +133,7 @@ class FileSteps:
         item: UploadItem,
         *,
         on_bytes: Callable[[int], None] | None = None,
+        history_after: float | None = None,
     ) -> StepOutcome:
         """Do what remains of ``record``'s file (its content read from ``item``).
 
@@ -140,6 +141,10 @@ class FileSteps:
             record: The file's record as last read from the journal (or a new one, added).
             item: The file's source, message and size (its name comes from the record).
             on_bytes: Called with each chunk of file bytes sent (negative: taken back).
+            history_after: Trust only history searches begun after this time (seconds since
+                the epoch; default and at least ``history_after`` of this object). A worker
+                taking a file over from one whose lease ran out at ``T`` passes ``T`` plus
+                the settle time, so that a message the other sent is in history.
 
         Returns:
             What was done and the record as it now stands. A file that failed or whose
@@ -148,7 +153,8 @@ class FileSteps:
         Raises:
             Exception: Writing the journal failed (the journal's own error).
         """
-        run = Run(self, record, item, on_bytes)
+        after = max(self.history_after, history_after or 0.0)
+        run = Run(self, record, item, on_bytes, after)
         try:
             return await run.go()
         except JournalFailure as failure:

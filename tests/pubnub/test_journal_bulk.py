@@ -187,3 +187,31 @@ async def test_a_stream_source_resumes_from_its_name(
         (Action.NOT_IN_HISTORY, Action.RETRIED, Action.PUBLISHED)  # not stored again
     ]
     assert len(objects(emulator)) == 1
+
+
+async def test_files_whose_history_is_searched_start_last(
+    pn: PubNub, emulator: Emulator, files: list[Path], tmp_path: Path
+) -> None:
+    emulator.faults.add(Fault(method="GET", path=PUBLISH, lose_answer="drop", times=1))
+    journal = tmp_path / "job.db"
+
+    def stop_after_first(event: UploadProgress) -> None:
+        if event.event == "unknown":
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        await pn.upload_files(
+            CHANNEL, files, concurrency=1, journal=journal, on_progress=stop_after_first
+        )
+    started: list[Path] = []
+
+    def record(event: UploadProgress) -> None:
+        if event.event == "started" and event.item is not None:
+            started.append(Path(str(event.item.source)))
+
+    rerun = await pn.upload_files(
+        CHANNEL, files, concurrency=1, journal=journal, on_progress=record
+    )
+    assert rerun.ok
+    assert started == [*files[1:], files[0]]  # its search waits a moment: the others go first
+    assert len(file_messages(emulator)) == 8

@@ -495,3 +495,84 @@ async def test_encrypted_file_messages_are_found(
     outcome = await FileSteps(pn, journal, CHANNEL, settle=0).advance(record, _item())
     assert outcome.actions == (Action.FOUND_IN_HISTORY,)
     assert outcome.record.timetoken == timetoken
+
+
+async def test_a_file_message_carries_the_items_message_also_when_published_on_resume(
+    pn: PubNub, emulator: Emulator
+) -> None:
+    item = UploadItem(CONTENT, file_name="a.bin", message={"caption": "a cat"})
+    journal = MemoryJournal()
+    fresh = record_for(item)
+    await journal.add([fresh])
+    sent: list[int] = []
+    steps = FileSteps(pn, journal, CHANNEL, settle=0, send_options={"meta": {"job": 1}})
+    outcome = await steps.advance(fresh, item, on_bytes=sent.append)
+    assert sum(sent) == len(CONTENT)
+    reservation = await _reserve(pn, "b.bin")
+    await _store(pn, reservation)
+    stored = _record(FileState.STORED, reservation, key="b.bin", name="b.bin")
+    await journal.add([stored])
+    resumed = await steps.advance(stored, attrs.evolve(item, file_name="b.bin"))
+    assert resumed.actions == (Action.NOT_IN_HISTORY, Action.PUBLISHED)
+    messages = file_messages(emulator)
+    assert [m["message"] for m in messages] == [{"caption": "a cat"}] * 2
+    assert [m["file"]["id"] for m in messages] == [outcome.record.file_id, reservation.file_id]
+
+
+async def test_a_lost_answer_to_a_resumed_publish_leaves_it_unknown(
+    pn: PubNub, emulator: Emulator
+) -> None:
+    reservation = await _reserve(pn)
+    await _store(pn, reservation)
+    emulator.faults.add(Fault(method="GET", path=PUBLISH, lose_answer="502", times=1))
+    record = _record(FileState.STORED, reservation)
+    journal = await _journal_with(record)
+    steps = FileSteps(pn, journal, CHANNEL, settle=0)
+    outcome = await steps.advance(record, _item())
+    assert outcome.actions == (Action.NOT_IN_HISTORY, Action.UNKNOWN)
+    assert outcome.record.state is FileState.UNKNOWN
+    assert isinstance(outcome.error, FileUploadError)
+    assert outcome.error.announced is None
+    again = await FileSteps(pn, journal, CHANNEL, settle=0).advance(outcome.record, _item())
+    assert again.actions == (Action.FOUND_IN_HISTORY,)
+    assert len(file_messages(emulator)) == 1
+
+
+async def test_any_other_failure_fails_the_file(pn: PubNub, emulator: Emulator) -> None:
+    class Unreadable:
+        def read(self, size: int = -1) -> bytes:
+            raise OSError("the disk went away")
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return 0
+
+        def tell(self) -> int:
+            return 0
+
+    item = UploadItem(Unreadable(), file_name="u.bin", size=10)  # type: ignore[arg-type]
+    journal = MemoryJournal()
+    record = record_for(item)
+    await journal.add([record])
+    outcome = await FileSteps(pn, journal, CHANNEL).advance(record, item)
+    assert outcome.actions[-1] is Action.FAILED
+    assert outcome.record.step == "upload"
+    assert outcome.record.error is not None
+    assert "the disk went away" in outcome.record.error
+
+
+async def test_a_take_over_trusts_only_a_search_begun_after_the_given_time(
+    pn: PubNub, emulator: Emulator
+) -> None:
+    reservation = await _reserve(pn)
+    await _store(pn, reservation)
+    steps = FileSteps(pn, MemoryJournal(), CHANNEL, settle=0)
+    assert await steps.history.find(reservation.file_id, reservation.created) is None
+    await _publish(pn, reservation)  # the other worker's publish, after that search
+    record = _record(FileState.STORED, reservation)
+    steps.journal = await _journal_with(record)
+    begun = time.monotonic()
+    outcome = await steps.advance(record, _item(), history_after=time.time() + 0.2)
+    assert time.monotonic() - begun >= 0.2
+    assert outcome.actions == (Action.FOUND_IN_HISTORY,)  # not the stale search's answer
+    assert steps.history.searches == 2
+    assert len(file_messages(emulator)) == 1
