@@ -43,6 +43,7 @@ _OUT_OF_SCOPE = (
     ("v1/message-actions", "message actions"),
     ("v1/push", "push"),
     ("v2/push", "push"),
+    ("publish", "publish signed in the path (Ruby 3.x)"),
 )
 
 

@@ -37,6 +37,12 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
         "older versions, --history)",
     ),
     # -- recordings edited by hand, or made in a way production cannot be replayed --------------
+    (
+        "JSONP answer (callback=)",
+        "Ruby 4.0 beta (2015) sent callback=: production wrapped its answer in a JSONP call; no "
+        "SDK sends callback= now, and the emulator answers JSON (these cassettes also publish "
+        "to an empty channel name, /0//0/, a path the emulator's publish route does not take)",
+    ),
     ("recorded body cut off (not JSON)", _EDITED),
     ("recorded over a success body", _EDITED),
     ("recorded over a cut-off body", _EDITED),
@@ -51,16 +57,6 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
         "concurrent requests (gathered publishes, a second client's handshake during a poll) "
         "recorded in the order their answers came: production's timetokens, from several "
         "servers, are not in that order; the emulator's, from one clock, are",
-    ),
-    (
-        "recorded a JSONP answer",
-        "Ruby 4.0 beta (2015) sent callback=: production wrapped its answer in a JSONP call; no "
-        "SDK sends callback= now, and the emulator answers JSON",
-    ),
-    (
-        "publish: GET: status 403 recorded over a cut-off body, 404 served",
-        "the same 2015 JSONP cassettes publish to an empty channel name (/0//0/), a path the "
-        "emulator's publish route does not take",
     ),
     # -- production's storage lagging the publishes --------------------------------------------
     ("the recorded answer lacks a message the cassette published before it", _LAG),

@@ -320,6 +320,8 @@ class Replayer(FileReplay, RealtimeReplay):
         said = ""
         if exchange.status >= 400 and _succeeded(exchange.resp_body):
             said = " over a success body"
+        elif answer is None and text.strip().endswith(")") and "(" in text:
+            said = " over a JSONP answer (callback=)"
         elif answer is None and text.strip():
             said = " over a cut-off body"
         elif isinstance(answer, dict):
