@@ -52,13 +52,18 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # The keys whose values vary between runs: compared by shape, and remembered for mapping.
 VARIABLE_KEYS = frozenset(
     {"updated", "eTag", "created", "next", "prev", "expiration_date", "url", "timetoken"}
+    | {"t", "a"}  # a subscribe answer's timetokens ({"t": ...}) and an item's shard
     | {"X-Amz-Credential"}
     | {"X-Amz-Date", "X-Amz-Signature", "X-Amz-Security-Token", "Policy", "expiration"}
 )
 REPEATING_KEYS = frozenset({"eTag", "updated"})
 """Variable keys whose recorded value, seen again, must map to the same emulator value."""
-STATE_KEYS = frozenset({"totalCount"})
-"""Keys whose values depend on what else the keyset holds: compared by type."""
+STATE_KEYS = frozenset({"totalCount", "r"})
+"""Keys whose values depend on what else the keyset holds (or where): compared by type."""
+
+
+_INDEX = re.compile(r"\[\d+\]")
+_CHANNEL_KEY = re.compile(r"(body\.channels|body\.more)\.[^\s\[]+?(?=\[|\.[a-z_]+\b|\s|:|$)")
 
 
 def shape(value: str) -> str:
@@ -98,12 +103,14 @@ class Comparison:
     mapped: Callable[[str], str]
     learn: Callable[[str, str], None]
     seen: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    ordered: bool = True
 
     def __post_init__(self) -> None:
         self.diffs: list[Diff] = []
 
     def diff(self, kind: str, example: str) -> None:
-        """Record a difference."""
+        """Record a difference (list indices and channel keys left out of its kind)."""
+        kind = _CHANNEL_KEY.sub(r"\1.{channel}", _INDEX.sub("[]", kind))
         self.diffs.append(Diff(f"{self.where}: {kind}", example))
 
     def value(self, path: str, key: str, recorded: Any, actual: Any) -> None:
@@ -124,6 +131,9 @@ class Comparison:
                 )
         elif key in STATE_KEYS:
             return
+        elif key == "timetoken" and _numbers(recorded, actual):  # /time/0 answers a number
+            self.learn(str(recorded), str(actual))
+            self._variable(path, key, str(recorded), str(actual))
         elif isinstance(recorded, str) and key in VARIABLE_KEYS:
             self.learn(recorded, actual)
             self._variable(path, key, recorded, actual)
@@ -138,7 +148,7 @@ class Comparison:
         if extra:
             self.diff(f"{path} has extra key(s) {', '.join(extra)}", _short(actual))
         common = [k for k in recorded if k in actual]
-        if not missing and not extra and list(actual) != common:
+        if self.ordered and not missing and not extra and list(actual) != common:
             self.diff(f"key order of {path}", f"recorded {common}, emulator {list(actual)}")
         for key in common:
             self.value(f"{path}.{key}", key, recorded[key], actual[key])
@@ -171,8 +181,9 @@ class Comparison:
         if len(recorded) != len(actual):
             self.diff(f"length of {path}", f"recorded {len(recorded)}, emulator {len(actual)}")
         for index, (one, other) in enumerate(zip(recorded, actual, strict=False)):
-            # a publish answer is [1, "Sent", timetoken]
-            element = "timetoken" if path == "body" and index == 2 else key
+            # a publish answer is [1, "Sent", timetoken], the time's [timetoken]
+            at = 0 if self.where == "time" else 2
+            element = "timetoken" if path == "body" and index == at else key
             self.value(f"{path}[{index}]", element, one, other)
 
     def _page(self, path: str, recorded: list[Any], actual: list[Any]) -> None:
@@ -311,13 +322,14 @@ def compare_json(
     mapped: Callable[[str], str],
     learn: Callable[[str, str], None],
     seen: dict[tuple[str, str, str], str],
+    ordered: bool = True,
 ) -> list[Diff]:
     """Return the differences of the emulator's JSON body ``actual`` from ``recorded``.
 
     ``seen`` carries, across the exchanges of one cassette, the emulator's value for each
-    item's recorded eTag and ``updated``.
+    item's recorded eTag and ``updated``; ``ordered`` compares the order of object keys too.
     """
-    comparison = Comparison(where, mapped, learn, seen)
+    comparison = Comparison(where, mapped, learn, seen, ordered)
     comparison.value("body", "", recorded, actual)
     return comparison.diffs
 
@@ -359,7 +371,8 @@ def compare_headers(
         elif rule == "shape":
             comparison._variable(f"header {name}", name, theirs, ours)
         elif _normal(theirs) != _normal(ours):
-            comparison.diff(f"header {name}", f"recorded {theirs!r}, emulator {ours!r}")
+            said = f": recorded {theirs}" if name == "content-type" else ""
+            comparison.diff(f"header {name}{said}", f"recorded {theirs!r}, emulator {ours!r}")
     return comparison.diffs
 
 

@@ -1,10 +1,13 @@
 """Which endpoint a recorded exchange is, and the time rules of the file endpoints.
 
-[classify][] names an exchange's endpoint and says whether the emulator serves it; the others
-are counted by kind. [compare_times][] checks what shapes cannot: how a recorded answer's
-times relate to each other and to its ``Date``, which the emulator's must follow with its own
-clock (an upload form expires a minute after it is handed out and is dated at its expiry; a
-download URL is signed at the start of the hour and cached until a minute before it expires).
+[classify][] names an exchange's endpoint and says whether the emulator serves it (App Context
+channels, file sharing and storage, and the realtime routes: publish, signal, subscribe
+handshake and poll, history, message counts, channel groups, presence heartbeat and leave,
+time); the others are counted by kind. [compare_times][] checks what shapes cannot: how a
+recorded answer's times relate to each other and to its ``Date``, which the emulator's must
+follow with its own clock (an upload form expires a minute after it is handed out and is dated
+at its expiry; a download URL is signed at the start of the hour and cached until a minute
+before it expires).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
     import httpx
     from _fidelity_load import Recorded
 
-__all__ = ["classify", "compare_times"]
+__all__ = ["classify", "compare_times", "subscribe_timetoken"]
 
 _OUT_OF_SCOPE = (
     ("v2/objects/*/channels/*/uuids", "objects v2: channel members"),
@@ -32,19 +35,15 @@ _OUT_OF_SCOPE = (
     ("v1/auth", "access manager"),
     ("v2/auth", "access manager"),
     ("v3/pam", "access manager"),
-    ("publish", "publish"),
-    ("signal", "signal"),
-    ("subscribe", "subscribe"),
-    ("v2/subscribe", "subscribe"),
-    ("v2/presence", "presence"),
-    ("v1/channel-registration", "channel groups"),
-    ("v2/history", "history"),
-    ("v3/history", "history"),
-    ("v3/history-with-actions", "history"),
+    ("subscribe", "subscribe v1 (legacy)"),
+    ("v2/presence", "presence: here now, where now, state"),
+    ("v1/channel-registration/sub-key/*/namespace", "channel groups: namespaces (legacy)"),
+    ("v2/history", "history v2 (legacy)"),
+    ("v1/signal", "signal v1 (legacy)"),
     ("v1/message-actions", "message actions"),
     ("v1/push", "push"),
     ("v2/push", "push"),
-    ("time", "time"),
+    ("publish", "publish signed in the path (Ruby 3.x)"),
 )
 
 
@@ -53,6 +52,52 @@ def _matches(pattern: str, segments: list[str]) -> bool:
     return len(segments) >= len(parts) and all(
         p in ("*", s) for p, s in zip(parts, segments, strict=False)
     )
+
+
+def _realtime(method: str, s: list[str], query: str) -> str | None:
+    """Name a realtime endpoint the emulator serves (None: not one of them)."""
+    n = len(s)
+    if method == "GET" and s[0] in ("publish", "signal") and n >= 7 and s[3] == s[5] == "0":
+        return "publish: GET" if s[0] == "publish" else "signal"
+    if method == "POST" and s[0] == "publish" and n == 6 and s[3] == s[5] == "0":
+        return "publish: POST"
+    if method == "GET" and s[:2] == ["v2", "subscribe"] and n == 5 and s[4] == "0":
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        return f"subscribe: {'poll' if subscribe_timetoken(params) else 'handshake'}"
+    presence = s[:3] == ["v2", "presence", "sub-key"] and n == 7 and s[4] == "channel"
+    if method == "GET" and presence and s[6] in ("heartbeat", "leave"):
+        return f"presence: {s[6]}"
+    if method == "GET" and s == ["time", "0"]:
+        return "time"
+    if s[:2] == ["v3", "history"] and n == 6 and s[2] == "sub-key":
+        if s[4] == "channel":
+            return {"GET": "history: fetch", "DELETE": "history: delete"}.get(method)
+        if s[4] == "message-counts" and method == "GET":
+            return "history: message counts"
+    with_actions = s[:3] == ["v3", "history-with-actions", "sub-key"] and n == 6
+    if method == "GET" and with_actions and s[4] == "channel":
+        return "history: fetch with actions"
+    groups = s[:3] == ["v1", "channel-registration", "sub-key"] and s[4:5] == ["channel-group"]
+    if method == "GET" and groups and n in (5, 6, 7):
+        if n == 5:
+            return "channel groups: list groups"
+        if n == 7:
+            return "channel groups: delete group" if s[6] == "remove" else None
+        names = {k for k, _ in parse_qsl(query, keep_blank_values=True)}
+        changes = names & {"add", "remove"}
+        return "channel groups: add/remove channels" if changes else "channel groups: list channels"
+    return None
+
+
+def subscribe_timetoken(params: dict[str, str]) -> int:
+    """Return a subscribe's ``tt`` (or old Ruby's ``t={"t": ...}``), 0 for a handshake."""
+    raw = params.get("tt")
+    if raw is None and params.get("t"):
+        try:
+            raw = str(json.loads(params["t"]).get("t", 0))
+        except (ValueError, AttributeError):
+            raw = None
+    return int(raw) if raw and raw.isdigit() else 0
 
 
 def classify(method: str, url: str) -> tuple[str, bool]:
@@ -83,6 +128,8 @@ def classify(method: str, url: str) -> tuple[str, bool]:
             return "files: get URL (307)", True
         if kind == ("DELETE", "files", 8):
             return "files: delete", True
+    if (realtime := _realtime(method, s, parts.query)) is not None:
+        return realtime, True
     for pattern, name in _OUT_OF_SCOPE:
         if _matches(pattern, s):
             return name, False

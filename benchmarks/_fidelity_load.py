@@ -110,6 +110,8 @@ def _to_bytes(value: Any) -> bytes | None:
                 return b"<unrecorded: pickled object>"
         if "base64_string" in value:
             return base64.b64decode(value["base64_string"])
+        if isinstance(value.get("binary"), str):  # vcrpy JSON: base64 of the raw bytes
+            return base64.b64decode(value["binary"])
         for key in ("string", "binary"):
             if key in value:
                 return _to_bytes(value[key])

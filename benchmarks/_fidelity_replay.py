@@ -2,22 +2,21 @@
 
 Each exchange the emulator serves is sent in the recorded order, with the recording's own
 values (subscribe keys, eTags in ``If-Match``, cursors, file ids in URLs and messages, upload
-and download URLs) replaced by those the emulator handed out earlier in the same cassette; each
-answer is then compared ([compare_json][], [compare_headers][]) with the recorded one.
+and download URLs, timetokens) replaced by those the emulator handed out earlier in the same
+cassette; each answer is then compared ([compare_json][], [compare_headers][]) with the
+recorded one. File sharing and storage are replayed by ``_fidelity_files.py``, publish,
+subscribe, history, presence and channel groups by ``_fidelity_realtime.py``.
 
 State that production had before the recording began is seeded first, through the emulator's
-own routes: a channel a recorded list or get shows but the cassette never created, a file a
-recorded list shows but the cassette never uploaded. Those exchanges are marked ``seeded``.
-
-File ids: the emulator hands out the id production handed out (its ``uuid4`` is pinned while a
-``generate-upload-url`` is replayed), so a listed page compares item for item, in order.
+own routes or its stream: a channel a recorded list or get shows but the cassette never
+created, a file a recorded list shows but the cassette never uploaded, a message a recorded
+poll or history shows but the cassette never published. Those exchanges are marked ``seeded``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -28,7 +27,11 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 import httpx
 from _fidelity_compare import Diff, compare_headers, compare_json
 from _fidelity_endpoints import classify, compare_times
-from _fidelity_storage import parse_upload, rebuild_upload, xml_error
+from _fidelity_files import BASE, FileReplay, PinnedIds
+from _fidelity_realtime import RealtimeReplay
+from _fidelity_realtime_compare import realtime_view
+from _fidelity_storage import xml_error
+from _fidelity_timetokens import TIMETOKEN, Timetokens
 
 from aiospaces.emulator import Emulator
 from aiospaces.emulator.pubnub import files as files_emulation
@@ -38,23 +41,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "Replayer"]
 
-BASE = "http://emulator.test"
-_BEYOND = "ffffffff-ffff-4fff-bfff-ffffffffffff"  # a file id after every other
 _PLACEHOLDER = re.compile(r"\{(PN_KEY_[A-Z_]+)\}")
-
-
-class _PinnedIds:
-    """Stands in for the ``uuid`` module of the emulator's file routes: hands out a set id."""
-
-    def __init__(self) -> None:
-        self.next: str | None = None
-
-    def uuid4(self) -> uuid.UUID:
-        value, self.next = self.next, None
-        try:
-            return uuid.UUID(value) if value else uuid.uuid4()
-        except ValueError:
-            return uuid.uuid4()
+_REALTIME = ("publish", "signal", "subscribe", "presence", "time", "history", "channel groups")
+SUBSCRIBE_TIMEOUT = 0.002
+"""Seconds the emulator holds a long-poll with nothing to deliver, in a replay."""
 
 
 @dataclass
@@ -86,19 +76,47 @@ def _json(body: bytes | None) -> Any:
         return None
 
 
-class Replayer:
+_SUCCESS = re.compile(r'\[1,"Sent"|"status": ?200|^\[\d{17}|"action": "leave"')
+
+
+def _succeeded(body: bytes | None) -> bool:
+    """Whether a recorded body (maybe cut off) says success: sent, status 200, a time."""
+    return bool(_SUCCESS.search((body or b"").decode("utf-8", "replace")))
+
+
+def endpoint_of(exchange: Recorded) -> tuple[str, bool]:
+    """Classify an exchange; a subscribe whose ``tt`` a recorder dropped is still a poll."""
+    endpoint, served = classify(exchange.method, exchange.url)
+    answer = _json(exchange.resp_body)
+    if endpoint == "subscribe: handshake" and isinstance(answer, dict) and answer.get("m"):
+        return "subscribe: poll", served
+    changed = isinstance(answer, dict) and "message" in answer and "payload" not in answer
+    if endpoint == "channel groups: list channels" and changed and exchange.status == 200:
+        return "channel groups: add/remove channels", served  # a recorder dropped add=/remove=
+    return endpoint, served
+
+
+class Replayer(FileReplay, RealtimeReplay):
     """Replays one cassette against its own fresh [Emulator][] (sandbox mode)."""
 
     def __init__(self, cassette: Cassette) -> None:
         self.cassette = cassette
-        self.emulator = Emulator()
+        self.emulator = Emulator(subscribe_timeout=SUBSCRIBE_TIMEOUT)
         self.values: dict[str, str] = {}  # recorded value -> the emulator's
-        self.forms: dict[str, list[dict[str, Any]]] = {}  # object key -> its upload form
-        self.channel_of: dict[str, tuple[str, str]] = {}  # object key -> (sub, channel)
+        self.forms: dict[str, list[dict[str, Any]]] = {}
+        self.channel_of: dict[str, tuple[str, str]] = {}
         self.locations: dict[str, str] = {}  # recorded download path -> emulator URL
-        self.stand_ins: set[str] = set()  # object keys uploaded with stand-in bytes
-        self.pinned = _PinnedIds()
+        self.stand_ins: set[str] = set()
+        self.pinned = PinnedIds()
         self.seen: dict[tuple[str, str, str], str] = {}  # (id, key, recorded) -> emulator's
+        self.timetokens = Timetokens()
+        self.cursors: dict[str, str] = {}
+        self.published: set[int] = set()
+        self.stored_own: dict[int, int] = {}
+        self.lag_diffs: list[Diff] = []
+        self.seeded_live: set[int] = set()
+        self.seeded_stored: set[int] = set()
+        self.order_breaks: list[Diff] = []
 
     # -- values ----------------------------------------------------------------------------
 
@@ -109,8 +127,28 @@ class Replayer:
 
     def learn(self, recorded: str, actual: str) -> None:
         """Remember that the emulator said ``actual`` where production said ``recorded``."""
-        if recorded and isinstance(actual, str) and recorded != actual:
-            self.values[recorded] = actual
+        if not (isinstance(actual, str) and recorded and recorded != actual):
+            return
+        if TIMETOKEN.fullmatch(recorded) and TIMETOKEN.fullmatch(actual):
+            if not self.timetokens.learn(int(recorded), int(actual)):
+                known = self.timetokens.known(int(recorded))
+                if known is None:  # not a second value for one recorded: out of order
+                    self.order_breaks.append(
+                        Diff(
+                            "timetokens: the emulator's are not in the recorded order",
+                            f"recorded {recorded}, emulator {actual}",
+                        )
+                    )
+            return
+        self.values[recorded] = actual
+
+    def recorded_of(self, timetoken: int) -> int | None:
+        """Return the recorded timetoken the emulator's ``timetoken`` stands for, if learned."""
+        pairs = self.timetokens
+        try:
+            return pairs.recorded[pairs.emulator.index(timetoken)]
+        except ValueError:
+            return None
 
     def _mapped_json(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -130,7 +168,7 @@ class Replayer:
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
             with patch.object(files_emulation, "uuid", self.pinned):
                 for index, exchange in enumerate(self.cassette.exchanges):
-                    endpoint, served = classify(exchange.method, exchange.url)
+                    endpoint, served = endpoint_of(exchange)
                     outcome = Outcome(endpoint, served, self.cassette.label, exchange.fingerprint())
                     if served:
                         try:
@@ -143,14 +181,20 @@ class Replayer:
     async def _replay(
         self, client: httpx.AsyncClient, outcome: Outcome, exchange: Recorded, index: int
     ) -> None:
-        if outcome.endpoint == "storage: presigned POST":
-            response, key = await self._upload(client, exchange, index)
-        elif outcome.endpoint == "storage: download":
-            response, key = await self._download(client, exchange)
+        endpoint, key = outcome.endpoint, None
+        if endpoint == "storage: presigned POST":
+            response, key = await self.upload(client, exchange, index)
+        elif endpoint == "storage: download":
+            response, key = await self.download(client, exchange, self.locations)
+        elif endpoint.split(":")[0] in _REALTIME:
+            response, outcome.seeded = await self.realtime(client, endpoint, exchange, index)
+            outcome.diffs.extend(self.lag_diffs)
         else:
-            outcome.seeded = await self._seed(client, outcome.endpoint, exchange, index)
-            response, key = await self._pubnub(client, outcome.endpoint, exchange), None
-        outcome.diffs.extend(self._compare(outcome.endpoint, exchange, response, key))
+            outcome.seeded = await self._seed(client, endpoint, exchange, index)
+            response = await self._pubnub(client, endpoint, exchange)
+        outcome.diffs.extend(self._compare(endpoint, exchange, response, key))
+        outcome.diffs.extend(self.order_breaks)
+        self.order_breaks.clear()
 
     # -- requests --------------------------------------------------------------------------
 
@@ -177,77 +221,13 @@ class Replayer:
         if body is not None and (payload := _json(body)) is not None:
             body = json.dumps(self._mapped_json(payload)).encode()
         if endpoint == "files: generate upload URL":
-            data = (_json(exchange.resp_body) or {}).get("data") or {}
-            self.pinned.next = data.get("id")
-            if body is None and "name" in data:  # a recorder that drops request bodies
-                body = json.dumps({"name": data["name"]}).encode()
-                headers["content-type"] = "application/json"
+            body = self.pin_upload(exchange, body, headers)
         response = await client.request(
             exchange.method, f"{path}?{query}" if query else path, headers=headers, content=body
         )
-        if endpoint == "files: generate upload URL" and response.status_code == 200:
-            answer = response.json()
-            form = answer["file_upload_request"]["form_fields"]
-            key = next(f["value"] for f in form if f["key"] == "key")
-            self.forms[key] = form
-            sub, channel = (unquote(p) for p in path.split("/")[3:6:2])
-            self.channel_of[key] = (sub, channel)
+        if endpoint == "files: generate upload URL":
+            self.note_upload_form(path, response)
         return response
-
-    async def _upload(
-        self, client: httpx.AsyncClient, exchange: Recorded, index: int
-    ) -> tuple[httpx.Response, str]:
-        recorded = parse_upload(exchange.req_headers.get("content-type", ""), exchange.req_body)
-        recorded_key = recorded.field("key")
-        key = self.mapped(recorded_key) if recorded_key else next(reversed(self.forms), "")
-        if key not in self.forms:  # a key recorded with the real subscribe key in it
-            tail = "/" + "/".join(key.split("/")[-2:])
-            key = next((k for k in self.forms if k.endswith(tail)), key)
-        form = self.forms.get(key)
-        if form is None:
-            raise KeyError(f"no upload form handed out for {key!r}")
-        stand_in = None
-        if recorded.file_bytes is None:
-            error = xml_error(exchange.resp_body) or {}
-            size = int(error.get("ProposedSize", 0))  # the size S3 found too large
-            stand_in = b"x" * size if size else self._later_download(index)
-            stand_in = stand_in or b"a stand-in for bytes not recorded"
-            self.stand_ins.add(key)
-        content_type, body = rebuild_upload(recorded, form, stand_in or b"")
-        upload_url = urlsplit(self.values.get(exchange.url, BASE + "/_storage/")).path
-        response = await client.post(
-            upload_url, content=body, headers={"content-type": content_type}
-        )
-        return response, key
-
-    def _later_download(self, index: int, tail: str = "") -> bytes | None:
-        """Return the bytes of the next recorded download (of a path ending in ``tail``)."""
-        for later in self.cassette.exchanges[index + 1 :]:
-            is_download = classify(later.method, later.url)[0] == "storage: download"
-            path = unquote(urlsplit(later.url).path)
-            if is_download and later.status == 200 and path.endswith(tail):
-                return later.resp_body
-        return None
-
-    async def _download(
-        self, client: httpx.AsyncClient, exchange: Recorded
-    ) -> tuple[httpx.Response, str]:
-        parts = urlsplit(exchange.url)
-        location = self.locations.get(parts.path)
-        segments = [unquote(p) for p in parts.path.strip("/").split("/")]
-        key = "/".join(self.mapped(s) for s in segments[-4:])
-        if location is None and key in self.channel_of:
-            sub, channel = self.channel_of[key]
-            file_id, name = segments[-2:]
-            redirect = await client.get(
-                f"/v1/files/{quote(sub)}/channels/{quote(channel, safe='')}/files/"
-                f"{quote(file_id)}/{quote(name, safe='')}"
-            )
-            location = redirect.headers.get("location")
-        if location is None:
-            raise KeyError(f"no download URL handed out for {parts.path!r}")
-        target = urlsplit(location)
-        return await client.get(f"{target.path}?{target.query}"), key
 
     # -- seeding ---------------------------------------------------------------------------
 
@@ -274,21 +254,8 @@ class Replayer:
                 sent = _json(exchange.req_body)
                 fields = data | (sent if isinstance(sent, dict) else {})
                 seeded |= await self._seed_channel(client, segments[2], fields, data)
-        elif endpoint == "files: list" and isinstance(data, list):
-            for item in data:
-                seeded |= await self._seed_file(client, segments[2], segments[4], item)
-            # A recorded ``next`` says production held more than the page: so must we.
-            beyond = files_emulation.file_key(segments[2], segments[4], _BEYOND, "beyond")
-            if answer and answer.get("next"):
-                seeded |= await self._seed_file(
-                    client, segments[2], segments[4], {"id": _BEYOND, "name": "beyond"}
-                )
-            else:
-                self.emulator.storage.delete(beyond)
-        elif endpoint in ("files: get URL (307)", "files: delete"):
-            item = {"id": segments[6], "name": segments[7], "size": 1}
-            data = self._later_download(index, f"/{segments[6]}/{segments[7]}")
-            seeded |= await self._seed_file(client, segments[2], segments[4], item, data)
+        elif endpoint.startswith("files:"):
+            seeded |= await self.seed_files(client, endpoint, segments, answer, index)
         return seeded
 
     async def _seed_channel(
@@ -314,29 +281,6 @@ class Replayer:
                 self.seen[channel_id, key, recorded[key]] = created[key]
         return True
 
-    async def _seed_file(
-        self,
-        client: httpx.AsyncClient,
-        sub: str,
-        channel: str,
-        item: dict[str, Any],
-        data: bytes | None = None,
-    ) -> bool:
-        file_id, name = self.mapped(str(item["id"])), str(item["name"])
-        key = files_emulation.file_key(sub, channel, file_id, name)
-        storage = self.emulator.storage
-        if storage.get(key) is not None:
-            return False
-        form = storage.presign_upload(
-            key, content_type=files_emulation.upload_content_type(name), base_url=BASE
-        )["form_fields"]
-        stand_in = b"x" * int(item.get("size") or 0) if data is None else data
-        content_type, body = rebuild_upload(parse_upload("", None), form, stand_in)
-        await client.post("/_storage/", content=body, headers={"content-type": content_type})
-        if data is None:
-            self.stand_ins.add(key)
-        return True
-
     # -- comparing -------------------------------------------------------------------------
 
     def _compare(
@@ -344,20 +288,21 @@ class Replayer:
     ) -> list[Diff]:
         diffs = []
         if response.status_code != exchange.status:
-            diffs.append(
-                Diff(
-                    f"{endpoint}: status {exchange.status} recorded, {response.status_code} served",
-                    f"{exchange.method} {exchange.url[:100]}",
-                )
-            )
+            diffs.append(self._status(endpoint, exchange, response))
+            if endpoint.split(":")[0] in _REALTIME:
+                return diffs  # a different answer altogether: its headers and body follow it
         ours = {k.lower(): v for k, v in response.headers.items()}
         stand_in = key is not None and key in self.stand_ins
-        also = () if stand_in or endpoint != "storage: download" else ("content-length",)
+        also: tuple[str, ...] = ()
+        if endpoint == "storage: download" and not stand_in:
+            also = ("content-length",)
+        theirs = exchange.resp_headers
         if stand_in:
             ours.pop("etag", None)
-            theirs = {k: v for k, v in exchange.resp_headers.items() if k != "etag"}
-        else:
-            theirs = exchange.resp_headers
+            theirs = {k: v for k, v in theirs.items() if k != "etag"}
+        if endpoint.split(":")[0] in _REALTIME:  # which server answered is not relied on
+            also = ("cache-control",)
+            theirs = {k: v for k, v in theirs.items() if k != "server"}
         if exchange.status == 307 and "location" in theirs and "location" in ours:
             self.locations[urlsplit(self.mapped(theirs["location"])).path] = ours["location"]
             self.locations[urlsplit(theirs["location"]).path] = ours["location"]
@@ -367,6 +312,27 @@ class Replayer:
         diffs += self._compare_body(endpoint, exchange, response, stand_in)
         diffs += compare_times(endpoint, exchange, response, now=self.emulator.storage.clock())
         return diffs
+
+    def _status(self, endpoint: str, exchange: Recorded, response: httpx.Response) -> Diff:
+        """Name a status difference, with what the recorded body says."""
+        text = (exchange.resp_body or b"").decode("utf-8", "replace")
+        answer = _json(exchange.resp_body)
+        said = ""
+        if exchange.status >= 400 and _succeeded(exchange.resp_body):
+            said = " over a success body"
+        elif answer is None and text.strip().endswith(")") and "(" in text:
+            said = " over a JSONP answer (callback=)"
+        elif answer is None and text.strip():
+            said = " over a cut-off body"
+        elif isinstance(answer, dict):
+            message = str(answer.get("message") or answer.get("error_message") or "")
+            said = f" ({message[:50]!r})"
+        elif isinstance(answer, list) and len(answer) > 1:
+            said = f" ({str(answer[1])[:50]!r})"
+        return Diff(
+            f"{endpoint}: status {exchange.status} recorded{said}, {response.status_code} served",
+            f"{exchange.method} {exchange.url[:100]}",
+        )
 
     def _compare_body(
         self, endpoint: str, exchange: Recorded, response: httpx.Response, stand_in: bool
@@ -389,6 +355,11 @@ class Replayer:
             return [] if same else [Diff(f"{endpoint}: bytes", f"{len(recorded or b'')} recorded")]
         theirs = _json(recorded)
         if theirs is None:
+            text = (recorded or b"").decode("utf-8", "replace").strip()
+            if text.endswith(")") and "(" in text:
+                return [Diff(f"{endpoint}: recorded a JSONP answer (callback=)", text[:60])]
+            if text[:1] in ("{", "[") or text[-1:] in ("}", "]"):
+                return [Diff(f"{endpoint}: recorded body cut off (not JSON)", text[:60])]
             if recorded and served != recorded:
                 return [
                     Diff(
@@ -401,6 +372,18 @@ class Replayer:
         ours = _json(served)
         if ours is None:
             return [Diff(f"{endpoint}: body is not JSON", repr(served[:60]))]
-        return compare_json(
-            endpoint, theirs, ours, mapped=self.mapped, learn=self.learn, seen=self.seen
+        realtime = endpoint.split(":")[0] in _REALTIME
+        diffs: list[Diff] = []
+        if realtime:
+            theirs, ours, diffs = realtime_view(
+                endpoint, theirs, ours, self.recorded_of, self.cursors, self.learn
+            )
+        return diffs + compare_json(
+            endpoint,
+            theirs,
+            ours,
+            mapped=self.mapped,
+            learn=self.learn,
+            seen=self.seen,
+            ordered=not realtime,
         )

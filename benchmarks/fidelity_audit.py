@@ -13,15 +13,19 @@ each distinct file version once. A checkout may be bare; a plain directory is re
 
 What it does: each cassette holding an exchange the emulator serves (App Context channels
 under ``/v2/objects/{sub}/channels``, file sharing under ``/v1/files/...``, the presigned POST
-and download of ``/_storage/``, the 307 download redirect) is replayed in order against a fresh
-in-process ``aiospaces.emulator.Emulator`` (sandbox mode); recorded keys, ids, eTags, cursors
-and URLs are mapped to those the emulator handed out (see ``_fidelity_replay.py``); every answer
-is compared with the recorded one (see ``_fidelity_compare.py``). Identical exchanges (the same
+and download of ``/_storage/``, the 307 download redirect; publish, signal, subscribe, history,
+message counts, channel groups, presence heartbeat and leave, time) is replayed in order
+against a fresh in-process ``aiospaces.emulator.Emulator`` (sandbox mode, long-polls held
+2 ms); recorded keys, ids, eTags, cursors, URLs and timetokens are mapped to those the emulator
+handed out, and state production held is seeded first (see ``_fidelity_replay.py``,
+``_fidelity_realtime.py``); every answer is compared with the recorded one (see
+``_fidelity_compare.py``, ``_fidelity_realtime_compare.py``). Identical exchanges (the same
 recorded request and response, seen in several cassettes or versions) are counted once.
 
 What it prints: per endpoint, the exchanges replayed, how many matched and how many differed
 (and how many needed state seeded first); each kind of difference once, with its count and
-examples (``repo@commit:path``) and, for the few that remain for a known reason, that reason;
+examples (``repo@commit:path``) and, for those that remain for a known reason, that reason
+(``_fidelity_reasons.py``);
 the exchanges of endpoints the emulator does not serve, counted by kind. It exits 1 when a
 difference has no known reason. ``--show N`` sets the examples per kind; ``--only TEXT`` keeps
 cassettes whose path contains TEXT.
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fnmatch
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -40,28 +45,18 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from _fidelity_endpoints import classify  # noqa: E402
 from _fidelity_load import Cassette, load_cassettes  # noqa: E402
+from _fidelity_reasons import EXPLAINED  # noqa: E402
 from _fidelity_replay import Outcome, Replayer  # noqa: E402
-
-# Differences that remain for a known reason, found by reading the recordings and their history.
-EXPLAINED = (
-    (
-        "eTag: recorded base64",
-        "an eTag of a channel last written before 2022 (14-15 base64 characters, e.g. "
-        "'AZTUtcvx6NDGLQ'); every channel written since (2024-2025 recordings) has 32 hex "
-        "digits, as the emulator's",
-    ),
-    (
-        "set channel: body.data has extra key(s) custom",
-        "a cassette edited by hand after recording: its request now says include=custom, but "
-        "the answer (and the URL's signature) were recorded with include=1 (see the file's "
-        "older versions, --history)",
-    ),
-)
 
 SOURCES = (
     ("pubnub_python", "pubnub/python", "tests/integrational/fixtures"),
     ("pubnub_ruby", "pubnub/ruby", "fixtures/vcr_cassettes"),
 )
+
+
+def _fits(part: str, kind: str) -> bool:
+    """Whether a kind of difference is one a reason names (``*`` stands for any text)."""
+    return fnmatch.fnmatchcase(kind, f"*{part}*") if "*" in part else part in kind
 
 
 def _options() -> argparse.Namespace:
@@ -154,7 +149,7 @@ def _report(outcomes: list[Outcome], counts: Counter[str], show: int) -> int:
         for diff in outcome.diffs:
             if len(examples[diff.kind]) < show and outcome.label not in str(examples[diff.kind]):
                 examples[diff.kind].append(f"{diff.example}  [{outcome.label}]")
-    reasons = {k: next((why for part, why in EXPLAINED if part in k), "") for k in kinds}
+    reasons = {k: next((why for part, why in EXPLAINED if _fits(part, k)), "") for k in kinds}
     open_kinds = [k for k in kinds if not reasons[k]]
     print(f"\ndifferences: {len(kinds)} kinds, {len(open_kinds)} without a known reason")
     for kind in sorted(kinds):

@@ -179,6 +179,12 @@ async def test_message_counts_as_recorded(client: httpx.AsyncClient) -> None:
         "error": False,
         "error_message": "",
         "channels": {"unique_1": 1},
+        "more": {
+            "unique_1": {
+                "url": f"/v3/history/sub-key/{SUB}/message-counts/unique_1?timetoken={before}",
+                "is_more": False,
+            }
+        },
     }
     multi = await client.get(
         f"/v3/history/sub-key/{SUB}/message-counts/unique_1,unique_2",

@@ -51,10 +51,10 @@ async def test_channel_names_with_commas_and_wildcards_and_groups(
         f"/v1/channel-registration/sub-key/{SUB}/channel-group/g1", params={"add": "in-group,x"}
     )
     assert added.json() == {
-        "status": 200,
+        "error": False,
         "message": "OK",
         "service": "channel-registry",
-        "error": False,
+        "status": 200,
     }
     listed = await client.get(f"/v1/channel-registration/sub-key/{SUB}/channel-group/g1")
     assert listed.json()["payload"] == {"channels": ["in-group", "x"], "group": "g1"}
@@ -79,7 +79,7 @@ async def test_channel_names_with_commas_and_wildcards_and_groups(
     removed = await client.get(f"/v1/channel-registration/sub-key/{SUB}/channel-group/g1/remove")
     assert removed.status_code == 200
     groups = await client.get(f"/v1/channel-registration/sub-key/{SUB}/channel-group")
-    assert groups.json()["payload"] == {"groups": [], "sub_key": SUB}
+    assert groups.json()["payload"] == {"groups": [], "namespace": ""}
 
 
 async def test_filter_expression_selects_messages(client: httpx.AsyncClient) -> None:

@@ -1,7 +1,9 @@
 """What PubNub's realtime routes answer with, and how they read the names a request carries.
 
-Realtime answers are JSON sent as ``text/javascript; charset="UTF-8"``, as production sends
-them. Errors come in three shapes, one per family of routes
+Realtime answers are JSON sent as ``text/javascript; charset="UTF-8"`` with
+``Cache-Control: no-cache``, as production sends them (channel groups answer
+``application/json``, see [groups][aiospaces.emulator.pubnub.groups]). Errors come in three
+shapes, one per family of routes
 ([RealtimeError][aiospaces.emulator.pubnub.answers.RealtimeError]):
 
 | shape | routes | body |
@@ -10,7 +12,12 @@ them. Errors come in three shapes, one per family of routes
 | ``history`` | fetch, counts, delete | ``{"status", "error": true, "error_message"}`` |
 | ``service`` | subscribe, presence, groups, time | ``{"status", "error", "service", "message"}`` |
 
-Access Manager refusals keep their own shape (from ``Keysets.admit``) on every route.
+Access Manager refusals keep their own shape on every route, as recorded from production
+([AccessRefusal][aiospaces.emulator.pubnub.answers.AccessRefusal]):
+``{"message": "Forbidden", "payload": {"channels": [...]}, "error": true, "service": "Access
+Manager", "status": 403}`` (``"channel-groups"`` for groups; no ``payload`` on a 400 such as
+``Invalid Subscribe Key``), sent as ``text/javascript; charset=UTF-8`` with
+``Cache-Control: no-cache, no-store, must-revalidate``.
 
 Channel names in a path are a comma-joined list of percent-encoded names (a comma inside a
 name is ``%2C``), so they are read from the raw path, not from the decoded one
@@ -28,26 +35,41 @@ from urllib.parse import unquote, unquote_plus
 from starlette.responses import Response
 
 from aiospaces.emulator._http import ErrorAnswer
+from aiospaces.emulator.pubnub.state import PubNubError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from starlette.requests import Request
 
+    from aiospaces.emulator.pubnub.state import Keyset, Keysets
+
 __all__ = [
+    "ACCESS_CACHE_CONTROL",
+    "ACCESS_TYPE",
     "BOUNDARY_SHAPES",
     "JAVASCRIPT",
+    "NO_CACHE",
+    "AccessRefusal",
     "ErrorShape",
     "RealtimeError",
+    "admit",
     "javascript",
     "path_names",
     "query_flag",
     "query_names",
+    "refusal",
     "sent",
 ]
 
 JAVASCRIPT = 'text/javascript; charset="UTF-8"'
 """The ``Content-Type`` of every realtime answer."""
+NO_CACHE = {"Cache-Control": "no-cache"}
+"""The caching header of every realtime answer."""
+ACCESS_TYPE = "text/javascript; charset=UTF-8"
+"""The ``Content-Type`` of an Access Manager refusal (its charset is not quoted)."""
+ACCESS_CACHE_CONTROL = "no-cache, no-store, must-revalidate"
+"""The ``Cache-Control`` of an Access Manager refusal."""
 
 ErrorShape = Literal["publish", "history", "service"]
 """Which body an error answers with (see the module's table)."""
@@ -56,7 +78,7 @@ ErrorShape = Literal["publish", "history", "service"]
 def javascript(body: Any, status: int = 200) -> Response:
     """Return ``body`` as compact JSON with PubNub's ``text/javascript`` content type."""
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return Response(text, status_code=status, media_type=JAVASCRIPT)
+    return Response(text, status_code=status, media_type=JAVASCRIPT, headers=NO_CACHE)
 
 
 def sent(timetoken: int) -> Response:
@@ -98,6 +120,74 @@ class RealtimeError(ErrorAnswer):
             "message": self.message,
         }
         return javascript(body, self.status)
+
+
+class AccessRefusal(ErrorAnswer):
+    """Access Manager's refusal of a realtime request, in the shape production answers it.
+
+    Attributes:
+        status: The HTTP status (403, or 400 for an unknown key).
+        message: What is wrong (``Forbidden``, ``Invalid Subscribe Key``, ...).
+        channels: The channels refused (a 403's ``payload.channels``).
+        groups: The channel groups refused (a 403's ``payload["channel-groups"]``).
+    """
+
+    def __init__(
+        self, status: int, message: str, *, channels: Iterable[str] = (), groups: Iterable[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.channels = list(channels)
+        self.groups = list(groups)
+
+    def response(self) -> Response:
+        """Return the refusal as an HTTP response."""
+        body: dict[str, Any] = {"message": self.message}
+        payload: dict[str, list[str]] = {}
+        if self.channels:
+            payload["channels"] = self.channels
+        if self.groups:
+            payload["channel-groups"] = self.groups
+        if payload and self.status == 403:
+            body["payload"] = payload
+        body |= {"error": True, "service": "Access Manager", "status": self.status}
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        headers = {"Cache-Control": ACCESS_CACHE_CONTROL}
+        return Response(text, self.status, headers=headers, media_type=ACCESS_TYPE)
+
+
+def refusal(
+    error: PubNubError, *, channels: Iterable[str] = (), groups: Iterable[str] = ()
+) -> ErrorAnswer:
+    """Return an Access Manager error of ``Keysets.admit`` as a realtime route answers it."""
+    if error.source != "Access Manager":
+        return error
+    return AccessRefusal(error.status, error.message, channels=channels, groups=groups)
+
+
+async def admit(
+    keysets: Keysets,
+    request: Request,
+    *,
+    channels: Iterable[str] = (),
+    groups: Iterable[str] = (),
+) -> Keyset:
+    """Return the keyset of a realtime request once access is granted (``Keysets.admit``).
+
+    Args:
+        keysets: The emulation's keysets.
+        request: The request.
+        channels: The channels it is for (named in a refusal).
+        groups: The channel groups it is for (named in a refusal).
+
+    Raises:
+        AccessRefusal: Access Manager refused it.
+    """
+    try:
+        return await keysets.admit(request)
+    except PubNubError as error:
+        raise refusal(error, channels=channels, groups=groups) from error
 
 
 def _shape(shape: ErrorShape, service: str = "Subscribe") -> Callable[[int, str], Response]:

@@ -9,25 +9,28 @@
 | GET | ``.../channel-group`` | list the groups |
 
 under ``/v1/channel-registration/sub-key/{sub}``. Changes answer
-``{"status": 200, "message": "OK", "service": "channel-registry", "error": false}``; lists
-answer ``{"status": 200, "payload": {...}, "service": "channel-registry", "error": false}``
-(as recorded from production). A group holds at most
+``{"error": false, "message": "OK", "service": "channel-registry", "status": 200}``; lists
+answer ``{"error": false, "payload": {...}, "service": "channel-registry", "status": 200}``,
+the list of groups ``{"groups": [...], "namespace": ""}``: JSON sent as
+``application/json``, its keys in order, as production answers since 2024 (before, it sent
+the same keys as ``text/javascript``). A group holds at most
 [MAX_GROUP_CHANNELS][aiospaces.emulator.pubnub.groups.MAX_GROUP_CHANNELS] channels; a
 subscriber to a group receives what is published to its channels at the time of publishing.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
+from starlette.responses import Response
 from starlette.routing import Route
 
 from aiospaces.emulator._http import answering_errors
-from aiospaces.emulator.pubnub.answers import RealtimeError, javascript
+from aiospaces.emulator.pubnub.answers import NO_CACHE, RealtimeError, admit
 
 if TYPE_CHECKING:
     from starlette.requests import Request
-    from starlette.responses import Response
     from starlette.routing import BaseRoute
 
     from aiospaces.emulator.pubnub.state import Keysets
@@ -41,9 +44,10 @@ _SERVICE = "channel-registry"
 
 
 def _answer(payload: Any = None) -> Response:
-    body: dict[str, Any] = {"status": 200}
+    body: dict[str, Any] = {"error": False}
     body |= {"message": "OK"} if payload is None else {"payload": payload}
-    return javascript(body | {"service": _SERVICE, "error": False})
+    text = json.dumps(body | {"service": _SERVICE, "status": 200}, separators=(",", ":"))
+    return Response(text, media_type="application/json", headers=NO_CACHE)
 
 
 def _names(raw: str | None) -> list[str]:
@@ -54,7 +58,7 @@ def group_routes(keysets: Keysets, streams: Streams) -> list[BaseRoute]:
     """Return the channel-registration routes over the groups of ``streams``."""
 
     async def one_group(request: Request) -> Response:
-        keyset = await keysets.admit(request)
+        keyset = await admit(keysets, request, groups=[request.path_params["group"]])
         groups = streams.stream(keyset.subscribe_key).groups
         name = request.path_params["group"]
         params = request.query_params
@@ -75,14 +79,14 @@ def group_routes(keysets: Keysets, streams: Streams) -> list[BaseRoute]:
         return _answer()
 
     async def remove_group(request: Request) -> Response:
-        keyset = await keysets.admit(request)
+        keyset = await admit(keysets, request, groups=[request.path_params["group"]])
         streams.stream(keyset.subscribe_key).groups.pop(request.path_params["group"], None)
         return _answer()
 
     async def list_groups(request: Request) -> Response:
-        keyset = await keysets.admit(request)
+        keyset = await admit(keysets, request)
         names = sorted(streams.stream(keyset.subscribe_key).groups)
-        return _answer({"groups": names, "sub_key": keyset.subscribe_key})
+        return _answer({"groups": names, "namespace": ""})
 
     base = "/v1/channel-registration/sub-key/{sub}/channel-group"
     return [

@@ -19,8 +19,10 @@ defaults to and is capped at 100 for one channel, 25 for several or with actions
 without messages are left out; channel keys are percent-encoded unless
 ``encode_channels=false``. No message actions are kept, so items carry no ``actions``.
 
-Counts are of messages with a timetoken at or after ``timetoken`` (one channel) or each of
-``channelsTimetoken`` (one per channel, in order). Delete removes ``start < timetoken <= end``;
+Counts are of messages with a timetoken at or after ``timetoken`` (for every channel) or each
+of ``channelsTimetoken`` (one per channel, in order); the answer's ``more`` names, per channel,
+``{"url": "/v3/history/sub-key/{sub}/message-counts/{ch}?timetoken=...", "is_more": false}``
+(as production answers since 2019). Delete removes ``start < timetoken <= end``;
 in strict mode it needs a keyset with a secret key (production needs a signed request).
 Storage honours ``store=0`` and ``ttl`` (hours) of each publish.
 """
@@ -36,7 +38,13 @@ from starlette.routing import Route
 
 from aiospaces.emulator._http import answering_errors
 from aiospaces.emulator._parse import ascii_int
-from aiospaces.emulator.pubnub.answers import RealtimeError, javascript, path_names, query_flag
+from aiospaces.emulator.pubnub.answers import (
+    RealtimeError,
+    admit,
+    javascript,
+    path_names,
+    query_flag,
+)
 from aiospaces.emulator.pubnub.stream import MESSAGE
 
 if TYPE_CHECKING:
@@ -112,8 +120,8 @@ def history_routes(keysets: Keysets, streams: Streams) -> list[BaseRoute]:
     """Return the fetch, fetch-with-actions, message-count and delete routes over ``streams``."""
 
     async def fetch(request: Request) -> Response:
-        keyset = await keysets.admit(request)
         channels = _channels(request)
+        keyset = await admit(keysets, request, channels=channels)
         with_actions = request.url.path.startswith("/v3/history-with-actions/")
         if with_actions and len(channels) > 1:
             raise _invalid("Only one channel is allowed with message actions")
@@ -138,25 +146,28 @@ def history_routes(keysets: Keysets, streams: Streams) -> list[BaseRoute]:
         return javascript(_OK | {"channels": found})
 
     async def counts(request: Request) -> Response:
-        keyset = await keysets.admit(request)
         channels = _channels(request)
+        keyset = await admit(keysets, request, channels=channels)
         params = request.query_params
-        if len(channels) == 1 and params.get("timetoken") is not None:
-            raw = [params["timetoken"]]
+        if params.get("timetoken") is not None:
+            raw = [params["timetoken"]] * len(channels)
         else:
             raw = (params.get("channelsTimetoken") or "").split(",")
         since = [ascii_int(value) for value in raw]
         if len(since) != len(channels) or any(value is None for value in since):
             raise _invalid("Invalid timetoken or channelsTimetoken: one timetoken per channel")
         stream = streams.stream(keyset.subscribe_key)
-        result = {}
+        result, more = {}, {}
+        base = f"/v3/history/sub-key/{quote(keyset.subscribe_key, safe='')}/message-counts/"
         for channel, after in zip(channels, since, strict=True):
             records = stream.stored(channel)
             result[channel] = len(records) - bisect_left(records, after or 0, key=_timetoken)
-        return javascript(_OK | {"channels": result})
+            url = f"{base}{quote(channel, safe='')}?timetoken={after}"
+            more[channel] = {"url": url, "is_more": False}
+        return javascript(_OK | {"channels": result, "more": more})
 
     async def delete(request: Request) -> Response:
-        keyset = await keysets.admit(request)
+        keyset = await admit(keysets, request, channels=_channels(request))
         if keysets.context.strict and not keyset.secret_key:
             raise _invalid("Delete needs a keyset with a secret key (signed requests)", 403)
         params = request.query_params

@@ -14,11 +14,13 @@ A publish answers ``[1,"Sent","<timetoken>"]`` and puts the message in its keyse
 | ``meta`` is not a JSON object (or null) | 400 | ``Invalid meta parameter`` |
 | a bad ``store``, ``ttl`` or ``custom_message_type`` | 400 | ``Invalid <name> parameter`` |
 
-Access Manager refusals (403) keep Access Manager's shape. A POST publish is signed with
-PubNub's legacy v1 signature, every other request with v2. A POST body may be compressed
+An unknown subscribe key (strict mode) and Access Manager refusals (403) keep Access
+Manager's shape. A POST publish is signed with PubNub's legacy v1 signature, every other
+request with v2. A POST body may be compressed
 (``Content-Encoding: gzip``; zlib framing, as PubNub's SDKs send it, is read too). ``ptto``
 (a publisher-chosen timetoken) and ``norep`` are accepted and ignored: timetokens are the
-emulator's own, always increasing.
+emulator's own, always increasing. ``ortt`` (an origination timetoken ``{"t": ...}``, as the
+Ruby SDK sends it) is echoed to subscribers as ``o: {"t": "<digits>"}``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from starlette.routing import Route
 from aiospaces.emulator._http import answering_errors
 from aiospaces.emulator._parse import ascii_int, json_value
 from aiospaces.emulator.boundary import MAX_BODY
-from aiospaces.emulator.pubnub.answers import RealtimeError, query_flag, sent
+from aiospaces.emulator.pubnub.answers import RealtimeError, query_flag, refusal, sent
 from aiospaces.emulator.pubnub.state import PubNubError
 from aiospaces.emulator.pubnub.stream import MESSAGE, SIGNAL, PublishOptions
 
@@ -66,8 +68,8 @@ def publish_options(
     """Return a publish's options, read from its query.
 
     Args:
-        params: The query parameters: ``uuid``, ``meta`` (JSON object or ``null``), ``store``
-            (``1``/``0``/``true``/``false``; default stored), ``ttl`` (hours),
+        params: The query parameters: ``uuid``, ``ortt``, ``meta`` (JSON object or ``null``),
+            ``store`` (``1``/``0``/``true``/``false``; default stored), ``ttl`` (hours),
             ``custom_message_type`` (3 to 50 letters, digits, ``-`` and ``_``, starting with a
             letter or digit, not ``pn-``/``pn_``), ``seqn``.
         fail: Makes the error raised for a bad value from its message.
@@ -94,6 +96,7 @@ def publish_options(
         raise fail("Invalid custom_message_type parameter")
     return PublishOptions(
         publisher=params.get("uuid"),
+        origination=_origination(params.get("ortt")),
         meta=meta,
         store=store,
         ttl=ttl,
@@ -102,8 +105,23 @@ def publish_options(
     )
 
 
+def _origination(raw: str | None) -> str | None:
+    """Return the timetoken of an ``ortt`` (``{"t": 1466...}``), None if there is none."""
+    try:
+        value = json_value(raw) if raw else None
+    except ValueError:
+        return None
+    stamp = value.get("t") if isinstance(value, dict) else None
+    text = str(stamp) if isinstance(stamp, int | str) and not isinstance(stamp, bool) else ""
+    return text if ascii_int(text) is not None else None
+
+
 async def _publisher(keysets: Keysets, request: Request) -> Keyset:
-    """Admit a publish: a wrong or unknown key is ``Invalid Key`` in the publish shape."""
+    """Admit a publish: a wrong publish key is ``Invalid Key`` in the publish shape.
+
+    An unknown subscribe key is Access Manager's ``Invalid Subscribe Key`` (400), a refusal
+    Access Manager's 403 naming the channel, as recorded from production.
+    """
     try:
         return await keysets.admit(
             request,
@@ -111,9 +129,9 @@ async def _publisher(keysets: Keysets, request: Request) -> Keyset:
             legacy_signature=request.method == "POST",
         )
     except PubNubError as error:
-        if error.status == 400:
+        if error.message == "Invalid Publish Key":
             raise _invalid("Invalid Key") from error
-        raise
+        raise refusal(error, channels=[request.path_params["channel"]]) from error
 
 
 async def _body(request: Request) -> str:

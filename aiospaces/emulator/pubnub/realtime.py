@@ -6,9 +6,13 @@
 - a later poll (``tt=<t.t>``) answers as soon as a message newer than ``tt`` is on one of its
   channels (names, ``a.*`` wildcards, or the channels of its ``channel-group`` groups), with
   up to 100 messages and ``t.t`` the last one's timetoken; with nothing to deliver it answers
-  ``m: []`` and the current timetoken after the emulator's ``subscribe_timeout`` (280 s by
-  default, as production; clients wait 310 s);
+  ``m: []`` with ``t.t`` the poll's own ``tt`` (as production does) after the emulator's
+  ``subscribe_timeout`` (280 s by default, as production; clients wait 310 s);
+- old Ruby SDKs (4.x) send their cursor as ``t={"t":"<tt>","r":<tr>}`` instead of ``tt`` and
+  ``tr``: it is read the same way;
 - a ``tt`` newer than any timetoken the emulator handed out is taken as "now";
+- a subscribe to no channel and no group (``,`` in the path) is answered like any other (it
+  receives nothing), as production answered one;
 - ``filter-expr`` is applied to every message
   ([message_filter][aiospaces.emulator.pubnub.message_filter]; a 400 for what it cannot read).
   With a secret key it is signed like any parameter (its decoded value, encoded once); the
@@ -36,9 +40,10 @@ import anyio
 from starlette.routing import Route
 
 from aiospaces.emulator._http import answering_errors
-from aiospaces.emulator._parse import ascii_int
+from aiospaces.emulator._parse import ascii_int, json_value
 from aiospaces.emulator.pubnub.answers import (
     RealtimeError,
+    admit,
     javascript,
     path_names,
     query_names,
@@ -51,7 +56,7 @@ from aiospaces.emulator.pubnub.publish import publish_routes
 from aiospaces.emulator.pubnub.stream import REGION, Delivery, Subscription
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from starlette.requests import Request
     from starlette.responses import Response
@@ -65,6 +70,20 @@ __all__ = ["realtime_routes", "subscribe_routes"]
 
 def _invalid(message: str, service: str = "Subscribe") -> RealtimeError:
     return RealtimeError(400, message, shape="service", service=service)
+
+
+def _cursor(params: Mapping[str, str]) -> tuple[int | None, str | None]:
+    """Return a poll's ``tt`` (None: not digits) and ``tr``, from ``tt``/``tr`` or old ``t``."""
+    if "tt" not in params and params.get("t"):
+        try:
+            cursor = json_value(params["t"])
+        except ValueError:
+            return None, None
+        if not isinstance(cursor, dict):
+            return None, None
+        region = cursor.get("r")
+        return ascii_int(str(cursor.get("t", 0))), None if region is None else str(region)
+    return ascii_int(params.get("tt", "0")), params.get("tr")
 
 
 def _envelope(subscribe_key: str, timetoken: int, deliveries: list[Delivery]) -> Response:
@@ -99,16 +118,14 @@ def subscribe_routes(keysets: Keysets, streams: Streams) -> list[BaseRoute]:
     """Return the subscribe, heartbeat, leave and time routes over ``streams``."""
 
     async def subscribe(request: Request) -> Response:
-        keyset = await keysets.admit(request)
         channels = path_names(request, 4)
         groups = query_names(request, "channel-group")
-        if not channels and not groups:
-            raise _invalid("No valid channels or channel groups specified")
+        keyset = await admit(keysets, request, channels=channels, groups=groups)
         params = request.query_params
-        tt = ascii_int(params.get("tt", "0"))
+        tt, tr = _cursor(params)
         if tt is None:
             raise _invalid("Invalid timetoken")
-        if "tr" in params and ascii_int(params["tr"]) is None:
+        if tr is not None and ascii_int(tr) is None:
             raise _invalid("Invalid region")
         accept = None
         if params.get("filter-expr"):
@@ -123,19 +140,22 @@ def subscribe_routes(keysets: Keysets, streams: Streams) -> list[BaseRoute]:
         subscription = Subscription(frozenset(channels), tuple(groups))
         stream = streams.stream(sub)
         hold = streams.subscribe_timeout
-        held = await _held(request, stream, min(tt, now), subscription, accept, hold)
-        deliveries, resume = held or ([], streams.clock.now())
-        return _envelope(sub, resume, deliveries)
+        after = min(tt, now)
+        held = await _held(request, stream, after, subscription, accept, hold)
+        deliveries, resume = held or ([], after)
+        return _envelope(sub, resume if deliveries else after, deliveries)
 
     async def heartbeat(request: Request) -> Response:
-        await keysets.admit(request)
+        channels, groups = path_names(request, 6), query_names(request, "channel-group")
+        await admit(keysets, request, channels=channels, groups=groups)
         beat = request.query_params.get("heartbeat")
-        if beat is not None and ascii_int(beat) is None:
+        if beat and ascii_int(beat) is None:  # empty, as old Ruby SDKs send it, is fine
             raise _invalid("Invalid heartbeat", "Presence")
         return javascript({"status": 200, "message": "OK", "service": "Presence"})
 
     async def leave(request: Request) -> Response:
-        await keysets.admit(request)
+        channels, groups = path_names(request, 6), query_names(request, "channel-group")
+        await admit(keysets, request, channels=channels, groups=groups)
         body: dict[str, Any] = {"status": 200, "message": "OK", "action": "leave"}
         return javascript(body | {"service": "Presence"})
 

@@ -118,6 +118,7 @@ class PublishOptions:
         ttl: Hours it stays in storage (None or 0: the keyset's retention, unlimited here).
         custom_message_type: The ``custom_message_type``.
         sequence: The publish sequence number (``seqn``), echoed as ``s``.
+        origination: The publisher's origination timetoken (``ortt``), echoed as ``o``.
     """
 
     publisher: str | None = None
@@ -126,6 +127,7 @@ class PublishOptions:
     ttl: int | None = None
     custom_message_type: str | None = None
     sequence: int | None = None
+    origination: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -162,6 +164,8 @@ class Record:
             item["i"] = options.publisher
         if options.sequence is not None:
             item["s"] = options.sequence
+        if options.origination is not None:
+            item["o"] = {"t": options.origination}
         item["p"] = {"t": str(self.timetoken), "r": REGION}
         item["k"] = subscribe_key
         item["c"] = self.channel
