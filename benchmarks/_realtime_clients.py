@@ -1,14 +1,15 @@
 """The subscribers of ``benchmarks/realtime.py``: one child process runs one client's subscribers.
 
-Every client hands each message it receives to the same [Recorder][], which notes its arrival
+Every client hands each message it receives to the same ``Recorder``, which notes its arrival
 time (``time.perf_counter_ns``: ``CLOCK_MONOTONIC``, the same clock in every process on Linux)
 next to the send time the publisher put inside the message.
 
 * ``raw-httpx``: the physical limit of the emulator and loopback: per subscriber, one task
   and one ``httpx.AsyncClient`` (one connection) doing PubNub's long-poll by hand (handshake
   ``tt=0``, then ``tt``/``tr`` from each answer), ``json.loads`` of each answer, no events;
-* ``aiospaces``: one ``aiospaces.Session``; each subscriber is its own
-  ``pn.subscribe(channels=[...])`` iterated by its own task;
+* ``aiospaces`` (``aiospaces-aiohttp``): one ``aiospaces.Session()`` (with
+  ``backend="aiohttp"``); each subscriber is its own ``pn.subscribe(channels=[...])``,
+  iterated by its own task;
 * ``official``: the official ``pubnub`` 10.8.0 SDK, one ``PubNubAsyncio`` per subscriber (each
   has its own event engine, httpx client and long-poll), a ``SubscribeCallback`` listener.
 """
