@@ -2,7 +2,7 @@
 
 Run it from the repository root (Linux):
 
-    .venv/bin/python benchmarks/realtime.py             # 3 runs per figure, about 5 minutes
+    .venv/bin/python benchmarks/realtime.py             # 3 runs per figure, about 4 minutes
     .venv/bin/python benchmarks/realtime.py --quick     # smoke run, under a minute
     .venv/bin/python benchmarks/realtime.py --repeat 5 --subscribers 100 --json realtime.json
 

@@ -31,7 +31,7 @@ Nothing is polled while your loop body runs, nor after the ``async with`` block:
 subscriptions (dozens or more) prefer ``Session(backend="aiohttp")``: httpcore's pool, behind
 the default backend, scans all its connections on each request and closes a connection that
 goes idle while it holds more than its keep-alive limit (20), so with 100 subscriptions each
-event costs about twice the client CPU it costs on aiohttp (``benchmarks/realtime.py``).
+event costs about three times the client CPU it costs on aiohttp (``benchmarks/realtime.py``).
 """
 
 from __future__ import annotations
