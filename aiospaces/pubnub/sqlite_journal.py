@@ -26,7 +26,6 @@ it (``aiospaces files status``) needs no lock.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
@@ -43,6 +42,7 @@ import attrs
 import cattrs
 
 from aiospaces.core.threads import run_blocking
+from aiospaces.pubnub._sqlite_writes import Write, commit, next_waiting, transaction
 from aiospaces.pubnub.journal import (
     FINAL_STATES,
     FileRecord,
@@ -56,7 +56,7 @@ if sys.platform != "win32":
     import fcntl
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Sequence
     from types import TracebackType
 
 __all__ = ["JOURNAL_KIND", "SCHEMA_VERSION", "SqliteJournal"]
@@ -102,7 +102,7 @@ class SqliteJournal:
         self._mutex = threading.Lock()
         self._closed = False
         self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop
-        self._queue: list[_Write] = []
+        self._queue: list[Write] = []
         self._flushing = False
 
     @classmethod
@@ -163,7 +163,7 @@ class SqliteJournal:
         """
 
         def bind(db: sqlite3.Connection) -> JobSettings | None:
-            with _transaction(db):
+            with transaction(db):
                 recorded = _settings(db, self.path)
                 if recorded is None:
                     text = json.dumps(settings.to_dict())
@@ -183,7 +183,7 @@ class SqliteJournal:
         rows = [(r.key, r.state.value, r.to_json()) for r in records]
 
         def add(db: sqlite3.Connection) -> None:
-            with _transaction(db):
+            with transaction(db):
                 db.executemany(
                     "INSERT INTO files (key, state, record) VALUES (?, ?, ?) "
                     "ON CONFLICT (key) DO NOTHING",
@@ -206,40 +206,61 @@ class SqliteJournal:
 
         The write is committed when this returns. Writes made while a commit is under way
         share the next one (group commit), each in a savepoint of its own: atomic alone, and
-        a failing one takes no other with it.
+        a failing one takes no other with it. The next commit is made by the first of their
+        callers, so no caller commits more than its own batch.
         """
-        write = _Write(record.key, record.state.value, record.to_json(), expect, anyio.Event())
+        write = Write(record.key, record.state.value, record.to_json(), expect, anyio.Event())
         self._queue.append(write)
-        if not self._flushing:
+        if not self._flushing:  # no commit under way: this call makes one
+            self._flushing = True
             await self._flush()
-        await write.done.wait()
+        else:
+            try:
+                await write.done.wait()  # committed, or this call's turn to commit
+            except BaseException:
+                write.waiting = False
+                if write.lead:  # cancelled as its turn came: commit the batch all the same
+                    await self._flush()
+                raise
+            if write.lead:
+                await self._flush()
         if write.error is not None:
             raise write.error
         return write.written
 
     async def _flush(self) -> None:
-        """Commit the queued writes, batch after batch, until none is left."""
-        self._flushing = True
+        """Commit the queued writes (this call holds the turn), then pass the turn on.
+
+        The turn goes to the caller of the first write queued meanwhile, which commits the
+        next batch; writes whose callers were cancelled are committed here.
+        """
+        successor: Write | None = None
         try:
             with anyio.CancelScope(shield=True):  # others wait on these writes
-                while self._queue:
+                while self._queue and successor is None:
                     batch, self._queue = self._queue, []
                     try:
-                        await self._run(functools.partial(_commit, batch=batch))
+                        await self._run(functools.partial(commit, batch=batch))
                     except Exception as exc:  # the commit failed: none of them was written
                         for write in batch:
                             write.error = exc
                     for write in batch:
                         write.done.set()
+                    successor = next_waiting(self._queue)
         finally:
-            self._flushing = False
+            successor = successor or next_waiting(self._queue)
+            if successor is None:
+                self._flushing = False
+            else:  # the turn is passed on: a commit stays under way
+                successor.lead = True
+                successor.done.set()
 
     async def claim(self, key: str, owner: str, lease: float) -> FileRecord | None:
         """Take ``key`` for ``owner`` for ``lease`` seconds, unless final or held by another."""
 
         def claim(db: sqlite3.Connection) -> FileRecord | None:
             now = time.time()
-            with _transaction(db):
+            with transaction(db):
                 row = db.execute("SELECT record FROM files WHERE key = ?", (key,)).fetchone()
                 if row is None:
                     return None
@@ -287,56 +308,6 @@ class SqliteJournal:
                     os.close(self._lock_fd)  # after the connection: SQLite's own locks stay
 
         await run_blocking(close)
-
-
-@attrs.define
-class _Write:
-    """One ``put`` waiting for its commit."""
-
-    key: str
-    state: str
-    text: str
-    expect: FileState | None
-    done: anyio.Event
-    written: bool = False
-    error: Exception | None = None
-
-
-def _commit(db: sqlite3.Connection, batch: list[_Write]) -> None:
-    """Run the writes in one transaction, each in a savepoint of its own."""
-    with _transaction(db):
-        for write in batch:
-            db.execute("SAVEPOINT one_write")
-            try:
-                if write.expect is None:
-                    cursor = db.execute(
-                        "INSERT INTO files (key, state, record) VALUES (?, ?, ?) "
-                        "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
-                        "record = excluded.record",
-                        (write.key, write.state, write.text),
-                    )
-                else:
-                    cursor = db.execute(
-                        "UPDATE files SET state = ?, record = ? WHERE key = ? AND state = ?",
-                        (write.state, write.text, write.key, write.expect.value),
-                    )
-            except sqlite3.Error as exc:
-                db.execute("ROLLBACK TO one_write")
-                write.error = exc
-            else:
-                write.written = cursor.rowcount == 1
-            db.execute("RELEASE one_write")
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _record(text: str, path: Path) -> FileRecord:
@@ -406,7 +377,7 @@ def _prepare(db: sqlite3.Connection, path: Path, durable: bool) -> None:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         if not tables:
-            with _transaction(db):
+            with transaction(db):
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)

@@ -1,0 +1,76 @@
+"""The writes of a SqliteJournal: one ``put`` waiting for its commit, and a batch's commit."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import anyio
+
+    from aiospaces.pubnub.journal import FileState
+
+__all__ = ["Write", "commit", "next_waiting", "transaction"]
+
+
+@attrs.define
+class Write:
+    """One ``put`` waiting for its commit."""
+
+    key: str
+    state: str
+    text: str
+    expect: FileState | None
+    done: anyio.Event
+    written: bool = False
+    error: Exception | None = None
+    waiting: bool = True  # its caller waits for it (not cancelled)
+    lead: bool = False  # its caller's turn to commit the queued writes
+
+
+def next_waiting(queue: list[Write]) -> Write | None:
+    """Return the first queued write whose caller still waits, or None."""
+    return next((write for write in queue if write.waiting), None)
+
+
+def commit(db: sqlite3.Connection, batch: list[Write]) -> None:
+    """Run the writes in one transaction, each in a savepoint of its own."""
+    with transaction(db):
+        for write in batch:
+            db.execute("SAVEPOINT one_write")
+            try:
+                if write.expect is None:
+                    cursor = db.execute(
+                        "INSERT INTO files (key, state, record) VALUES (?, ?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
+                        "record = excluded.record",
+                        (write.key, write.state, write.text),
+                    )
+                else:
+                    cursor = db.execute(
+                        "UPDATE files SET state = ?, record = ? WHERE key = ? AND state = ?",
+                        (write.state, write.text, write.key, write.expect.value),
+                    )
+            except sqlite3.Error as exc:
+                db.execute("ROLLBACK TO one_write")
+                write.error = exc
+            else:
+                write.written = cursor.rowcount == 1
+            db.execute("RELEASE one_write")
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """Run the block in one ``BEGIN IMMEDIATE`` transaction: committed, or rolled back."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
