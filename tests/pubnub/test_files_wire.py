@@ -769,6 +769,12 @@ def test_list_files_limit_is_validated(limit: Any) -> None:
         client().list_files().limit(limit)
 
 
+@pytest.mark.parametrize("store", ["yes", 1, None])
+def test_send_file_should_store_takes_a_bool_only(store: Any) -> None:
+    with pytest.raises(aiospaces.ValidationError, match="should_store"):
+        client().send_file().should_store(store)
+
+
 LOCATION = (
     f"{STORAGE}/{SUB}/0MR1-z2w0nSJYxwEy74p5QjV85TmgNBKPrV71t55NT0/fid-1/a%20b.txt"
     "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20241212"
