@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NOT_SENT",
+    "PLAIN_HTTP_HINT",
     "RETRYABLE",
     "Lost",
     "Rules",
