@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 import aiospaces
+from aiospaces.cli import app as cli
 from aiospaces.core.settings import BaseConfig, env_bool, env_float, env_int
 from aiospaces.emulator import Emulator
 from aiospaces.mux import MuxConfig
@@ -247,3 +250,28 @@ async def test_https_against_a_plain_http_server_says_so_and_is_not_retried(
     assert "the server speaks plain HTTP: use ssl=False or an http:// origin" in message
     assert "https://127.0.0.1" in message
     assert caught.value.attempts == 1
+
+
+def test_the_command_line_reaches_the_emulator_through_the_environment_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"a" * 1000)
+    emulator = Emulator()
+    with emulator.serve() as url:
+        setenv(
+            monkeypatch,
+            {
+                "PUBNUB_SUBSCRIBE_KEY": "sub-c-cli",
+                "PUBNUB_PUBLISH_KEY": "pub-c-cli",
+                "PUBNUB_USER_ID": "cli",
+                "PUBNUB_ORIGIN": url,  # http://…: ssl off, no --origin or --no-ssl needed
+            },
+        )
+        upload = ["files", "upload", str(source), "--channel", "docs"]
+        result = CliRunner().invoke(cli, upload)
+        assert result.exit_code == 0, result.output
+        assert [s.key.rsplit("/", 1)[-1] for s in emulator.storage.list("")] == ["a.bin"]
+        forced = CliRunner().invoke(cli, [*upload, "--ssl"])  # the option wins over the URL
+    assert forced.exit_code == 1
+    assert "the server speaks plain HTTP" in " ".join(forced.output.split())
