@@ -228,7 +228,7 @@ def test_every_example_runs(
 def test_skipped_examples_are_rare_and_say_why() -> None:
     every = [block for page in PAGES for block in blocks(page)]
     skipped = [block for block in every if block.marker == "skip"]
-    assert len(every) >= 40
+    assert len(every) >= 30
     assert len(skipped) <= len(every) // 10, [(b.page, b.index) for b in skipped]
     assert all(len(block.reason) >= 10 for block in skipped)
 
