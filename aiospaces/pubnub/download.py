@@ -105,7 +105,11 @@ class DownloadFile(StoredFile[bytes]):
             self._open_content() as (chunks, status),
             contextlib.aclosing(chunks),  # type: ignore[type-var]
         ):
-            yield OpenedDownload(chunks, status, decrypted=decrypted)
+            opened = OpenedDownload(chunks, status, decrypted=decrypted)
+            try:
+                yield opened
+            finally:
+                opened._chunks = None  # closed with the block
 
     async def stream(self) -> AsyncGenerator[bytes, None]:
         """Yield the (decrypted) content in chunks.
@@ -234,9 +238,15 @@ class OpenedDownload:
         return None if self.decrypted else self.stored_size
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        """Return the content's chunks (iterate once, inside the ``open()`` block)."""
+        """Return the content's chunks (iterate once, inside the ``open()`` block).
+
+        Raises:
+            RuntimeError: It was iterated before, or its block has ended.
+        """
         if self._chunks is None:
-            raise RuntimeError("a download's content can be iterated only once")
+            raise RuntimeError(
+                "a download's content can be iterated only once, inside its open() block"
+            )
         chunks, self._chunks = self._chunks, None
         return chunks
 

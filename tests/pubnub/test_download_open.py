@@ -48,6 +48,10 @@ async def test_open_knows_status_headers_and_size_before_the_body(
         with pytest.raises(RuntimeError, match="only once"):
             aiter(opened)
     assert opened.status.attempts == 2  # the file's URL, then storage
+    async with download.open() as unread:
+        pass
+    with pytest.raises(RuntimeError, match="inside its open"):  # not an empty body, silently
+        aiter(unread)
 
 
 async def test_a_missing_file_raises_when_opened_before_any_byte(
