@@ -62,7 +62,8 @@ class MultipartUpload:
             encryptor) per attempt; ``transformed_size`` must then give its output size.
         transformed_size: Exact output size of a transform for a given input size.
         boundary: The multipart boundary (random if None).
-        on_progress: Called with the number of file bytes each piece carries; an attempt
+        on_progress: Called with the number of file bytes each piece carries (bytes of the
+            source, before the transform: what the user's file has); an attempt
             that breaks off, or a complete one that is sent again (a retry), is taken back
             with the negative of what it had reported, so totals stay true across retries.
     """
@@ -131,22 +132,41 @@ class MultipartUpload:
             report(-self._credited)
         self._credited = 0  # pragma: no mutate - read only as a truth value (None alike)
         yield self._head
-        sent = 0
-        transform = self._transform() if self._transform else None
+        sent = 0  # bytes of the file part (after the transform)
+        reported = 0  # source bytes reported (before it)
+        transform = _Counted(self._transform()) if self._transform else None
         try:
             async for chunk in self.source.chunks(transform):
                 sent += len(chunk)
                 if report is not None:
-                    report(len(chunk))
+                    done = transform.consumed if transform is not None else sent
+                    if done != reported:
+                        report(done - reported)
+                        reported = done
                 yield chunk
                 del chunk
         except BaseException:
-            if report is not None and sent:
-                report(-sent)
+            if report is not None and reported:
+                report(-reported)
             raise
-        self._credited = sent
+        self._credited = reported
         if sent != self.file_size:
             raise ValidationError(
                 f"the file part had {sent} bytes, not the {self.file_size} announced"
             )
         yield self._tail
+
+
+class _Counted:
+    """A transform that counts the input it was given (for progress in source bytes)."""
+
+    def __init__(self, inner: Transform) -> None:
+        self.inner = inner
+        self.consumed = 0
+
+    def update(self, data: bytes) -> bytes:
+        self.consumed += len(data)
+        return self.inner.update(data)
+
+    def finalize(self) -> bytes:
+        return self.inner.finalize()
