@@ -8,7 +8,16 @@ Fixtures:
 - ``emulator_url``: the emulator served on a free loopback port (for official SDKs).
 
 Marker ``@pytest.mark.emulator(strict=False, seed=None, faults=[Fault(...)], **options)``
-configures the ``emulator`` fixture of a test.
+configures the ``emulator`` fixture of a test (any keyword of ``Emulator``, e.g.
+``request_log_size``). What a test sent is in ``emulator.requests``, a
+[RequestLog][aiospaces.emulator.request_log.RequestLog] of typed
+[RequestRecord][aiospaces.emulator.request_log.RequestRecord]s:
+
+```python
+async def test_no_server_errors(emulator, emulator_session):
+    ...
+    assert emulator.requests.select(status="5xx") == []
+```
 """
 
 from __future__ import annotations
