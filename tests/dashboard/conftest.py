@@ -33,9 +33,8 @@ def _find(*names: str) -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[WebDriver]:
-    """Start one headless Chromium for the whole run; yield its Selenium WebDriver."""
+def find_browser() -> tuple[str, str]:
+    """Return the paths of chromium and chromedriver, or skip (fail where CI requires them)."""
     chromium = _find("chromium", "chromium-browser")
     driver_binary = _find("chromedriver")
     if chromium is None or driver_binary is None:
@@ -47,6 +46,13 @@ def browser() -> Iterator[WebDriver]:
         if _services_required():
             pytest.fail(f"{message}; {REQUIRE_SERVICES} is set, so this is a failure")
         pytest.skip(message)
+    return chromium, driver_binary
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[WebDriver]:
+    """Start one headless Chromium for the whole run; yield its Selenium WebDriver."""
+    chromium, driver_binary = find_browser()
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for argument in (

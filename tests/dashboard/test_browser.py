@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import aiospaces
-from aiospaces.emulator import Emulator
+from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub.report import UploadItem
 
 pytestmark = pytest.mark.browser
@@ -174,6 +174,8 @@ async def test_screenshot_of_the_overview(
     await pn.upload_files("lobby", [UploadItem(b"x" * 2048, file_name="notes.txt")])
     mux = session.mux(**emulator.settings(base_url)["mux"])
     await mux.create_space().type("server")
+    emulator.faults.add(Fault(method="GET", path="/video/v1/spaces", status=503, times=1))
+    assert len([space async for space in mux.list_spaces()]) == 1  # retried after the 503
     page.get(f"{base_url}/_emulator/ui")
     WebDriverWait(page, 5).until(
         lambda driver: driver.find_element(By.ID, "requests").get_attribute("data-stream") == "open"

@@ -13,8 +13,8 @@
 | GET | `/_emulator/ui/faults` | the fault rules with how often each fired; add and clear forms |
 | POST | `/_emulator/ui/faults` | add a rule (form fields of `Fault`) |
 | POST | `/_emulator/ui/faults/clear` | remove every rule |
-| POST | `/_emulator/ui/reset` | forget all state, files, faults and logged requests |
-| POST | `/_emulator/ui/seed` | seed a vendor (`vendor`, `payload`: the JSON of its seed) |
+| POST | `/_emulator/ui/actions/reset` | forget all state, files, faults and logged requests |
+| POST | `/_emulator/ui/actions/seed` | seed a vendor (`vendor`, `payload`: the JSON of its seed) |
 
 Pages are rendered on the server from Jinja2 templates; the stylesheet and the one script
 (which opens the event stream and adds rows) ship in the package under ``static/``, so the
@@ -308,8 +308,8 @@ def dashboard_routes(emulator: DashboardEmulator) -> list[BaseRoute]:
         (ui + "/faults", faults_page, "GET"),
         (ui + "/faults", add_fault, "POST"),
         (ui + "/faults/clear", clear_faults, "POST"),
-        (ui + "/reset", reset, "POST"),
-        (ui + "/seed", seed, "POST"),
+        (ui + "/actions/reset", reset, "POST"),
+        (ui + "/actions/seed", seed, "POST"),
     ]
     static = StaticFiles(packages=[(_PACKAGE, "static")])
     return [
