@@ -35,7 +35,6 @@ import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qsl, urlencode
 
 import anyio
 import attrs
@@ -105,24 +104,36 @@ Outcome = Literal["answered", "client_gone", "dropped", "failed"]
 cancelled) first; a fault dropped the connection; the app raised."""
 
 
+_BY_LENGTH = sorted(VENDOR_PREFIXES, key=lambda pair: -len(pair[0]))
+_SECRET_VALUE = re.compile(
+    r"(?:^|(?<=&))(" + "|".join(re.escape(name) for name in sorted(SECRET_PARAMS)) + r")=[^&]*",
+    re.IGNORECASE,
+)
+
+
 def vendor_of(path: str) -> str:
     """Return the vendor a path belongs to (``""`` when none does)."""
-    matching = [(prefix, name) for prefix, name in VENDOR_PREFIXES if path.startswith(prefix)]
-    return max(matching, key=lambda pair: len(pair[0]))[1] if matching else ""
+    for prefix, name in _BY_LENGTH:
+        if path.startswith(prefix):
+            return name
+    return ""
 
 
 def redact(path: str, query: str) -> tuple[str, str]:
-    """Return the path and query string with their secrets masked as ``***``."""
-    segments = path.split("/")
-    for i in range(1, len(segments)):
-        parent = segments[i - 1].lower() in _SECRET_PATH_PARENTS
-        if parent and segments[i] and not segments[i].isdigit():
-            segments[i] = "***"
-    if not query:
-        return "/".join(segments), ""
-    pairs = parse_qsl(query, keep_blank_values=True)
-    safe = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
-    return "/".join(segments), urlencode(safe, safe="*/:,")
+    """Return the path and the raw query string with their secrets masked as ``***``.
+
+    The query stays as it was sent (percent-encoded) but for the masked values.
+    """
+    if "/tokens/" in path.lower():
+        segments = path.split("/")
+        for i in range(1, len(segments)):
+            parent = segments[i - 1].lower() in _SECRET_PATH_PARENTS
+            if parent and segments[i] and not segments[i].isdigit():
+                segments[i] = "***"
+        path = "/".join(segments)
+    if "=" in query:
+        query = _SECRET_VALUE.sub(lambda match: match.group(1) + "=***", query)
+    return path, query
 
 
 def describe_fault(rule: Fault) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 import aiospaces
 from aiospaces.emulator import Emulator, Fault
+from aiospaces.emulator.dashboard import routes
 from aiospaces.pubnub.report import UploadItem
 
 UI = "http://emu/_emulator/ui"
@@ -82,6 +84,25 @@ async def test_the_files_page_links_download_the_bytes(
     assert "1 files, 6 bytes" in page
     empty = (await client.get(UI + "/files", params={"keyset": "sub-c-none"})).text
     assert "0 files" in empty
+
+
+async def test_the_files_page_has_pages(
+    client: httpx.AsyncClient, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes, "FILES_PER_PAGE", 2)
+    async with aiospaces.Session(transport=emulator.transport()) as session:
+        pn = session.pubnub(subscribe_key="sub-c-p", publish_key="pub-c-p", user_id="u")
+        items = [UploadItem(b"%d" % i, file_name=f"f{i}.txt") for i in range(5)]
+        await pn.upload_files("ch", items, concurrency=1)
+    shown = []
+    for number in (1, 2, 3):
+        page = (await client.get(UI + "/files", params={"page": number})).text
+        assert f"page {number} of 3" in page
+        shown += re.findall(r'download="(f\d\.txt)"', page)
+    assert sorted(shown) == [f"f{i}.txt" for i in range(5)]
+    for bad in ("0", "-1", "x", "1" * 8, "²"):
+        assert (await client.get(UI + "/files", params={"page": bad})).status_code == 400
+    assert "0 files" not in (await client.get(UI + "/files", params={"page": 9})).text
 
 
 async def test_the_fault_form_adds_a_rule_that_fires(

@@ -53,6 +53,7 @@ from aiospaces.emulator.dashboard.views import (
     overview,
     pubnub_view,
     request_row,
+    with_links,
 )
 from aiospaces.emulator.request_log import describe_fault, filters_from_query
 
@@ -129,7 +130,7 @@ def _base_url(request: Request) -> str:
 
 def _page_number(request: Request) -> int:
     text = request.query_params.get("page", "1")
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text[:9] or 0) <= 10**6:
+    if not (text.isascii() and text.isdigit() and len(text) <= 7) or not 1 <= int(text) <= 10**6:
         raise FormError(400, "page must be a whole number from 1")
     return int(text)
 
@@ -186,10 +187,9 @@ def dashboard_routes(emulator: DashboardEmulator) -> list[BaseRoute]:
     async def files(request: Request) -> Response:
         keyset = request.query_params.get("keyset") or None
         number = _page_number(request)
-        rows = file_rows(
-            emulator.vendors["pubnub"].snapshot(), emulator.storage, _base_url(request), keyset
-        )
+        rows = file_rows(emulator.vendors["pubnub"].snapshot(), keyset)
         shown = rows[(number - 1) * FILES_PER_PAGE : number * FILES_PER_PAGE]
+        shown = with_links(shown, emulator.storage, _base_url(request))
         pages = max(1, -(-len(rows) // FILES_PER_PAGE))
         return render(
             request,

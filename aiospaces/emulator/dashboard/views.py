@@ -28,6 +28,7 @@ __all__ = [
     "overview",
     "pubnub_view",
     "request_row",
+    "with_links",
 ]
 
 MASK = "••••••"
@@ -142,7 +143,9 @@ class FileRow:
         size: Its size in bytes.
         content_type: Its media type.
         created: When it was stored (UTC, ISO 8601 to the second).
-        download: A presigned download URL.
+        key: Its storage key.
+        download: A presigned download URL (see
+            [with_links][aiospaces.emulator.dashboard.views.with_links]; "" until then).
     """
 
     keyset: str
@@ -152,13 +155,12 @@ class FileRow:
     size: int
     content_type: str
     created: str
-    download: str
+    key: str
+    download: str = ""
 
 
-def file_rows(
-    snapshot: Mapping[str, Any], storage: Storage, base_url: str, keyset: str | None = None
-) -> list[FileRow]:
-    """Return every PubNub file (of one keyset, if given), newest first, with download links."""
+def file_rows(snapshot: Mapping[str, Any], keyset: str | None = None) -> list[FileRow]:
+    """Return every PubNub file (of one keyset, if given), newest first."""
     rows = []
     for sub, data in snapshot.items():
         if keyset is not None and sub != keyset:
@@ -183,11 +185,19 @@ def file_rows(
                     size=stored["size"],
                     content_type=stored["content_type"],
                     created=stored["created"][:19].replace("T", " "),
-                    download=storage.presign_download(key, base_url=base_url),
+                    key=key,
                 )
             )
     rows.sort(key=lambda row: (row.created, row.name), reverse=True)
     return rows
+
+
+def with_links(rows: list[FileRow], storage: Storage, base_url: str) -> list[FileRow]:
+    """Return the rows with presigned download URLs on ``base_url`` (the page's own origin)."""
+    return [
+        attrs.evolve(row, download=storage.presign_download(row.key, base_url=base_url))
+        for row in rows
+    ]
 
 
 def mux_view(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
