@@ -14,6 +14,8 @@ from aiospaces.emulator import Emulator, Fault
 from aiospaces.emulator.request_log import (
     RequestLog,
     RequestRecord,
+    RequestRecorder,
+    describe_fault,
     filters_from_query,
     redact,
     vendor_of,
@@ -295,3 +297,35 @@ async def test_bad_filters_are_refused(client: httpx.AsyncClient, query: str, re
 def test_empty_filters_are_no_filters() -> None:
     assert filters_from_query({"vendor": "", "status": "", "path": ""}) == {}
     assert filters_from_query({"status": "404", "since": "7"}) == {"status": 404, "since": 7}
+
+
+async def test_an_app_that_raises_is_recorded_as_failed() -> None:
+    async def broken(scope: object, receive: object, send: object) -> None:
+        raise RuntimeError("bug")
+
+    log = RequestLog()
+    recorder = RequestRecorder(broken, log)
+    scope = {"type": "http", "method": "GET", "path": "/api/apps", "query_string": b"a=1"}
+
+    async def nothing() -> dict[str, object]:
+        return {"type": "http.request", "body": b""}
+
+    async def ignore(message: object) -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match="bug"):
+        await recorder(scope, nothing, ignore)
+    [record] = log
+    assert (record.vendor, record.status, record.outcome, record.query) == (
+        "pubnub_admin",
+        500,
+        "failed",
+        "a=1",
+    )
+
+
+def test_describe_fault_names_every_action() -> None:
+    rule = Fault(method="POST", path="/x", lose_answer="late", delay=1.5)
+    assert describe_fault(rule) == "POST /x → lose_answer=late delay=1.5s"
+    assert describe_fault(Fault(drop=True, status=200)) == "* * → drop status=200"
+    assert describe_fault(Fault(times=1)) == "* * → pass"
