@@ -161,7 +161,7 @@ class FileRow:
 
 def file_rows(snapshot: Mapping[str, Any], keyset: str | None = None) -> list[FileRow]:
     """Return every PubNub file (of one keyset, if given), newest first."""
-    rows = []
+    rows: list[tuple[str, FileRow]] = []  # (when stored, to the microsecond; the row)
     for sub, data in snapshot.items():
         if keyset is not None and sub != keyset:
             continue
@@ -177,19 +177,22 @@ def file_rows(snapshot: Mapping[str, Any], keyset: str | None = None) -> list[Fi
             parts = key.split("/", 3)
             file_id = parts[2] if len(parts) > 2 else ""
             rows.append(
-                FileRow(
-                    keyset=sub,
-                    channel=by_id.get(file_id, ""),
-                    file_id=file_id,
-                    name=parts[3] if len(parts) > 3 else key,
-                    size=stored["size"],
-                    content_type=stored["content_type"],
-                    created=stored["created"][:19].replace("T", " "),
-                    key=key,
+                (
+                    stored["created"],
+                    FileRow(
+                        keyset=sub,
+                        channel=by_id.get(file_id, ""),
+                        file_id=file_id,
+                        name=parts[3] if len(parts) > 3 else key,
+                        size=stored["size"],
+                        content_type=stored["content_type"],
+                        created=stored["created"][:19].replace("T", " "),
+                        key=key,
+                    ),
                 )
             )
-    rows.sort(key=lambda row: (row.created, row.name), reverse=True)
-    return rows
+    rows.sort(key=lambda pair: (pair[0], pair[1].name), reverse=True)
+    return [row for _, row in rows]
 
 
 def with_links(rows: list[FileRow], storage: Storage, base_url: str) -> list[FileRow]:
