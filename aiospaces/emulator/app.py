@@ -122,13 +122,10 @@ class Emulator:
         self.vendors: dict[str, VendorEmulation] = {v.name: v for v in vendors}
         self.requests = RequestLog(request_log_size)
         """The log of the requests answered, newest last."""
-        routes: list[BaseRoute] = [
-            *control_routes(self),
-            *dashboard_routes(self),
-            *self.storage.routes(),
-        ]
+        routes: list[BaseRoute] = [*control_routes(self), *self.storage.routes()]
         for vendor in self.vendors.values():
             routes.extend(vendor.routes())
+        routes.extend(dashboard_routes(self))  # last: vendor requests do not try its paths
         shapes = error_shapes()
         self._starlette = Starlette(
             routes=routes,
