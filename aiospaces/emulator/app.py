@@ -27,6 +27,7 @@ from aiospaces.emulator.admin.routes import AdminEmulation
 from aiospaces.emulator.admin.state import AdminError
 from aiospaces.emulator.boundary import Boundary, ErrorShapes
 from aiospaces.emulator.control import SeedableVendor, control_routes
+from aiospaces.emulator.dashboard import dashboard_routes
 from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
 from aiospaces.emulator.mux.routes import MuxEmulation
 from aiospaces.emulator.mux.wire import MuxError
@@ -37,6 +38,7 @@ from aiospaces.emulator.pubnub.files import UPLOAD_EXPIRES
 from aiospaces.emulator.pubnub.routes import PubNubEmulation
 from aiospaces.emulator.pubnub.state import PubNubError
 from aiospaces.emulator.pubnub.stream import SUBSCRIBE_TIMEOUT
+from aiospaces.emulator.request_log import DEFAULT_LOG_SIZE, RequestLog, RequestRecorder
 from aiospaces.emulator.s3.errors import S3Error, error_response
 from aiospaces.emulator.s3.store import DEFAULT_MAX_SIZE, Storage
 
@@ -89,6 +91,8 @@ class Emulator:
             deliver before it answers empty (production holds 280 s; lower it in tests).
         upload_expires: Seconds a PubNub presigned upload form stays valid (production: 60;
             lower it to test expired forms).
+        request_log_size: How many requests [requests][aiospaces.emulator.app.Emulator.requests]
+            keeps (the newest; 0 keeps none).
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class Emulator:
         faults: list[Fault] | None = None,
         subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
         upload_expires: float = UPLOAD_EXPIRES,
+        request_log_size: int = DEFAULT_LOG_SIZE,
     ) -> None:
         storage = Storage(
             secret=secrets.token_bytes(32), max_size=max_upload_size, directory=storage_dir
@@ -115,9 +120,12 @@ class Emulator:
             AdminEmulation(self._context),
         ]
         self.vendors: dict[str, VendorEmulation] = {v.name: v for v in vendors}
+        self.requests = RequestLog(request_log_size)
+        """The log of the requests answered, newest last."""
         routes: list[BaseRoute] = [*control_routes(self), *self.storage.routes()]
         for vendor in self.vendors.values():
             routes.extend(vendor.routes())
+        routes.extend(dashboard_routes(self))  # last: vendor requests do not try its paths
         shapes = error_shapes()
         self._starlette = Starlette(
             routes=routes,
@@ -127,6 +135,7 @@ class Emulator:
         self.faults = FaultInjector(self._starlette, seed=seed)
         for fault in faults or ():
             self.faults.add(fault)
+        self._recorder = RequestRecorder(self.faults, self.requests)
 
     @property
     def strict(self) -> bool:
@@ -143,16 +152,17 @@ class Emulator:
         return self._context.storage
 
     @property
-    def app(self) -> FaultInjector:
-        """The ASGI application (faults applied in front of the vendors' routes)."""
-        return self.faults
+    def app(self) -> RequestRecorder:
+        """The ASGI application (the request log, then the faults, then the vendors' routes)."""
+        return self._recorder
 
     def reset(self) -> None:
-        """Forget every vendor's state, stored files and fault rules."""
+        """Forget every vendor's state, stored files, fault rules and logged requests."""
         for vendor in self.vendors.values():
             vendor.reset()
         self.storage.clear()
         self.faults.clear()
+        self.requests.clear()
 
     def settings(self, base_url: str) -> dict[str, Any]:
         """Return, per vendor, the settings a client needs to use this emulator at ``base_url``."""

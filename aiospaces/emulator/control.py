@@ -2,13 +2,18 @@
 
 | method | path | does |
 |---|---|---|
-| POST | `/_emulator/reset` | forget all state, files and faults |
+| POST | `/_emulator/reset` | forget all state, files, faults and logged requests |
 | GET | `/_emulator/state` | every vendor's stored objects |
 | POST | `/_emulator/{vendor}/seed` | provision keys/accounts (vendor-specific JSON) |
 | GET | `/_emulator/faults` | list fault rules (with how often each fired) |
 | POST | `/_emulator/faults` | add a rule (JSON fields of `Fault`, checked) |
 | DELETE | `/_emulator/faults` | remove every rule |
 | POST | `/_emulator/faults/seed` | `{"seed": N}` restarts the fault RNG |
+| GET | `/_emulator/requests` | the request log, oldest first (filters below) |
+| DELETE | `/_emulator/requests` | forget the request log |
+
+The request log's filters are query parameters: ``vendor``, ``status`` (``503`` or ``5xx``),
+``path`` (a shell-style pattern), ``method``, ``since`` (a record id) and ``limit``.
 
 Errors are ``{"error": message}`` with a 4xx status: a fault rule or a seed of the wrong
 shape is refused with 400 and the reason, and nothing of it is kept.
@@ -24,6 +29,7 @@ from starlette.routing import Route
 
 from aiospaces.emulator._http import ControlError, answering_errors, json_object
 from aiospaces.emulator.faults import Fault
+from aiospaces.emulator.request_log import filters_from_query
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from aiospaces.emulator.faults import FaultInjector
+    from aiospaces.emulator.request_log import RequestLog
 
 __all__ = ["ControlledEmulator", "SeedableVendor", "control_routes"]
 
@@ -62,8 +69,13 @@ class ControlledEmulator(Protocol):
         """The fault rules in front of the vendors' routes."""
         ...
 
+    @property
+    def requests(self) -> RequestLog:
+        """The log of the requests answered."""
+        ...
+
     def reset(self) -> None:
-        """Forget every vendor's state, stored files and fault rules."""
+        """Forget every vendor's state, stored files, fault rules and logged requests."""
         ...
 
 
@@ -123,6 +135,17 @@ def control_routes(emulator: ControlledEmulator) -> list[Route]:
         emulator.faults.reseed(value)
         return JSONResponse({"seed": value})
 
+    async def list_requests(request: Request) -> JSONResponse:
+        try:
+            filters = filters_from_query(request.query_params)
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from exc
+        return JSONResponse([r.to_json() for r in emulator.requests.select(**filters)])
+
+    async def clear_requests(request: Request) -> JSONResponse:
+        emulator.requests.clear()
+        return JSONResponse({"cleared": True})
+
     table = [
         ("/_emulator/reset", reset, "POST"),
         ("/_emulator/state", state, "GET"),
@@ -130,6 +153,8 @@ def control_routes(emulator: ControlledEmulator) -> list[Route]:
         ("/_emulator/faults", add_fault, "POST"),
         ("/_emulator/faults", clear_faults, "DELETE"),
         ("/_emulator/faults/seed", seed_faults, "POST"),
+        ("/_emulator/requests", list_requests, "GET"),
+        ("/_emulator/requests", clear_requests, "DELETE"),
         ("/_emulator/{vendor}/seed", seed, "POST"),
     ]
     return [

@@ -30,7 +30,15 @@ import attrs
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["LOST_ANSWERS", "MAX_DELAY", "ConnectionDropped", "Fault", "FaultInjector", "LostAnswer"]
+__all__ = [
+    "FIRED_FAULTS",
+    "LOST_ANSWERS",
+    "MAX_DELAY",
+    "ConnectionDropped",
+    "Fault",
+    "FaultInjector",
+    "LostAnswer",
+]
 
 LostAnswer = Literal["drop", "502", "late"]
 """How a processed request's answer is lost (see [Fault][aiospaces.emulator.faults.Fault])."""
@@ -38,6 +46,9 @@ LOST_ANSWERS: tuple[LostAnswer, ...] = get_args(LostAnswer)
 """The values of ``Fault.lose_answer``."""
 MAX_DELAY = 3600.0
 """The longest ``delay`` a rule may have (seconds)."""
+FIRED_FAULTS = "aiospaces.fired_faults"
+"""The ASGI scope key under which the injector lists the rules that fired on a request (read
+by the request log)."""
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP method or header name
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _FRAMING = frozenset({"content-length", "transfer-encoding"})
@@ -222,6 +233,7 @@ class FaultInjector:
         if rule is None:
             await self.app(scope, receive, send)
             return
+        scope[FIRED_FAULTS] = [rule]
         if rule.lose_answer is not None:
             await self._lose_answer(rule, scope, receive, send)
             return

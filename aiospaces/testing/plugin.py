@@ -8,7 +8,8 @@ Fixtures:
 - ``emulator_url``: the emulator served on a free loopback port (for official SDKs).
 
 Marker ``@pytest.mark.emulator(strict=False, seed=None, faults=[Fault(...)], **options)``
-configures the ``emulator`` fixture of a test. The tests are ``async def``: mark them with
+configures the ``emulator`` fixture of a test (any keyword of ``Emulator``, e.g.
+``request_log_size``). The tests are ``async def``: mark them with
 ``@pytest.mark.anyio`` or ``@pytest.mark.asyncio`` (or set pytest-asyncio's
 ``asyncio_mode = "auto"``), or pytest will not run them:
 
@@ -17,6 +18,17 @@ configures the ``emulator`` fixture of a test. The tests are ``async def``: mark
 async def test_lobby(emulator_session):
     pn = emulator_session.pubnub(subscribe_key="sub-c", user_id="t", origin="emu", ssl=False)
     assert (await pn.create_space(space_id="lobby", name="Lobby")).name == "Lobby"
+```
+
+What a test sent is in ``emulator.requests``, a
+[RequestLog][aiospaces.emulator.request_log.RequestLog] of typed
+[RequestRecord][aiospaces.emulator.request_log.RequestRecord]s:
+
+```python
+@pytest.mark.anyio
+async def test_no_server_errors(emulator, emulator_session):
+    ...
+    assert emulator.requests.select(status="5xx") == []
 ```
 """
 

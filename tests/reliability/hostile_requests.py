@@ -189,6 +189,8 @@ ROUTES: tuple[Route, ...] = (
     Route("control", "GET", "/_emulator/state"),
     Route("control", "POST", "/_emulator/reset", kinds=frozenset({"method"})),
     Route("control", "GET", "/_emulator/faults"),
+    Route("control", "GET", "/_emulator/requests",
+          ("vendor", "status", "path", "method", "since", "limit")),
     Route("control", "POST", "/_emulator/faults", (), _BODIES["fault"]),
     Route("control", "POST", "/_emulator/faults/seed", (), '{"seed": 7}'),
     Route("control", "POST", "/_emulator/<vendor>/seed", (), '{"subscribe_key": "sub-seeded"}'),

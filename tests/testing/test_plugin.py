@@ -60,3 +60,19 @@ async def test_an_anyio_marked_test_gets_a_working_session(
 ) -> None:
     pn = emulator_session.pubnub(subscribe_key="sub-c-plugin", user_id="t", origin="e", ssl=False)
     assert (await pn.create_space(space_id="lobby", name="Lobby")).name == "Lobby"
+
+
+@pytest.mark.emulator(request_log_size=10)
+async def test_emulator_requests_shows_what_the_test_sent(
+    emulator_session: aiospaces.Session, emulator: Emulator
+) -> None:
+    pn = emulator_session.pubnub(subscribe_key="sub-c-log", publish_key="pub-c-log", user_id="u")
+    await pn.send_file(channel="album", file_name="a.txt", file_object=b"x" * 5000)
+    [upload] = emulator.requests.select(vendor="storage", method="POST")
+    assert upload.status == 204
+    assert upload.bytes_in > 5_000
+    assert emulator.requests.select(status="5xx") == []
+    [announced] = emulator.requests.select(path="/v1/files/publish-file/*")
+    assert announced.vendor == "pubnub"
+    assert [r.vendor for r in emulator.requests] == ["pubnub", "storage", "pubnub"]
+    assert emulator.requests.size == 10
