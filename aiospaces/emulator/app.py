@@ -27,7 +27,7 @@ from aiospaces.emulator.admin.routes import AdminEmulation
 from aiospaces.emulator.admin.state import AdminError
 from aiospaces.emulator.boundary import Boundary, ErrorShapes
 from aiospaces.emulator.control import SeedableVendor, control_routes
-from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
+from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector, FaultMode
 from aiospaces.emulator.mux.routes import MuxEmulation
 from aiospaces.emulator.mux.wire import MuxError
 from aiospaces.emulator.neuroio.routes import NeuroIOEmulation
@@ -39,6 +39,7 @@ from aiospaces.emulator.pubnub.state import PubNubError
 from aiospaces.emulator.pubnub.stream import SUBSCRIBE_TIMEOUT
 from aiospaces.emulator.s3.errors import S3Error, error_response
 from aiospaces.emulator.s3.store import DEFAULT_MAX_SIZE, Storage
+from aiospaces.emulator.state_file import DurableState, Persistent, StateFile
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -55,12 +56,16 @@ class VendorEmulation(SeedableVendor, Protocol):
     """What a vendor emulation plugs into the [Emulator][aiospaces.emulator.app.Emulator].
 
     Besides ``seed`` and ``snapshot`` (for the control API, see
-    [SeedableVendor][aiospaces.emulator.control.SeedableVendor]), a vendor names itself, lists
-    its routes, resets and hands out client settings. It is built with the emulator's context
-    (the strict flag and the object store), never with the emulator itself.
+    [SeedableVendor][aiospaces.emulator.control.SeedableVendor]), a vendor names itself and
+    the attributes holding its state (``persistent``, dotted paths, see
+    [state_file][aiospaces.emulator.state_file]; an optional ``restored()`` runs after they
+    were loaded), lists its routes, resets and hands out client settings. It is built with
+    the emulator's context (the strict flag and the object store), never with the emulator.
     """
 
     name: ClassVar[str]
+    persistent: ClassVar[tuple[str, ...]]
+    """The attributes holding the vendor's state (what a state file keeps)."""
 
     def routes(self) -> list[BaseRoute]:
         """Return the vendor's HTTP routes (paths disjoint from every other vendor's)."""
@@ -89,6 +94,16 @@ class Emulator:
             deliver before it answers empty (production holds 280 s; lower it in tests).
         upload_expires: Seconds a PubNub presigned upload form stays valid (production: 60;
             lower it to test expired forms).
+        state_path: Keep every vendor's state in this SQLite file (loaded at start, committed
+            before each state-changing answer; see [state_file][aiospaces.emulator.state_file]).
+            Uploaded bytes then go to ``storage_dir``, by default the directory
+            ``<state_path>.files``. Call [close][aiospaces.emulator.app.Emulator.close] when done.
+        fault_mode: ``"first"`` (the first rule that fires acts) or ``"all"`` (every rule that
+            fires acts; see [FaultInjector][aiospaces.emulator.faults.FaultInjector]).
+
+    Raises:
+        StateFileError: ``state_path`` is not an emulator state file, or is in use.
+        OSError: ``storage_dir`` cannot be created or written.
     """
 
     def __init__(
@@ -101,7 +116,11 @@ class Emulator:
         faults: list[Fault] | None = None,
         subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
         upload_expires: float = UPLOAD_EXPIRES,
+        state_path: Path | None = None,
+        fault_mode: FaultMode = "first",
     ) -> None:
+        if state_path is not None and storage_dir is None:
+            storage_dir = state_path.with_name(state_path.name + ".files")
         storage = Storage(
             secret=secrets.token_bytes(32), max_size=max_upload_size, directory=storage_dir
         )
@@ -124,7 +143,20 @@ class Emulator:
             middleware=[Middleware(Boundary, shapes=shapes)],
             exception_handlers=shapes.exception_handlers(),
         )
-        self.faults = FaultInjector(self._starlette, seed=seed)
+        app: ASGIApp = self._starlette
+        self.durable: DurableState | None = None
+        if state_path is not None:
+            parts: dict[str, Persistent] = {"storage": storage, **self.vendors}
+            file = StateFile(state_path)
+            try:
+                self.durable = DurableState(app, file, parts)
+            except BaseException:
+                file.close()
+                raise
+            app = self.durable
+        else:
+            storage.sweep()  # files a previous run left in storage_dir: nothing refers to them
+        self.faults = FaultInjector(app, seed=seed, mode=fault_mode)
         for fault in faults or ():
             self.faults.add(fault)
 
@@ -153,6 +185,22 @@ class Emulator:
             vendor.reset()
         self.storage.clear()
         self.faults.clear()
+        self.save()
+
+    def save(self) -> None:
+        """Write the state to the state file now (requests do it themselves; no-op without one).
+
+        Changes made through the Python API (a vendor's ``seed``, ``reset``) are written by
+        the next state-changing request, or by this call.
+        """
+        if self.durable is not None:
+            self.durable.commit_now()
+
+    def close(self) -> None:
+        """Save and close the state file (no-op without one); the emulator is unusable after."""
+        if self.durable is not None:
+            self.durable.commit_now()
+            self.durable.file.close()
 
     def settings(self, base_url: str) -> dict[str, Any]:
         """Return, per vendor, the settings a client needs to use this emulator at ``base_url``."""

@@ -9,6 +9,7 @@
 | POST | `/_emulator/faults` | add a rule (JSON fields of `Fault`, checked) |
 | DELETE | `/_emulator/faults` | remove every rule |
 | POST | `/_emulator/faults/seed` | `{"seed": N}` restarts the fault RNG |
+| POST | `/_emulator/faults/mode` | `{"mode": "first" or "all"}`: which rules that fire act |
 
 Errors are ``{"error": message}`` with a 4xx status: a fault rule or a seed of the wrong
 shape is refused with 400 and the reason, and nothing of it is kept.
@@ -123,6 +124,16 @@ def control_routes(emulator: ControlledEmulator) -> list[Route]:
         emulator.faults.reseed(value)
         return JSONResponse({"seed": value})
 
+    async def fault_mode(request: Request) -> JSONResponse:
+        payload = await _payload(request)
+        if set(payload) != {"mode"}:
+            raise ControlError(400, 'body must be {"mode": "first"} or {"mode": "all"}')
+        try:
+            emulator.faults.mode = payload["mode"]
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from exc
+        return JSONResponse({"mode": emulator.faults.mode})
+
     table = [
         ("/_emulator/reset", reset, "POST"),
         ("/_emulator/state", state, "GET"),
@@ -130,6 +141,7 @@ def control_routes(emulator: ControlledEmulator) -> list[Route]:
         ("/_emulator/faults", add_fault, "POST"),
         ("/_emulator/faults", clear_faults, "DELETE"),
         ("/_emulator/faults/seed", seed_faults, "POST"),
+        ("/_emulator/faults/mode", fault_mode, "POST"),
         ("/_emulator/{vendor}/seed", seed, "POST"),
     ]
     return [

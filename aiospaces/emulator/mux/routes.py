@@ -70,6 +70,8 @@ class MuxEmulation:
     """The Mux side of the emulator."""
 
     name: ClassVar[str] = "mux"
+    persistent: ClassVar[tuple[str, ...]] = ("tokens", "environments", "options")
+    """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
 
     def __init__(self, context: EmulatorContext) -> None:
         self.context = context

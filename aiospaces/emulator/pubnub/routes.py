@@ -66,6 +66,12 @@ class PubNubEmulation:
     """
 
     name: ClassVar[str] = "pubnub"
+    persistent: ClassVar[tuple[str, ...]] = (
+        "keysets.by_key",
+        "streams.by_key",
+        "streams.clock.last",
+    )
+    """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
 
     def __init__(
         self,
@@ -85,6 +91,11 @@ class PubNubEmulation:
         """Forget every keyset and its messages (waiting long-polls answer at once)."""
         self.keysets.by_key.clear()
         self.streams.clear()
+
+    def restored(self) -> None:
+        """Give the streams loaded from a state file this emulator's clock."""
+        for stream in self.streams.by_key.values():
+            stream.clock = self.streams.clock
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision a keyset: ``{"subscribe_key", "publish_key", "secret_key", "auth_keys"}``."""

@@ -249,6 +249,19 @@ class Stream:
         self.closed = False
         self._changed: anyio.Event | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Return what a state file keeps: records, storage and groups (not clock or waits)."""
+        return {"records": self.records, "history": self.history, "groups": self.groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a stream from a state file (the owner re-attaches its clock)."""
+        self.__init__(Clock())  # type: ignore[misc]
+        self.records, self.history, self.groups = (
+            state["records"],
+            state["history"],
+            state["groups"],
+        )
+
     def add(self, record: Record) -> None:
         """Append a record, store it if it is to be stored, and wake every waiting subscriber."""
         self.records.append(record)

@@ -1,0 +1,307 @@
+"""The emulator's state file: every vendor's state in SQLite, committed before each answer.
+
+```python
+emulator = Emulator(state_path=Path("emulator.db"))   # loads what the file holds, if anything
+```
+
+What is kept: each *part* (a vendor, and the object store's metadata) names the attributes
+that hold its state (``persistent`` on the vendor class, see
+[Persistent][aiospaces.emulator.state_file.Persistent]); the part is pickled as a whole and
+stored as one row. After every request that may change state (any method but ``GET``,
+``HEAD`` and ``OPTIONS``) [DurableState][aiospaces.emulator.state_file.DurableState] pickles
+every part and writes the parts whose bytes changed, in one SQLite transaction, from a worker
+thread, *before* the answer's first byte is sent: an answered write is on disk, and a crash
+before the commit leaves the previous state (SQLite's journal undoes a half-done commit).
+Commits are grouped: requests answering while a commit runs are covered by the next one.
+
+The file is checked before anything is read from it: a file that is not SQLite, another
+program's SQLite file (``application_id``) or another state format (``user_version``) is
+refused with [StateFileError][aiospaces.emulator.state_file.StateFileError], and so is a
+file another emulator has open (the connection holds an exclusive lock). Unpickling accepts
+only the emulator's own classes and a few standard types (never a callable of the standard
+library), so a state file cannot run code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import pickle
+import re
+import sqlite3
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import anyio
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "APPLICATION_ID",
+    "READ_ONLY_METHODS",
+    "STATE_FORMAT",
+    "DurableState",
+    "Persistent",
+    "StateFile",
+    "StateFileError",
+    "dump_part",
+    "load_part",
+]
+
+STATE_FORMAT = 1
+"""The state file's format (SQLite ``user_version``); a file of another format is refused."""
+APPLICATION_ID = 0x41535045  # "ASPE"
+"""SQLite ``application_id`` of an emulator state file."""
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Requests of these methods are not followed by a commit (they change nothing that matters)."""
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS part (name TEXT PRIMARY KEY, data BLOB NOT NULL)"
+_COUNT = re.compile(r"count\((-?\d+)\)")
+_SAFE_BUILTINS = frozenset({"set", "frozenset", "dict", "list", "tuple", "bytes", "bytearray"})
+_SAFE = {
+    "datetime": frozenset({"datetime", "date", "time", "timedelta", "timezone"}),
+    "pathlib": frozenset({"Path", "PosixPath", "WindowsPath", "PurePosixPath"}),
+    "itertools": frozenset({"count"}),
+    "builtins": _SAFE_BUILTINS,
+}
+
+
+class StateFileError(Exception):
+    """The state file cannot be used: not one, another format, in use, or unreadable."""
+
+
+class Persistent(Protocol):
+    """What a part of the state names: the attributes (dotted paths) holding its state.
+
+    A vendor emulation (or the object store) sets ``persistent``; it may define
+    ``restored()``, called after its attributes were loaded from the file.
+    """
+
+    persistent: ClassVar[tuple[str, ...]]
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, itertools.count):  # its pickle support goes away in Python 3.14
+            match = _COUNT.fullmatch(repr(obj))
+            if match is None:  # pragma: no cover - counters here are count(n)
+                raise pickle.PicklingError(f"cannot store {obj!r}")
+            return itertools.count, (int(match.group(1)),)
+        return NotImplemented
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = module.startswith("aiospaces.emulator.") or name in _SAFE.get(module, ())
+        if not allowed:
+            raise pickle.UnpicklingError(f"the state file names {module}.{name}")
+        return super().find_class(module, name)
+
+
+def _get(owner: object, path: str) -> Any:
+    for name in path.split("."):
+        owner = getattr(owner, name)
+    return owner
+
+
+def _set(owner: object, path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for name in parents:
+        owner = getattr(owner, name)
+    setattr(owner, last, value)
+
+
+def dump_part(owner: Persistent) -> bytes:
+    """Return the pickled state of ``owner`` (its ``persistent`` attributes)."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
+        {path: _get(owner, path) for path in owner.persistent}
+    )
+    return buffer.getvalue()
+
+
+def load_part(owner: Persistent, data: bytes) -> None:
+    """Set ``owner``'s ``persistent`` attributes from ``data`` (see ``dump_part``).
+
+    Raises:
+        StateFileError: ``data`` is not a state of this emulator's format.
+    """
+    try:
+        values = _Unpickler(io.BytesIO(data)).load()
+    except Exception as exc:  # a corrupt pickle raises about anything
+        raise StateFileError(f"unreadable state ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(values, dict) or set(values) != set(owner.persistent):
+        raise StateFileError("the stored state does not match this emulator's")
+    for path, value in values.items():
+        _set(owner, path, value)
+    restored = getattr(owner, "restored", None)
+    if restored is not None:
+        restored()
+
+
+class StateFile:
+    """An emulator state file (SQLite): one row per part, written in one transaction.
+
+    Args:
+        path: The file; created (with its schema) if missing.
+
+    Raises:
+        StateFileError: The file is not an emulator state file of this format, or is in use.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(
+                path, timeout=0, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StateFileError(f"cannot open state file {path}: {exc}") from exc
+        try:
+            self._prepare()
+        except sqlite3.OperationalError as exc:
+            self._db.close()
+            reason = "in use by another emulator" if "locked" in str(exc) else str(exc)
+            raise StateFileError(f"cannot use state file {path}: {reason}") from exc
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StateFileError(f"{path} is not an emulator state file ({exc})") from exc
+        except StateFileError:
+            self._db.close()
+            raise
+
+    def _prepare(self) -> None:
+        db = self._db
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the answer goes
+        db.execute("BEGIN IMMEDIATE")  # takes the exclusive lock now: one emulator per file
+        try:
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if app_id == 0 and tables == 0:  # a new file
+                db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version={STATE_FORMAT}")
+                db.execute(_SCHEMA)
+            elif app_id != APPLICATION_ID:
+                raise StateFileError(f"{self.path} is not an emulator state file")
+            elif version != STATE_FORMAT:
+                raise StateFileError(
+                    f"{self.path} has state format {version}; this emulator reads format "
+                    f"{STATE_FORMAT} (start with a new --state file)"
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def read(self) -> dict[str, bytes]:
+        """Return every stored part by name."""
+        return dict(self._db.execute("SELECT name, data FROM part").fetchall())
+
+    def write(self, parts: Mapping[str, bytes]) -> None:
+        """Replace the given parts in one transaction (blocking: run it in a worker thread)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT INTO part (name, data) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+                parts.items(),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        """Close the file (and release its lock)."""
+        self._db.close()
+
+
+class DurableState:
+    """ASGI middleware committing the state parts before each state-changing answer is sent.
+
+    Args:
+        app: The application that changes the state.
+        file: The state file.
+        parts: The parts by name: each object names its ``persistent`` attributes.
+
+    Raises:
+        StateFileError: The file holds a part that cannot be read.
+    """
+
+    def __init__(self, app: ASGIApp, file: StateFile, parts: Mapping[str, Persistent]) -> None:
+        self.app = app
+        self.file = file
+        self.parts = dict(parts)
+        self._written: dict[str, bytes] = {}
+        self._lock = anyio.Lock()
+        self._asked = 0  # requests that answered and want a commit
+        self._covered = 0  # requests whose changes the last commit holds
+        stored = file.read()
+        for name, data in stored.items():
+            owner = self.parts.get(name)
+            if owner is None:
+                raise StateFileError(f"{file.path} holds an unknown part {name!r}")
+            try:
+                load_part(owner, data)
+            except StateFileError as exc:
+                raise StateFileError(f"{file.path}: part {name!r}: {exc}") from exc
+            self._written[name] = data
+        self.commit_now()
+
+    def _changed(self) -> dict[str, bytes]:
+        changed = {}
+        for name, owner in self.parts.items():
+            data = dump_part(owner)
+            if self._written.get(name) != data:
+                changed[name] = data
+        return changed
+
+    def commit_now(self) -> None:
+        """Write every changed part at once, blocking (start-up, reset, tests)."""
+        changed = self._changed()
+        if changed:
+            self.file.write(changed)
+            self._written.update(changed)
+
+    async def commit(self) -> None:
+        """Write every changed part from a worker thread, grouped with concurrent callers."""
+        self._asked += 1
+        ticket = self._asked
+        async with self._lock:
+            if self._covered >= ticket:  # a commit that started after our changes holds them
+                return
+            covered = self._asked
+            changed = self._changed()  # pickled on the event loop: a consistent view
+            if changed:
+                await anyio.to_thread.run_sync(self.file.write, changed)
+                self._written.update(changed)
+            self._covered = covered
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; commit before the first message of a state-changing answer."""
+        if scope["type"] != "http" or scope["method"] in READ_ONLY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        committed = False
+
+        async def send_after_commit(message: Message) -> None:
+            nonlocal committed
+            if not committed:
+                committed = True
+                await self.commit()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_after_commit)
+        finally:
+            if not committed:  # the app failed before answering: keep what it changed anyway
+                with contextlib.suppress(Exception):
+                    await self.commit()
