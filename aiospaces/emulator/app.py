@@ -149,7 +149,8 @@ class Emulator:
             parts: dict[str, Persistent] = {"storage": storage, **self.vendors}
             file = StateFile(state_path)
             try:
-                self.durable = DurableState(app, file, parts)
+                writing_reads = [p for v in vendors for p in getattr(v, "writing_reads", ())]
+                self.durable = DurableState(app, file, parts, writing_reads)
             except BaseException:
                 file.close()
                 raise

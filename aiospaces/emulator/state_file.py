@@ -25,6 +25,7 @@ library), so a state file cannot run code.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import io
 import itertools
 import pickle
@@ -33,9 +34,10 @@ import sqlite3
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import anyio
+import attrs
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,6 +48,7 @@ __all__ = [
     "STATE_FORMAT",
     "DurableState",
     "Persistent",
+    "Row",
     "StateFile",
     "StateFileError",
     "dump_part",
@@ -59,7 +62,10 @@ APPLICATION_ID = 0x41535045  # "ASPE"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Requests of these methods are not followed by a commit (they change nothing that matters)."""
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS part (name TEXT PRIMARY KEY, data BLOB NOT NULL)"
+_SCHEMA = (
+    "CREATE TABLE state (part TEXT NOT NULL, attr TEXT NOT NULL, key TEXT NOT NULL, "
+    "data BLOB NOT NULL, PRIMARY KEY (part, attr, key))"
+)
 _COUNT = re.compile(r"count\((-?\d+)\)")
 _SAFE_BUILTINS = frozenset({"set", "frozenset", "dict", "list", "tuple", "bytes", "bytearray"})
 _SAFE = {
@@ -77,8 +83,12 @@ class StateFileError(Exception):
 class Persistent(Protocol):
     """What a part of the state names: the attributes (dotted paths) holding its state.
 
-    A vendor emulation (or the object store) sets ``persistent``; it may define
-    ``restored()``, called after its attributes were loaded from the file.
+    A vendor emulation (or the object store) sets ``persistent``, pickled as one row. It may
+    set ``persistent_by_key`` too: attributes holding a dict (string keys) whose values are
+    replaced, never changed in place; each entry is a row of its own, written only when its
+    value is another object than the one stored (the object store's files: a commit writes
+    the new file's row, not all of them). It may define ``restored()``, called after its
+    attributes were loaded.
     """
 
     persistent: ClassVar[tuple[str, ...]]
@@ -115,13 +125,22 @@ def _set(owner: object, path: str, value: Any) -> None:
     setattr(owner, last, value)
 
 
+def _pickle(value: object) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
+def _unpickle(data: bytes) -> Any:
+    try:
+        return _Unpickler(io.BytesIO(data)).load()
+    except Exception as exc:  # a corrupt pickle raises about anything
+        raise StateFileError(f"unreadable state ({type(exc).__name__}: {exc})") from exc
+
+
 def dump_part(owner: Persistent) -> bytes:
     """Return the pickled state of ``owner`` (its ``persistent`` attributes)."""
-    buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
-        {path: _get(owner, path) for path in owner.persistent}
-    )
-    return buffer.getvalue()
+    return _pickle({path: _get(owner, path) for path in owner.persistent})
 
 
 def load_part(owner: Persistent, data: bytes) -> None:
@@ -130,10 +149,7 @@ def load_part(owner: Persistent, data: bytes) -> None:
     Raises:
         StateFileError: ``data`` is not a state of this emulator's format.
     """
-    try:
-        values = _Unpickler(io.BytesIO(data)).load()
-    except Exception as exc:  # a corrupt pickle raises about anything
-        raise StateFileError(f"unreadable state ({type(exc).__name__}: {exc})") from exc
+    values = _unpickle(data)
     if not isinstance(values, dict) or set(values) != set(owner.persistent):
         raise StateFileError("the stored state does not match this emulator's")
     for path, value in values.items():
@@ -143,8 +159,15 @@ def load_part(owner: Persistent, data: bytes) -> None:
         restored()
 
 
+Row = tuple[str, str, str, bytes]
+"""A stored row: part, attribute (``""``: the part's plain attributes), key, pickled data."""
+
+
 class StateFile:
-    """An emulator state file (SQLite): one row per part, written in one transaction.
+    """An emulator state file (SQLite): rows of pickled state, written in one transaction.
+
+    Each part has one row for its plain attributes (``attr`` and ``key`` empty) and one row
+    per entry of each attribute it keeps by key.
 
     Args:
         path: The file; created (with its schema) if missing.
@@ -200,20 +223,21 @@ class StateFile:
             db.execute("ROLLBACK")
             raise
 
-    def read(self) -> dict[str, bytes]:
-        """Return every stored part by name."""
-        return dict(self._db.execute("SELECT name, data FROM part").fetchall())
+    def read(self) -> list[Row]:
+        """Return every stored row, in the order they were first written."""
+        return self._db.execute("SELECT part, attr, key, data FROM state ORDER BY rowid").fetchall()
 
-    def write(self, parts: Mapping[str, bytes]) -> None:
-        """Replace the given parts in one transaction (blocking: run it in a worker thread)."""
+    def write(self, rows: Iterable[Row], deleted: Iterable[tuple[str, str, str]] = ()) -> None:
+        """Store ``rows`` and delete the ``deleted`` ones in one transaction (blocking)."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany(
-                "INSERT INTO part (name, data) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET data = excluded.data",
-                parts.items(),
+                "INSERT INTO state (part, attr, key, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (part, attr, key) DO UPDATE SET data = excluded.data",
+                rows,
             )
+            db.executemany("DELETE FROM state WHERE part = ? AND attr = ? AND key = ?", deleted)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -224,6 +248,16 @@ class StateFile:
         self._db.close()
 
 
+@attrs.define
+class _Changes:
+    rows: list[Row] = attrs.field(factory=list)
+    deleted: list[tuple[str, str, str]] = attrs.field(factory=list)
+    kept: list[tuple[str, str, str, object]] = attrs.field(factory=list)  # what rows hold now
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.deleted)
+
+
 class DurableState:
     """ASGI middleware committing the state parts before each state-changing answer is sent.
 
@@ -231,63 +265,113 @@ class DurableState:
         app: The application that changes the state.
         file: The state file.
         parts: The parts by name: each object names its ``persistent`` attributes.
+        writing_reads: Path patterns (shell style) of ``GET`` requests that change state
+            (PubNub publishes with ``GET``); other ``GET``, ``HEAD`` and ``OPTIONS``
+            requests are not followed by a commit.
 
     Raises:
         StateFileError: The file holds a part that cannot be read.
     """
 
-    def __init__(self, app: ASGIApp, file: StateFile, parts: Mapping[str, Persistent]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        file: StateFile,
+        parts: Mapping[str, Persistent],
+        writing_reads: Iterable[str] = (),
+    ) -> None:
         self.app = app
         self.file = file
         self.parts = dict(parts)
-        self._written: dict[str, bytes] = {}
+        self.writing_reads = tuple(writing_reads)
+        self._plain: dict[str, bytes] = {}  # part -> the plain attributes' stored pickle
+        self._entries: dict[tuple[str, str], dict[str, object]] = {}  # stored values by key
         self._lock = anyio.Lock()
         self._asked = 0  # requests that answered and want a commit
         self._covered = 0  # requests whose changes the last commit holds
-        stored = file.read()
-        for name, data in stored.items():
-            owner = self.parts.get(name)
-            if owner is None:
-                raise StateFileError(f"{file.path} holds an unknown part {name!r}")
-            try:
-                load_part(owner, data)
-            except StateFileError as exc:
-                raise StateFileError(f"{file.path}: part {name!r}: {exc}") from exc
-            self._written[name] = data
+        self._load(file.read())
         self.commit_now()
 
-    def _changed(self) -> dict[str, bytes]:
-        changed = {}
+    def _load(self, rows: list[Row]) -> None:
+        plain: dict[str, bytes] = {}
+        keyed: dict[tuple[str, str], dict[str, bytes]] = {}
+        for part, attr, key, data in rows:
+            if part not in self.parts or (attr and attr not in _keyed(self.parts[part])):
+                raise StateFileError(f"{self.file.path} holds an unknown part {part!r}.{attr!r}")
+            if attr:
+                keyed.setdefault((part, attr), {})[key] = data
+            else:
+                plain[part] = data
+        for name, owner in self.parts.items():
+            try:
+                for attr in _keyed(owner):
+                    stored = keyed.get((name, attr), {})
+                    values = {key: _unpickle(data) for key, data in stored.items()}
+                    setattr(owner, attr, values)
+                    self._entries[name, attr] = dict(values)
+                if name in plain:
+                    load_part(owner, plain[name])
+                    self._plain[name] = plain[name]
+            except StateFileError as exc:
+                raise StateFileError(f"{self.file.path}: part {name!r}: {exc}") from exc
+
+    def _changes(self) -> _Changes:
+        changes = _Changes()
         for name, owner in self.parts.items():
             data = dump_part(owner)
-            if self._written.get(name) != data:
-                changed[name] = data
-        return changed
+            if self._plain.get(name) != data:
+                changes.rows.append((name, "", "", data))
+                changes.kept.append((name, "", "", data))
+            for attr in _keyed(owner):
+                stored = self._entries.get((name, attr), {})
+                current: dict[str, object] = getattr(owner, attr)
+                for key, value in current.items():
+                    if stored.get(key) is not value:  # values are replaced, never changed
+                        changes.rows.append((name, attr, key, _pickle(value)))
+                        changes.kept.append((name, attr, key, value))
+                for key in stored.keys() - current.keys():
+                    changes.deleted.append((name, attr, key))
+        return changes
+
+    def _settle(self, changes: _Changes) -> None:
+        for name, attr, key, value in changes.kept:
+            if attr:
+                self._entries.setdefault((name, attr), {})[key] = value
+            else:
+                self._plain[name] = value  # type: ignore[assignment]
+        for name, attr, key in changes.deleted:
+            self._entries[name, attr].pop(key, None)
 
     def commit_now(self) -> None:
-        """Write every changed part at once, blocking (start-up, reset, tests)."""
-        changed = self._changed()
-        if changed:
-            self.file.write(changed)
-            self._written.update(changed)
+        """Write every change at once, blocking (start-up, reset, close)."""
+        changes = self._changes()
+        if changes:
+            self.file.write(changes.rows, changes.deleted)
+            self._settle(changes)
 
     async def commit(self) -> None:
-        """Write every changed part from a worker thread, grouped with concurrent callers."""
+        """Write every change from a worker thread, grouped with concurrent callers."""
         self._asked += 1
         ticket = self._asked
         async with self._lock:
             if self._covered >= ticket:  # a commit that started after our changes holds them
                 return
             covered = self._asked
-            changed = self._changed()  # pickled on the event loop: a consistent view
-            if changed:
-                await anyio.to_thread.run_sync(self.file.write, changed)
-                self._written.update(changed)
+            changes = self._changes()  # taken on the event loop: a consistent view
+            if changes:
+                await anyio.to_thread.run_sync(self.file.write, changes.rows, changes.deleted)
+                self._settle(changes)
             self._covered = covered
+
+    def _writes(self, scope: Scope) -> bool:
+        if scope["method"] not in READ_ONLY_METHODS:
+            return True
+        path: str = scope["path"]
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.writing_reads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; commit before the first message of a state-changing answer."""
-        if scope["type"] != "http" or scope["method"] in READ_ONLY_METHODS:
+        if scope["type"] != "http" or not self._writes(scope):
             await self.app(scope, receive, send)
             return
         committed = False
@@ -305,3 +389,8 @@ class DurableState:
             if not committed:  # the app failed before answering: keep what it changed anyway
                 with contextlib.suppress(Exception):
                     await self.commit()
+
+
+def _keyed(owner: object) -> tuple[str, ...]:
+    keyed: tuple[str, ...] = getattr(owner, "persistent_by_key", ())
+    return keyed

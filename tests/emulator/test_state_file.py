@@ -180,7 +180,7 @@ def test_a_corrupt_part_is_refused(
     monkeypatch.chdir(state.parent)
     Emulator(state_path=state).close()
     with sqlite3.connect(state) as db:
-        db.execute("UPDATE part SET data = ? WHERE name = 'mux'", (data,))
+        db.execute("UPDATE state SET data = ? WHERE part = 'mux' AND attr = ''", (data,))
     db.close()
     with pytest.raises(StateFileError, match=f"part 'mux'.*{reason}"):
         Emulator(state_path=state)
@@ -189,7 +189,7 @@ def test_a_corrupt_part_is_refused(
 
 def test_an_unknown_part_is_refused(state: Path) -> None:
     file = StateFile(state)
-    file.write({"somebody-else": b"x"})
+    file.write([("somebody-else", "", "", b"x")])
     file.close()
     with pytest.raises(StateFileError, match="unknown part 'somebody-else'"):
         Emulator(state_path=state)

@@ -72,6 +72,11 @@ class PubNubEmulation:
         "streams.clock.last",
     )
     """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
+    writing_reads: ClassVar[tuple[str, ...]] = (
+        *("/publish/*", "/signal/*", "/v1/files/publish-file/*"),
+        "/v1/channel-registration/*",
+    )
+    """Paths of the ``GET`` requests that change state (the state file commits after them)."""
 
     def __init__(
         self,

@@ -146,8 +146,10 @@ class Storage:
         clock: Source of the current time (seconds since the epoch), for expiry checks.
     """
 
-    persistent: ClassVar[tuple[str, ...]] = ("_objects", "_upload_key", "_download_key")
-    """What a state file keeps: the objects' metadata and the signing keys (old URLs stay valid)."""
+    persistent: ClassVar[tuple[str, ...]] = ("_upload_key", "_download_key")
+    """What a state file keeps: the signing keys (URLs handed out stay valid) ..."""
+    persistent_by_key: ClassVar[tuple[str, ...]] = ("_objects",)
+    """... and each object's metadata, one row per object."""
 
     def __init__(
         self,
