@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -258,8 +259,14 @@ def error_shapes() -> ErrorShapes:
 
 @contextlib.contextmanager
 def serve_asgi(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve any ASGI app with uvicorn in a background thread; yield its base URL."""
+    """Serve any ASGI app with uvicorn in a background thread; yield its base URL.
+
+    Raises:
+        OSError: The address cannot be listened on (a taken port, an unknown host).
+    """
     import uvicorn  # noqa: PLC0415 - a heavy dependency, only needed when serving on a port
+
+    sock = _listen(host, port)  # here, so that a taken port raises in the caller's thread
 
     config = uvicorn.Config(
         app,
@@ -271,11 +278,14 @@ def serve_asgi(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="aiospaces-emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="aiospaces-emulator", daemon=True
+    )
     thread.start()
     while not server.started:
         if not thread.is_alive():
-            raise RuntimeError(f"could not listen on {host}:{port}")
+            sock.close()
+            raise RuntimeError(f"could not serve on {host}:{port}")
         time.sleep(0.005)
     bound = server.servers[0].sockets[0].getsockname()
     try:
@@ -283,6 +293,22 @@ def serve_asgi(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+        sock.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Return a socket listening on ``host:port`` (as uvicorn would bind it)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 class _HideDroppedConnections(logging.Filter):

@@ -38,6 +38,7 @@ import builtins
 import hmac
 import json
 import re
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -169,6 +170,8 @@ class Storage:
         self._objects: dict[str, _Entry] = {}
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=directory):  # fails now, not at the first upload
+                pass
 
     # -- signing --
 
