@@ -84,11 +84,11 @@ class Persistent(Protocol):
     """What a part of the state names: the attributes (dotted paths) holding its state.
 
     A vendor emulation (or the object store) sets ``persistent``, pickled as one row. It may
-    set ``persistent_by_key`` too: attributes holding a dict (string keys) whose values are
-    replaced, never changed in place; each entry is a row of its own, written only when its
-    value is another object than the one stored (the object store's files: a commit writes
-    the new file's row, not all of them). It may define ``restored()``, called after its
-    attributes were loaded.
+    set ``persistent_by_key`` too: attributes holding a dict (text or integer keys; loaded
+    back with text keys) whose values are replaced, never changed in place. Each entry is a
+    row of its own, written only when its value is another object than the one stored: a
+    commit after an upload writes the new file's row, not every file's. It may define
+    ``restored()``, called after its attributes were loaded.
     """
 
     persistent: ClassVar[tuple[str, ...]]
@@ -156,7 +156,10 @@ def load_part(owner: Persistent, data: bytes) -> None:
         _set(owner, path, value)
     restored = getattr(owner, "restored", None)
     if restored is not None:
-        restored()
+        try:
+            restored()
+        except Exception as exc:  # a state that does not hold together
+            raise StateFileError(f"cannot restore ({type(exc).__name__}: {exc})") from exc
 
 
 Row = tuple[str, str, str, bytes]
@@ -251,8 +254,11 @@ class StateFile:
 @attrs.define
 class _Changes:
     rows: list[Row] = attrs.field(factory=list)
-    deleted: list[tuple[str, str, str]] = attrs.field(factory=list)
-    kept: list[tuple[str, str, str, object]] = attrs.field(factory=list)  # what rows hold now
+    deleted: list[tuple[str, str, object]] = attrs.field(factory=list)
+    kept: list[tuple[str, str, object, object]] = attrs.field(factory=list)  # what rows hold now
+
+    def deleted_rows(self) -> list[tuple[str, str, str]]:
+        return [(part, attr, str(key)) for part, attr, key in self.deleted]
 
     def __bool__(self) -> bool:
         return bool(self.rows or self.deleted)
@@ -285,7 +291,7 @@ class DurableState:
         self.parts = dict(parts)
         self.writing_reads = tuple(writing_reads)
         self._plain: dict[str, bytes] = {}  # part -> the plain attributes' stored pickle
-        self._entries: dict[tuple[str, str], dict[str, object]] = {}  # stored values by key
+        self._entries: dict[tuple[str, str], dict[object, object]] = {}  # stored values by key
         self._lock = anyio.Lock()
         self._asked = 0  # requests that answered and want a commit
         self._covered = 0  # requests whose changes the last commit holds
@@ -304,16 +310,16 @@ class DurableState:
                 plain[part] = data
         for name, owner in self.parts.items():
             try:
-                for attr in _keyed(owner):
+                for attr in _keyed(owner):  # first: restored() may need them
                     stored = keyed.get((name, attr), {})
-                    values = {key: _unpickle(data) for key, data in stored.items()}
-                    setattr(owner, attr, values)
-                    self._entries[name, attr] = dict(values)
+                    setattr(owner, attr, {key: _unpickle(data) for key, data in stored.items()})
                 if name in plain:
                     load_part(owner, plain[name])
                     self._plain[name] = plain[name]
             except StateFileError as exc:
                 raise StateFileError(f"{self.file.path}: part {name!r}: {exc}") from exc
+            for attr in _keyed(owner):  # as the owner shows them: the keys to compare with
+                self._entries[name, attr] = dict(getattr(owner, attr))
 
     def _changes(self) -> _Changes:
         changes = _Changes()
@@ -324,10 +330,10 @@ class DurableState:
                 changes.kept.append((name, "", "", data))
             for attr in _keyed(owner):
                 stored = self._entries.get((name, attr), {})
-                current: dict[str, object] = getattr(owner, attr)
+                current: dict[object, object] = getattr(owner, attr)
                 for key, value in current.items():
                     if stored.get(key) is not value:  # values are replaced, never changed
-                        changes.rows.append((name, attr, key, _pickle(value)))
+                        changes.rows.append((name, attr, str(key), _pickle(value)))
                         changes.kept.append((name, attr, key, value))
                 for key in stored.keys() - current.keys():
                     changes.deleted.append((name, attr, key))
@@ -346,7 +352,7 @@ class DurableState:
         """Write every change at once, blocking (start-up, reset, close)."""
         changes = self._changes()
         if changes:
-            self.file.write(changes.rows, changes.deleted)
+            self.file.write(changes.rows, changes.deleted_rows())
             self._settle(changes)
 
     async def commit(self) -> None:
@@ -359,7 +365,8 @@ class DurableState:
             covered = self._asked
             changes = self._changes()  # taken on the event loop: a consistent view
             if changes:
-                await anyio.to_thread.run_sync(self.file.write, changes.rows, changes.deleted)
+                rows, deleted = changes.rows, changes.deleted_rows()
+                await anyio.to_thread.run_sync(self.file.write, rows, deleted)
                 self._settle(changes)
             self._covered = covered
 

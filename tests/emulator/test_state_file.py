@@ -211,3 +211,28 @@ def test_counters_are_stored_by_value() -> None:
     assert (next(target.ids), target.seen) == (8, {"a", "b"})
     with pytest.raises(StateFileError, match="does not match"):
         load_part(target, pickle.dumps({"ids": 1}))
+
+
+def rows(emulator: Emulator, part: str, attr: str) -> int:
+    assert emulator.durable is not None
+    return sum(1 for row in emulator.durable.file.read() if row[:2] == (part, attr))
+
+
+async def test_messages_and_files_are_one_row_each(state: Path) -> None:
+    emulator = Emulator(state_path=state)
+    try:
+        async with aiospaces.Session(transport=emulator.transport()) as session:
+            pn = session.pubnub(**KEYS, user_id="u", **emulator.settings(EMU)["pubnub"])
+            for n in range(5):
+                await pn.publish(channel="c", message=n)
+            assert rows(emulator, "pubnub", "stored_records") == 5
+            sent = await pn.send_file().channel("c").file_name("f.txt").file_object(b"data")
+            assert rows(emulator, "storage", "_objects") == 1
+            await pn.delete_file(channel="c", file_id=sent.file_id, file_name="f.txt")
+            assert rows(emulator, "storage", "_objects") == 0
+        kept = rows(emulator, "pubnub", "stored_records")  # the file message too
+        assert kept == 6
+        emulator.reset()
+        assert rows(emulator, "pubnub", "stored_records") == 0
+    finally:
+        emulator.close()

@@ -36,9 +36,17 @@ from aiospaces.emulator.pubnub.state import (
     KeysetSeed,
     PubNubError,
 )
-from aiospaces.emulator.pubnub.stream import OBJECTS, SUBSCRIBE_TIMEOUT, PublishOptions, Streams
+from aiospaces.emulator.pubnub.stream import (
+    OBJECTS,
+    SUBSCRIBE_TIMEOUT,
+    PublishOptions,
+    Record,
+    Streams,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
@@ -72,6 +80,8 @@ class PubNubEmulation:
         "streams.clock.last",
     )
     """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
+    persistent_by_key: ClassVar[tuple[str, ...]] = ("stored_records",)
+    """Kept one row per entry (see ``stored_records``)."""
     writing_reads: ClassVar[tuple[str, ...]] = (
         *("/publish/*", "/signal/*", "/v1/files/publish-file/*"),
         "/v1/channel-registration/*",
@@ -97,10 +107,31 @@ class PubNubEmulation:
         self.keysets.by_key.clear()
         self.streams.clear()
 
-    def restored(self) -> None:
-        """Give the streams loaded from a state file this emulator's clock."""
+    @property
+    def stored_records(self) -> dict[int, Record]:
+        """Every record a stream still holds, by timetoken (unique over all keysets).
+
+        A state file keeps each one in a row of its own, written once (records never change);
+        the streams keep only their timetokens. Set it to the records loaded from a state file.
+        """
+        found: dict[int, Record] = {}
         for stream in self.streams.by_key.values():
-            stream.clock = self.streams.clock
+            for record in stream.records:
+                found[record.timetoken] = record
+            for kept in stream.history.values():
+                for record in kept:
+                    found[record.timetoken] = record
+        return found
+
+    @stored_records.setter
+    def stored_records(self, records: Mapping[int | str, Record]) -> None:
+        self._loaded = {int(timetoken): record for timetoken, record in records.items()}
+
+    def restored(self) -> None:
+        """Give the streams loaded from a state file this emulator's clock and their records."""
+        loaded = self.__dict__.pop("_loaded", {})
+        for stream in self.streams.by_key.values():
+            stream.restore(self.streams.clock, loaded)
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision a keyset: ``{"subscribe_key", "publish_key", "secret_key", "auth_keys"}``."""

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 
+from aiospaces.emulator.pubnub.kept_stream import KeptStream
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
@@ -229,7 +231,7 @@ class Subscription:
         return match
 
 
-class Stream:
+class Stream(KeptStream):
     """The records, storage, channel groups and waiting subscribers of one keyset.
 
     Attributes:
@@ -248,19 +250,6 @@ class Stream:
         self.waiting = 0
         self.closed = False
         self._changed: anyio.Event | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Return what a state file keeps: records, storage and groups (not clock or waits)."""
-        return {"records": self.records, "history": self.history, "groups": self.groups}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """Restore a stream from a state file (the owner re-attaches its clock)."""
-        self.__init__(Clock())  # type: ignore[misc]
-        self.records, self.history, self.groups = (
-            state["records"],
-            state["history"],
-            state["groups"],
-        )
 
     def add(self, record: Record) -> None:
         """Append a record, store it if it is to be stored, and wake every waiting subscriber."""
