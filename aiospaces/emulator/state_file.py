@@ -4,15 +4,16 @@
 emulator = Emulator(state_path=Path("emulator.db"))   # loads what the file holds, if anything
 ```
 
-What is kept: each *part* (a vendor, and the object store's metadata) names the attributes
-that hold its state (``persistent`` on the vendor class, see
-[Persistent][aiospaces.emulator.state_file.Persistent]); the part is pickled as a whole and
-stored as one row. After every request that may change state (any method but ``GET``,
-``HEAD`` and ``OPTIONS``) [DurableState][aiospaces.emulator.state_file.DurableState] pickles
-every part and writes the parts whose bytes changed, in one SQLite transaction, from a worker
-thread, *before* the answer's first byte is sent: an answered write is on disk, and a crash
-before the commit leaves the previous state (SQLite's journal undoes a half-done commit).
-Commits are grouped: requests answering while a commit runs are covered by the next one.
+What is kept: each *part* (a vendor, and the object store) names the attributes that hold
+its state (see [Persistent][aiospaces.emulator.state_file.Persistent]): ``persistent`` ones
+are pickled together as one row, ``persistent_by_key`` dicts one row per entry (files,
+PubNub messages: what grows with use). After every request that may change state (any
+method but ``GET``, ``HEAD`` and ``OPTIONS``, and the ``GET`` paths a vendor lists in
+``writing_reads``) [DurableState][aiospaces.emulator.state_file.DurableState] writes the
+rows that changed in one SQLite transaction, from a worker thread, *before* the answer's
+first byte is sent: an answered write is on disk, and a crash before the commit leaves the
+previous state (SQLite's journal undoes a half-done commit). Commits are grouped: requests
+answering while a commit runs are covered by the next one.
 
 The file is checked before anything is read from it: a file that is not SQLite, another
 program's SQLite file (``application_id``) or another state format (``user_version``) is
