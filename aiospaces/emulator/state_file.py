@@ -32,6 +32,7 @@ import itertools
 import pickle
 import re
 import sqlite3
+import threading
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import anyio
@@ -182,6 +183,7 @@ class StateFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._writing = threading.Lock()
         try:
             self._db = sqlite3.connect(
                 path, timeout=0, isolation_level=None, check_same_thread=False
@@ -232,20 +234,24 @@ class StateFile:
         return self._db.execute("SELECT part, attr, key, data FROM state ORDER BY rowid").fetchall()
 
     def write(self, rows: Iterable[Row], deleted: Iterable[tuple[str, str, str]] = ()) -> None:
-        """Store ``rows`` and delete the ``deleted`` ones in one transaction (blocking)."""
+        """Store ``rows`` and delete the ``deleted`` ones in one transaction (blocking).
+
+        Safe from any thread: transactions are taken one at a time, in call order.
+        """
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.executemany(
-                "INSERT INTO state (part, attr, key, data) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (part, attr, key) DO UPDATE SET data = excluded.data",
-                rows,
-            )
-            db.executemany("DELETE FROM state WHERE part = ? AND attr = ? AND key = ?", deleted)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        with self._writing:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT INTO state (part, attr, key, data) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (part, attr, key) DO UPDATE SET data = excluded.data",
+                    rows,
+                )
+                db.executemany("DELETE FROM state WHERE part = ? AND attr = ? AND key = ?", deleted)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         """Close the file (and release its lock)."""

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, ClassVar
 
+import anyio
 import httpx
 import pytest
 
@@ -105,7 +106,9 @@ async def test_an_unanswered_change_made_in_python_is_saved_on_close(state: Path
     assert list(second.vendors["pubnub"].snapshot()) == ["sub-c-seeded"]
     second.reset()  # saved at once
     second.close()
-    assert Emulator(state_path=state).vendors["pubnub"].snapshot() == {}
+    third = Emulator(state_path=state)
+    assert third.vendors["pubnub"].snapshot() == {}
+    third.close()
 
 
 async def test_an_upload_whose_metadata_was_never_committed_is_swept(state: Path) -> None:
@@ -236,3 +239,33 @@ async def test_messages_and_files_are_one_row_each(state: Path) -> None:
         assert rows(emulator, "pubnub", "stored_records") == 0
     finally:
         emulator.close()
+
+
+async def test_concurrent_writes_and_a_reset_leave_the_file_as_memory(state: Path) -> None:
+    emulator = Emulator(state_path=state)
+    base = f"/v2/objects/{KEYS['subscribe_key']}/channels"
+    publish = f"/publish/{KEYS['publish_key']}/{KEYS['subscribe_key']}/0/c/0"
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url=EMU) as client:
+
+        async def write(n: int) -> None:
+            if n == 40:
+                assert (await client.post("/_emulator/reset")).status_code == 200
+            elif n % 2:
+                assert (await client.get(f"{publish}/{n}")).status_code == 200
+            else:
+                assert (
+                    await client.patch(f"{base}/s{n}", json={"name": str(n)})
+                ).status_code == 200
+
+        async with anyio.create_task_group() as tasks:
+            for n in range(100):
+                tasks.start_soon(write, n)
+    expected = {name: vendor.snapshot() for name, vendor in emulator.vendors.items()}
+    files = emulator.storage.list()
+    emulator.close()
+    again = Emulator(state_path=state)
+    try:
+        assert {name: vendor.snapshot() for name, vendor in again.vendors.items()} == expected
+        assert again.storage.list() == files
+    finally:
+        again.close()
