@@ -102,6 +102,11 @@ class Emulator:
         fault_mode: ``"first"`` (the first rule that fires acts) or ``"all"`` (every rule that
             fires acts; see [FaultInjector][aiospaces.emulator.faults.FaultInjector]).
 
+    Attributes:
+        vendors: The vendor emulations by name.
+        faults: The fault rules (the ASGI app in front of everything).
+        durable: The state file's commit middleware (None without ``state_path``).
+
     Raises:
         StateFileError: ``state_path`` is not an emulator state file, or is in use.
         OSError: ``storage_dir`` cannot be created or written.
@@ -156,8 +161,7 @@ class Emulator:
                 file.close()
                 raise
             app = self.durable
-        else:
-            storage.sweep()  # files a previous run left in storage_dir: nothing refers to them
+        storage.sweep()  # upload files a previous run left that no object refers to
         self.faults = FaultInjector(app, seed=seed, mode=fault_mode)
         for fault in faults or ():
             self.faults.add(fault)

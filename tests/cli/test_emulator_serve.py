@@ -100,10 +100,18 @@ def test_serve_prints_the_dashboard_and_its_settings(tmp_path: Path) -> None:
         assert set(settings) == {"pubnub", "mux", "neuroio", "pubnub_admin"}
 
 
+def upload(client: httpx.Client, name: str) -> httpx.Response:
+    """Upload a file named ``name`` as the PubNub SDKs do; return the storage's answer."""
+    form = client.post(f"/v1/files/{SUB}/channels/files/generate-upload-url", json={"name": name})
+    request = form.json()["file_upload_request"]
+    fields = {field["key"]: field["value"] for field in request["form_fields"]}
+    return client.post(request["url"], data=fields, files={"file": (name, b"x" * 50_000)})
+
+
 def test_every_acknowledged_write_survives_a_sigkill(tmp_path: Path) -> None:
     state = tmp_path / "emulator.db"
     cli, base_url, _ = start(state)
-    acknowledged: list[tuple[str, str]] = []  # ("space" or "message", its name)
+    acknowledged: list[tuple[str, str]] = []  # ("space", "message" or "file", its name)
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -114,10 +122,13 @@ def test_every_acknowledged_write_survives_a_sigkill(tmp_path: Path) -> None:
                     return
                 name = f"w{worker}-{n}"
                 try:
-                    if n % 2:
+                    if n % 3 == 1:
                         url = f"/publish/{PUB}/{SUB}/0/log/0/%22{name}%22?uuid=u"
                         response = client.get(url)
                         kind = "message"
+                    elif n % 3 == 2:
+                        response = upload(client, name)
+                        kind = "file"
                     else:
                         response = client.patch(
                             f"/v2/objects/{SUB}/channels/{name}", json={"name": name}
@@ -125,7 +136,7 @@ def test_every_acknowledged_write_survives_a_sigkill(tmp_path: Path) -> None:
                         kind = "space"
                 except httpx.TransportError:
                     return  # the server is gone: this write was never acknowledged
-                assert response.status_code == 200, response.text
+                assert response.is_success, response.text
                 with lock:
                     acknowledged.append((kind, name))
 
@@ -146,6 +157,11 @@ def test_every_acknowledged_write_survives_a_sigkill(tmp_path: Path) -> None:
         kept = httpx.get(f"{base_url}/_emulator/state", timeout=10).json()["pubnub"][SUB]
     spaces = {channel["id"] for channel in kept["channels"]}
     messages = {record["message"] for record in kept["messages"] if record["channel"] == "log"}
+    files = {file["key"].rsplit("/", 1)[1] for file in kept["files"]}
+    assert {name for kind, name in acknowledged if kind == "file"} <= files
+    blobs = list(Path(f"{state}.files").glob("*.blob"))
+    assert len(blobs) == len(kept["files"])  # no bytes left without their metadata
+    assert not list(Path(f"{state}.files").glob("*.part"))
     assert {name for kind, name in acknowledged if kind == "space"} <= spaces
     assert {name for kind, name in acknowledged if kind == "message"} <= messages
     assert len(acknowledged) >= 200

@@ -125,6 +125,15 @@ async def test_an_upload_whose_metadata_was_never_committed_is_swept(state: Path
     assert sorted(p.name for p in directory.iterdir()) == ["notes.txt"]
 
 
+def test_a_new_state_file_sweeps_its_storage_dir_too(state: Path) -> None:
+    directory = state.with_name("state.db.files")
+    directory.mkdir()
+    leftover = directory / f"{'01' * 16}.blob"
+    leftover.write_bytes(b"from a run without --state")
+    Emulator(state_path=state).close()
+    assert not leftover.exists()
+
+
 def test_a_storage_dir_without_state_starts_empty_and_clean(tmp_path: Path) -> None:
     leftover = tmp_path / f"{'ef' * 16}.blob"
     leftover.write_bytes(b"forgotten")

@@ -392,10 +392,6 @@ class Storage:
                 swept += 1
         return swept
 
-    def restored(self) -> None:
-        """Drop the upload files the loaded objects do not refer to (see ``sweep``)."""
-        self.sweep()
-
     def routes(self) -> builtins.list[BaseRoute]:
         """Return the routes: ``POST /_storage/`` (upload) and ``GET /_storage/{key}``."""
         return [
