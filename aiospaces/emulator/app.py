@@ -141,8 +141,12 @@ class Emulator:
         ]
         self.vendors: dict[str, VendorEmulation] = {v.name: v for v in vendors}
         routes: list[BaseRoute] = [*control_routes(self), *self.storage.routes()]
+        owners = _Owners()  # which parts a request may change, by the route's path
+        owners.add(self.storage.routes(), "storage")
         for vendor in self.vendors.values():
-            routes.extend(vendor.routes())
+            vendor_routes = vendor.routes()
+            routes.extend(vendor_routes)
+            owners.add(vendor_routes, vendor.name, "storage")  # a vendor may delete files
         shapes = error_shapes()
         self._starlette = Starlette(
             routes=routes,
@@ -156,7 +160,7 @@ class Emulator:
             file = StateFile(state_path)
             try:
                 writing_reads = [p for v in vendors for p in getattr(v, "writing_reads", ())]
-                self.durable = DurableState(app, file, parts, writing_reads)
+                self.durable = DurableState(app, file, parts, writing_reads, owners.of)
             except BaseException:
                 file.close()
                 raise
@@ -224,6 +228,24 @@ class Emulator:
             uvicorn_errors.addFilter(_HideDroppedConnections())
         with serve_asgi(self.app, host, port) as base_url:
             yield base_url
+
+
+class _Owners:
+    """The parts of the state a request may change, found by its route's static prefix."""
+
+    def __init__(self) -> None:
+        self.by_prefix: dict[str, set[str]] = {}
+
+    def add(self, routes: list[BaseRoute], *parts: str) -> None:
+        for route in routes:
+            path = getattr(route, "path", None)
+            if isinstance(path, str):
+                self.by_prefix.setdefault(path.split("{", 1)[0], set()).update(parts)
+
+    def of(self, path: str) -> set[str] | None:
+        """Return the parts a request to ``path`` may change (None: any, e.g. the control API)."""
+        found = [prefix for prefix in self.by_prefix if path.startswith(prefix)]
+        return self.by_prefix[max(found, key=len)] if found else None
 
 
 def _pubnub(source: str) -> Callable[[int, str], Response]:

@@ -39,7 +39,7 @@ import anyio
 import attrs
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping
     from pathlib import Path
 
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -281,6 +281,8 @@ class DurableState:
         writing_reads: Path patterns (shell style) of ``GET`` requests that change state
             (PubNub publishes with ``GET``); other ``GET``, ``HEAD`` and ``OPTIONS``
             requests are not followed by a commit.
+        owners: The parts a request to a path may change (None: any); a commit looks for
+            changes in those only (the parts of every request it covers).
 
     Raises:
         StateFileError: The file holds a part that cannot be read.
@@ -292,11 +294,14 @@ class DurableState:
         file: StateFile,
         parts: Mapping[str, Persistent],
         writing_reads: Iterable[str] = (),
+        owners: Callable[[str], Collection[str] | None] = lambda path: None,
     ) -> None:
         self.app = app
         self.file = file
         self.parts = dict(parts)
         self.writing_reads = tuple(writing_reads)
+        self.owners = owners
+        self._dirty: set[str] = set()  # parts the requests waiting for a commit may have changed
         self._plain: dict[str, bytes] = {}  # part -> the plain attributes' stored pickle
         self._entries: dict[tuple[str, str], dict[object, object]] = {}  # stored values by key
         self._lock = anyio.Lock()
@@ -328,9 +333,11 @@ class DurableState:
             for attr in _keyed(owner):  # as the owner shows them: the keys to compare with
                 self._entries[name, attr] = dict(getattr(owner, attr))
 
-    def _changes(self) -> _Changes:
+    def _changes(self, names: Collection[str] | None = None) -> _Changes:
         changes = _Changes()
         for name, owner in self.parts.items():
+            if names is not None and name not in names:
+                continue
             data = dump_part(owner)
             if self._plain.get(name) != data:
                 changes.rows.append((name, "", "", data))
@@ -362,15 +369,20 @@ class DurableState:
             self.file.write(changes.rows, changes.deleted_rows())
             self._settle(changes)
 
-    async def commit(self) -> None:
-        """Write every change from a worker thread, grouped with concurrent callers."""
+    async def commit(self, names: Collection[str] | None = None) -> None:
+        """Write the changes from a worker thread, grouped with concurrent callers.
+
+        Args:
+            names: The parts the caller may have changed (None: any).
+        """
         self._asked += 1
         ticket = self._asked
+        self._dirty.update(self.parts if names is None else names)
         async with self._lock:
             if self._covered >= ticket:  # a commit that started after our changes holds them
                 return
-            covered = self._asked
-            changes = self._changes()  # taken on the event loop: a consistent view
+            covered, dirty, self._dirty = self._asked, self._dirty, set()
+            changes = self._changes(dirty)  # taken on the event loop: a consistent view
             if changes:
                 rows, deleted = changes.rows, changes.deleted_rows()
                 await anyio.to_thread.run_sync(self.file.write, rows, deleted)
@@ -389,12 +401,13 @@ class DurableState:
             await self.app(scope, receive, send)
             return
         committed = False
+        names = self.owners(scope["path"])
 
         async def send_after_commit(message: Message) -> None:
             nonlocal committed
             if not committed:
                 committed = True
-                await self.commit()
+                await self.commit(names)
             await send(message)
 
         try:
@@ -402,7 +415,7 @@ class DurableState:
         finally:
             if not committed:  # the app failed before answering: keep what it changed anyway
                 with contextlib.suppress(Exception):
-                    await self.commit()
+                    await self.commit(names)
 
 
 def _keyed(owner: object) -> tuple[str, ...]:

@@ -278,3 +278,56 @@ async def test_concurrent_writes_and_a_reset_leave_the_file_as_memory(state: Pat
         assert again.storage.list() == files
     finally:
         again.close()
+
+
+def test_a_commit_looks_only_at_the_parts_a_request_may_change(state: Path) -> None:
+    emulator = Emulator(state_path=state)
+    try:
+        assert emulator.durable is not None
+        owners = emulator.durable.owners
+        assert owners("/video/v1/spaces") == {"mux", "storage"}
+        assert owners("/v1/files/s/channels/c/generate-upload-url") == {"pubnub", "storage"}
+        assert owners("/v1/spaces/") == {"neuroio", "storage"}  # /v1/files/ is longer
+        assert owners("/publish/p/s/0/c/0/1") == {"pubnub", "storage"}
+        assert owners("/api/v1/blocks/key/1/block") == {"pubnub_admin", "storage"}
+        assert owners("/_storage/") == {"storage"}
+        assert owners("/_emulator/reset") is None  # the control API: any part
+        assert owners("/_emulator/pubnub/seed") is None
+        assert owners("/unknown") is None
+    finally:
+        emulator.close()
+
+
+async def test_a_control_api_write_commits_every_part(state: Path) -> None:
+    emulator = Emulator(state_path=state)
+    emulator.vendors["pubnub"].seed({"subscribe_key": "sub-c-python"})  # no request: not saved
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url=EMU) as client:
+        await client.post("/_emulator/mux/seed", json={"token_id": "t", "token_secret": "s"})
+    emulator.durable.file.close()  # type: ignore[union-attr] # a crash: no save on close
+    again = Emulator(state_path=state)
+    try:
+        assert list(again.vendors["mux"].snapshot()) == ["t"]
+        # the control API may change any part, so its commit holds the PubNub seed too
+        assert list(again.vendors["pubnub"].snapshot()) == ["sub-c-python"]
+    finally:
+        again.close()
+
+
+async def test_a_moved_state_file_finds_its_files(state: Path, tmp_path: Path) -> None:
+    first = Emulator(state_path=state)
+    async with aiospaces.Session(transport=first.transport()) as session:
+        pn = session.pubnub(**KEYS, user_id="u", **first.settings(EMU)["pubnub"])
+        await pn.send_file().channel("c").file_name("f.txt").file_object(b"moved bytes")
+    first.close()
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    state.rename(moved / "state.db")
+    state.with_name("state.db.files").rename(moved / "state.db.files")
+    again = Emulator(state_path=moved / "state.db")
+    try:
+        (stored,) = again.storage.list()
+        url = again.storage.presign_download(stored.key, base_url=EMU)
+        async with httpx.AsyncClient(transport=again.transport()) as client:
+            assert (await client.get(url)).content == b"moved bytes"
+    finally:
+        again.close()

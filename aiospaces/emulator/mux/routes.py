@@ -73,6 +73,11 @@ class MuxEmulation:
     persistent: ClassVar[tuple[str, ...]] = ("tokens", "environments", "options")
     """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
 
+    def restored(self) -> None:
+        """Start the rate limiter's windows afresh (they were timed by another process)."""
+        for environment in self.environments.values():
+            environment.window_start, environment.window_count = 0.0, 0
+
     def __init__(self, context: EmulatorContext) -> None:
         self.context = context
         self.tokens: dict[str, Token] = {}

@@ -392,6 +392,14 @@ class Storage:
                 swept += 1
         return swept
 
+    def restored(self) -> None:
+        """Find the loaded objects' files in ``directory`` (it may have moved since)."""
+        if self.directory is None:
+            return
+        for key, entry in self._objects.items():
+            if entry.path is not None and entry.path.parent != self.directory:
+                self._objects[key] = attrs.evolve(entry, path=self.directory / entry.path.name)
+
     def routes(self) -> builtins.list[BaseRoute]:
         """Return the routes: ``POST /_storage/`` (upload) and ``GET /_storage/{key}``."""
         return [
