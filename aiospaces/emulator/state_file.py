@@ -29,6 +29,7 @@ import contextlib
 import fnmatch
 import io
 import itertools
+import json
 import pickle
 import re
 import sqlite3
@@ -86,8 +87,8 @@ class Persistent(Protocol):
     """What a part of the state names: the attributes (dotted paths) holding its state.
 
     A vendor emulation (or the object store) sets ``persistent``, pickled as one row. It may
-    set ``persistent_by_key`` too: attributes holding a dict (text or integer keys; loaded
-    back with text keys) whose values are replaced, never changed in place. Each entry is a
+    set ``persistent_by_key`` too: attributes holding a dict (keys: text, integers, or tuples
+    of them) whose values are replaced, never changed in place. Each entry is a
     row of its own, written only when its value is another object than the one stored: a
     commit after an upload writes the new file's row, not every file's. It may define
     ``restored()``, called after its attributes were loaded.
@@ -265,7 +266,7 @@ class _Changes:
     kept: list[tuple[str, str, object, object]] = attrs.field(factory=list)  # what rows hold now
 
     def deleted_rows(self) -> list[tuple[str, str, str]]:
-        return [(part, attr, str(key)) for part, attr, key in self.deleted]
+        return [(part, attr, _encode_key(key)) for part, attr, key in self.deleted]
 
     def __bool__(self) -> bool:
         return bool(self.rows or self.deleted)
@@ -324,7 +325,8 @@ class DurableState:
             try:
                 for attr in _keyed(owner):  # first: restored() may need them
                     stored = keyed.get((name, attr), {})
-                    setattr(owner, attr, {key: _unpickle(data) for key, data in stored.items()})
+                    values = {_decode_key(key): _unpickle(data) for key, data in stored.items()}
+                    setattr(owner, attr, values)
                 if name in plain:
                     load_part(owner, plain[name])
                     self._plain[name] = plain[name]
@@ -347,7 +349,7 @@ class DurableState:
                 current: dict[object, object] = getattr(owner, attr)
                 for key, value in current.items():
                     if stored.get(key) is not value:  # values are replaced, never changed
-                        changes.rows.append((name, attr, str(key), _pickle(value)))
+                        changes.rows.append((name, attr, _encode_key(key), _pickle(value)))
                         changes.kept.append((name, attr, key, value))
                 for key in stored.keys() - current.keys():
                     changes.deleted.append((name, attr, key))
@@ -416,6 +418,18 @@ class DurableState:
             if not committed:  # the app failed before answering: keep what it changed anyway
                 with contextlib.suppress(Exception):
                     await self.commit(names)
+
+
+def _encode_key(key: object) -> str:
+    return json.dumps(key)
+
+
+def _decode_key(text: str) -> Any:
+    try:
+        key = json.loads(text)
+    except ValueError as exc:
+        raise StateFileError(f"unreadable key {text!r}") from exc
+    return tuple(key) if isinstance(key, list) else key
 
 
 def _keyed(owner: object) -> tuple[str, ...]:

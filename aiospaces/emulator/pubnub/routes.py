@@ -26,6 +26,7 @@ from aiospaces.emulator._parse import ascii_int, from_payload
 from aiospaces.emulator.pubnub.files import UPLOAD_EXPIRES, file_routes
 from aiospaces.emulator.pubnub.filter_syntax import FilterError
 from aiospaces.emulator.pubnub.filters import parse_filter
+from aiospaces.emulator.pubnub.kept import KeptPubNub
 from aiospaces.emulator.pubnub.realtime import realtime_routes
 from aiospaces.emulator.pubnub.state import (
     MAX_LIMIT,
@@ -40,13 +41,10 @@ from aiospaces.emulator.pubnub.stream import (
     OBJECTS,
     SUBSCRIBE_TIMEOUT,
     PublishOptions,
-    Record,
     Streams,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
@@ -60,7 +58,7 @@ COUNT_TRUE = frozenset({"true", "1"})
 """The ``count`` values that ask for ``totalCount`` (the SDKs send ``True``, ``true`` or ``1``)."""
 
 
-class PubNubEmulation:
+class PubNubEmulation(KeptPubNub):
     """The PubNub side of the emulator.
 
     Args:
@@ -74,14 +72,10 @@ class PubNubEmulation:
     """
 
     name: ClassVar[str] = "pubnub"
-    persistent: ClassVar[tuple[str, ...]] = (
-        "keysets.by_key",
-        "streams.by_key",
-        "streams.clock.last",
-    )
+    persistent: ClassVar[tuple[str, ...]] = ("keyset_keys", "streams.by_key", "streams.clock.last")
     """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
-    persistent_by_key: ClassVar[tuple[str, ...]] = ("stored_records",)
-    """Kept one row per entry (see ``stored_records``)."""
+    persistent_by_key: ClassVar[tuple[str, ...]] = ("stored_channels", "stored_records")
+    """Kept one row per entry (see [kept][aiospaces.emulator.pubnub.kept])."""
     writing_reads: ClassVar[tuple[str, ...]] = (
         *("/publish/*", "/signal/*", "/v1/files/publish-file/*"),
         "/v1/channel-registration/*",
@@ -106,32 +100,6 @@ class PubNubEmulation:
         """Forget every keyset and its messages (waiting long-polls answer at once)."""
         self.keysets.by_key.clear()
         self.streams.clear()
-
-    @property
-    def stored_records(self) -> dict[int, Record]:
-        """Every record a stream still holds, by timetoken (unique over all keysets).
-
-        A state file keeps each one in a row of its own, written once (records never change);
-        the streams keep only their timetokens. Set it to the records loaded from a state file.
-        """
-        found: dict[int, Record] = {}
-        for stream in self.streams.by_key.values():
-            for record in stream.records:
-                found[record.timetoken] = record
-            for kept in stream.history.values():
-                for record in kept:
-                    found[record.timetoken] = record
-        return found
-
-    @stored_records.setter
-    def stored_records(self, records: Mapping[int | str, Record]) -> None:
-        self._loaded = {int(timetoken): record for timetoken, record in records.items()}
-
-    def restored(self) -> None:
-        """Give the streams loaded from a state file this emulator's clock and their records."""
-        loaded = self.__dict__.pop("_loaded", {})
-        for stream in self.streams.by_key.values():
-            stream.restore(self.streams.clock, loaded)
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision a keyset: ``{"subscribe_key", "publish_key", "secret_key", "auth_keys"}``."""
@@ -231,9 +199,10 @@ class PubNubEmulation:
             raise PubNubError(412, "Channel to update has been modified after it was read.")
         channel = existing or Channel(id=channel_id)
         changed = existing is None or any(getattr(channel, k) != v for k, v in changes.items())
-        for key, value in changes.items():
-            setattr(channel, key, value)
         if changed:  # a PATCH that changes nothing keeps the eTag and ``updated``, as recorded
+            channel = attrs.evolve(
+                channel, **changes
+            )  # replaced: a state file keeps it by identity
             channel.touch()
         keyset.channels[channel_id] = channel
         self._announce(keyset, "set", channel.wire(frozenset(WRITABLE_FIELDS)))

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 
-from aiospaces.emulator.pubnub.kept_stream import KeptStream
+from aiospaces.emulator.pubnub.kept import KeptStream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
