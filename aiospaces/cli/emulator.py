@@ -52,12 +52,8 @@ def serve(
     A taken port, a bad --state file or a storage directory that cannot be written end
     the command with one line on stderr and exit code 2.
     """
-    from aiospaces.emulator import Emulator  # noqa: PLC0415 - needs the emulator extra
-    from aiospaces.emulator.faults import FAULT_MODES  # noqa: PLC0415
-    from aiospaces.emulator.state_file import StateFileError  # noqa: PLC0415
+    from aiospaces.emulator import Emulator, StateFileError  # noqa: PLC0415 - the emulator extra
 
-    if fault_mode not in FAULT_MODES:
-        _fail(f"--fault-mode must be one of {', '.join(FAULT_MODES)}, not {fault_mode!r}")
     try:
         emulator = Emulator(
             strict=strict,
@@ -66,10 +62,12 @@ def serve(
             storage_dir=storage_dir,
             subscribe_timeout=subscribe_timeout,
             state_path=state,
-            fault_mode=fault_mode,
+            fault_mode=fault_mode,  # type: ignore[arg-type] # checked by the emulator
         )
     except StateFileError as exc:
         _fail(str(exc))
+    except ValueError as exc:  # the fault mode
+        _fail(f"--fault-mode: {exc}")
     except OSError as exc:
         _fail(f"cannot use storage directory {storage_dir or exc.filename}: {exc.strerror or exc}")
     try:

@@ -74,7 +74,7 @@ def test_an_unwritable_storage_dir_is_one_line_and_exit_code_2(tmp_path: Path) -
 
 def test_an_unknown_fault_mode_is_one_line_and_exit_code_2() -> None:
     line = one_clear_line(serve_in_process("--port", "0", "--fault-mode", "some"))
-    assert "--fault-mode must be one of first, all" in line
+    assert "--fault-mode: mode must be one of first, all, not 'some'" in line
 
 
 def start(state: Path) -> tuple[CliProcess, str, list[str]]:
