@@ -200,8 +200,8 @@ class Emulator:
     def save(self) -> None:
         """Write the state to the state file now (requests do it themselves; no-op without one).
 
-        Changes made through the Python API (a vendor's ``seed``, ``reset``) are written by
-        the next state-changing request, or by this call.
+        Changes made through the Python API (a vendor's ``seed``) are written by the next
+        state-changing request to that vendor or to the control API, or by this call.
         """
         if self.durable is not None:
             self.durable.commit_now()
