@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from aiospaces.emulator import Emulator
 
 __all__ = ["app", "serve"]
 
@@ -32,21 +35,73 @@ def serve(
         float,
         typer.Option(min=0, help="Seconds a PubNub subscribe long-poll waits for a message."),
     ] = 280.0,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep every vendor's state in this SQLite file across restarts "
+            "(uploaded files go to --storage-dir, by default STATE.files)."
+        ),
+    ] = None,
+    fault_mode: Annotated[
+        str,
+        typer.Option(help="Which fault rules act on a request: 'first' that fires, or 'all'."),
+    ] = "first",
 ) -> None:
-    """Serve the emulator on HOST:PORT and print the settings each vendor client needs."""
-    from aiospaces.emulator import Emulator  # noqa: PLC0415 - needs the emulator extra
+    """Serve the emulator on HOST:PORT and print the settings each vendor client needs.
 
-    emulator = Emulator(
-        strict=strict,
-        seed=seed,
-        max_upload_size=max_upload_size,
-        storage_dir=storage_dir,
-        subscribe_timeout=subscribe_timeout,
-    )
-    with emulator.serve(host, port) as base_url:
-        typer.echo(f"aiospaces emulator listening on {base_url} (Ctrl+C stops it)")
-        typer.echo(json.dumps(emulator.settings(base_url), indent=2))
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            typer.echo("stopping")
+    A taken port, a bad --state file or a storage directory that cannot be written end
+    the command with one line on stderr and exit code 2.
+    """
+    from aiospaces.emulator import Emulator, StateFileError  # noqa: PLC0415 - the emulator extra
+
+    try:
+        emulator = Emulator(
+            strict=strict,
+            seed=seed,
+            max_upload_size=max_upload_size,
+            storage_dir=storage_dir,
+            subscribe_timeout=subscribe_timeout,
+            state_path=state,
+            fault_mode=fault_mode,  # type: ignore[arg-type] # checked by the emulator
+        )
+    except StateFileError as exc:
+        _fail(str(exc))
+    except ValueError as exc:  # the fault mode
+        _fail(f"--fault-mode: {exc}")
+    except OSError as exc:
+        _fail(f"cannot use storage directory {storage_dir or exc.filename}: {exc.strerror or exc}")
+    try:
+        with emulator.serve(host, port) as base_url:
+            typer.echo(f"aiospaces emulator listening on {base_url} (Ctrl+C stops it)")
+            typer.echo(f"dashboard: {base_url}/_emulator/ui")
+            for line in _describe(emulator, state):
+                typer.echo(line)
+            typer.echo(json.dumps(emulator.settings(base_url), indent=2))
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                typer.echo("stopping")
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    finally:
+        emulator.close()
+
+
+def _describe(emulator: Emulator, state: Path | None) -> list[str]:
+    """Return the settings lines ``serve`` prints (state, files, strict, faults)."""
+    directory = emulator.storage.directory
+    which = "every" if emulator.faults.mode == "all" else "the first"
+    return [
+        f"state: {state} (kept across restarts)"
+        if state
+        else "state: in memory (--state keeps it)",
+        f"files: {directory}" if directory else "files: in memory (--storage-dir keeps them)",
+        f"strict: {'on' if emulator.strict else 'off'}",
+        f"fault rules: {which} rule that fires acts",
+    ]
+
+
+def _fail(message: str) -> NoReturn:
+    """End the command with one line on stderr and exit code 2."""
+    typer.echo(f"aiospaces emulator: {message}", err=True)
+    raise typer.Exit(2)

@@ -7,5 +7,6 @@ One Starlette app serves all vendors on one origin (disjoint paths), in-process 
 
 from aiospaces.emulator.app import Emulator as Emulator
 from aiospaces.emulator.faults import Fault as Fault
+from aiospaces.emulator.state_file import StateFileError as StateFileError
 
-__all__ = ["Emulator", "Fault"]
+__all__ = ["Emulator", "Fault", "StateFileError"]

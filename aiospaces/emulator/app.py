@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -28,7 +29,7 @@ from aiospaces.emulator.admin.state import AdminError
 from aiospaces.emulator.boundary import Boundary, ErrorShapes
 from aiospaces.emulator.control import SeedableVendor, control_routes
 from aiospaces.emulator.dashboard import dashboard_routes
-from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector
+from aiospaces.emulator.faults import ConnectionDropped, Fault, FaultInjector, FaultMode
 from aiospaces.emulator.mux.routes import MuxEmulation
 from aiospaces.emulator.mux.wire import MuxError
 from aiospaces.emulator.neuroio.routes import NeuroIOEmulation
@@ -41,6 +42,7 @@ from aiospaces.emulator.pubnub.stream import SUBSCRIBE_TIMEOUT
 from aiospaces.emulator.request_log import DEFAULT_LOG_SIZE, RequestLog, RequestRecorder
 from aiospaces.emulator.s3.errors import S3Error, error_response
 from aiospaces.emulator.s3.store import DEFAULT_MAX_SIZE, Storage
+from aiospaces.emulator.state_file import DurableState, Persistent, StateFile
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -57,12 +59,16 @@ class VendorEmulation(SeedableVendor, Protocol):
     """What a vendor emulation plugs into the [Emulator][aiospaces.emulator.app.Emulator].
 
     Besides ``seed`` and ``snapshot`` (for the control API, see
-    [SeedableVendor][aiospaces.emulator.control.SeedableVendor]), a vendor names itself, lists
-    its routes, resets and hands out client settings. It is built with the emulator's context
-    (the strict flag and the object store), never with the emulator itself.
+    [SeedableVendor][aiospaces.emulator.control.SeedableVendor]), a vendor names itself and
+    the attributes holding its state (``persistent``, dotted paths, see
+    [state_file][aiospaces.emulator.state_file]; an optional ``restored()`` runs after they
+    were loaded), lists its routes, resets and hands out client settings. It is built with
+    the emulator's context (the strict flag and the object store), never with the emulator.
     """
 
     name: ClassVar[str]
+    persistent: ClassVar[tuple[str, ...]]
+    """The attributes holding the vendor's state (what a state file keeps)."""
 
     def routes(self) -> list[BaseRoute]:
         """Return the vendor's HTTP routes (paths disjoint from every other vendor's)."""
@@ -93,6 +99,22 @@ class Emulator:
             lower it to test expired forms).
         request_log_size: How many requests [requests][aiospaces.emulator.app.Emulator.requests]
             keeps (the newest; 0 keeps none).
+        state_path: Keep every vendor's state in this SQLite file (loaded at start, committed
+            before each state-changing answer; see [state_file][aiospaces.emulator.state_file]).
+            Uploaded bytes then go to ``storage_dir``, by default the directory
+            ``<state_path>.files``. Call [close][aiospaces.emulator.app.Emulator.close] when done.
+        fault_mode: ``"first"`` (the first rule that fires acts) or ``"all"`` (every rule that
+            fires acts; see [FaultInjector][aiospaces.emulator.faults.FaultInjector]).
+
+    Attributes:
+        vendors: The vendor emulations by name.
+        requests: The log of the requests answered.
+        faults: The fault rules (the ASGI app in front of everything).
+        durable: The state file's commit middleware (None without ``state_path``).
+
+    Raises:
+        StateFileError: ``state_path`` is not an emulator state file, or is in use.
+        OSError: ``storage_dir`` cannot be created or written.
     """
 
     def __init__(
@@ -106,7 +128,11 @@ class Emulator:
         subscribe_timeout: float = SUBSCRIBE_TIMEOUT,
         upload_expires: float = UPLOAD_EXPIRES,
         request_log_size: int = DEFAULT_LOG_SIZE,
+        state_path: Path | None = None,
+        fault_mode: FaultMode = "first",
     ) -> None:
+        if state_path is not None and storage_dir is None:
+            storage_dir = state_path.with_name(state_path.name + ".files")
         storage = Storage(
             secret=secrets.token_bytes(32), max_size=max_upload_size, directory=storage_dir
         )
@@ -123,8 +149,12 @@ class Emulator:
         self.requests = RequestLog(request_log_size)
         """The log of the requests answered, newest last."""
         routes: list[BaseRoute] = [*control_routes(self), *self.storage.routes()]
+        owners = _Owners()  # which parts a request may change, by the route's path
+        owners.add(self.storage.routes(), "storage")
         for vendor in self.vendors.values():
-            routes.extend(vendor.routes())
+            vendor_routes = vendor.routes()
+            routes.extend(vendor_routes)
+            owners.add(vendor_routes, vendor.name, "storage")  # a vendor may delete files
         routes.extend(dashboard_routes(self))  # last: vendor requests do not try its paths
         shapes = error_shapes()
         self._starlette = Starlette(
@@ -132,7 +162,20 @@ class Emulator:
             middleware=[Middleware(Boundary, shapes=shapes)],
             exception_handlers=shapes.exception_handlers(),
         )
-        self.faults = FaultInjector(self._starlette, seed=seed)
+        app: ASGIApp = self._starlette
+        self.durable: DurableState | None = None
+        if state_path is not None:
+            parts: dict[str, Persistent] = {"storage": storage, **self.vendors}
+            file = StateFile(state_path)
+            try:
+                writing_reads = [p for v in vendors for p in getattr(v, "writing_reads", ())]
+                self.durable = DurableState(app, file, parts, writing_reads, owners.of)
+            except BaseException:
+                file.close()
+                raise
+            app = self.durable
+        storage.sweep()  # upload files a previous run left that no object refers to
+        self.faults = FaultInjector(app, seed=seed, mode=fault_mode)
         for fault in faults or ():
             self.faults.add(fault)
         self._recorder = RequestRecorder(self.faults, self.requests)
@@ -163,6 +206,22 @@ class Emulator:
         self.storage.clear()
         self.faults.clear()
         self.requests.clear()
+        self.save()
+
+    def save(self) -> None:
+        """Write the state to the state file now (requests do it themselves; no-op without one).
+
+        Changes made through the Python API (a vendor's ``seed``) are written by the next
+        state-changing request to that vendor or to the control API, or by this call.
+        """
+        if self.durable is not None:
+            self.durable.commit_now()
+
+    def close(self) -> None:
+        """Save and close the state file (no-op without one); the emulator is unusable after."""
+        if self.durable is not None:
+            self.durable.commit_now()
+            self.durable.file.close()
 
     def settings(self, base_url: str) -> dict[str, Any]:
         """Return, per vendor, the settings a client needs to use this emulator at ``base_url``."""
@@ -180,6 +239,24 @@ class Emulator:
             uvicorn_errors.addFilter(_HideDroppedConnections())
         with serve_asgi(self.app, host, port) as base_url:
             yield base_url
+
+
+class _Owners:
+    """The parts of the state a request may change, found by its route's static prefix."""
+
+    def __init__(self) -> None:
+        self.by_prefix: dict[str, set[str]] = {}
+
+    def add(self, routes: list[BaseRoute], *parts: str) -> None:
+        for route in routes:
+            path = getattr(route, "path", None)
+            if isinstance(path, str):
+                self.by_prefix.setdefault(path.split("{", 1)[0], set()).update(parts)
+
+    def of(self, path: str) -> set[str] | None:
+        """Return the parts a request to ``path`` may change (None: any, e.g. the control API)."""
+        found = [prefix for prefix in self.by_prefix if path.startswith(prefix)]
+        return self.by_prefix[max(found, key=len)] if found else None
 
 
 def _pubnub(source: str) -> Callable[[int, str], Response]:
@@ -219,8 +296,14 @@ def error_shapes() -> ErrorShapes:
 
 @contextlib.contextmanager
 def serve_asgi(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve any ASGI app with uvicorn in a background thread; yield its base URL."""
+    """Serve any ASGI app with uvicorn in a background thread; yield its base URL.
+
+    Raises:
+        OSError: The address cannot be listened on (a taken port, an unknown host).
+    """
     import uvicorn  # noqa: PLC0415 - a heavy dependency, only needed when serving on a port
+
+    sock = _listen(host, port)  # here, so that a taken port raises in the caller's thread
 
     config = uvicorn.Config(
         app,
@@ -232,11 +315,14 @@ def serve_asgi(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="aiospaces-emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="aiospaces-emulator", daemon=True
+    )
     thread.start()
     while not server.started:
         if not thread.is_alive():
-            raise RuntimeError(f"could not listen on {host}:{port}")
+            sock.close()
+            raise RuntimeError(f"could not serve on {host}:{port}")
         time.sleep(0.005)
     bound = server.servers[0].sockets[0].getsockname()
     try:
@@ -244,6 +330,22 @@ def serve_asgi(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+        sock.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Return a socket listening on ``host:port`` (as uvicorn would bind it)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 class _HideDroppedConnections(logging.Filter):

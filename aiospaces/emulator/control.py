@@ -14,6 +14,7 @@
 
 The request log's filters are query parameters: ``vendor``, ``status`` (``503`` or ``5xx``),
 ``path`` (a shell-style pattern), ``method``, ``since`` (a record id) and ``limit``.
+| POST | `/_emulator/faults/mode` | `{"mode": "first" or "all"}`: which rules that fire act |
 
 Errors are ``{"error": message}`` with a 4xx status: a fault rule or a seed of the wrong
 shape is refused with 400 and the reason, and nothing of it is kept.
@@ -146,6 +147,16 @@ def control_routes(emulator: ControlledEmulator) -> list[Route]:
         emulator.requests.clear()
         return JSONResponse({"cleared": True})
 
+    async def fault_mode(request: Request) -> JSONResponse:
+        payload = await _payload(request)
+        if set(payload) != {"mode"}:
+            raise ControlError(400, 'body must be {"mode": "first"} or {"mode": "all"}')
+        try:
+            emulator.faults.mode = payload["mode"]
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from exc
+        return JSONResponse({"mode": emulator.faults.mode})
+
     table = [
         ("/_emulator/reset", reset, "POST"),
         ("/_emulator/state", state, "GET"),
@@ -155,6 +166,7 @@ def control_routes(emulator: ControlledEmulator) -> list[Route]:
         ("/_emulator/faults/seed", seed_faults, "POST"),
         ("/_emulator/requests", list_requests, "GET"),
         ("/_emulator/requests", clear_requests, "DELETE"),
+        ("/_emulator/faults/mode", fault_mode, "POST"),
         ("/_emulator/{vendor}/seed", seed, "POST"),
     ]
     return [

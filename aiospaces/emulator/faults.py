@@ -2,8 +2,11 @@
 
 A [Fault][aiospaces.emulator.faults.Fault] matches by HTTP method and a path pattern (shell
 style, ``*`` spans ``/``) and fires a number of ``times`` or with a ``probability``. Rules are
-tried in order and only the first that fires acts on a request. The injector's random
-generator is seeded, so a run with the same seed fails the same requests.
+tried in the order they were added. In the default mode (``"first"``) the first rule that
+fires acts on a request and the rules after it are not tried; in mode ``"all"`` every rule
+that fires acts: their delays add up, and the first one with an outcome (a ``status``,
+``drop`` or ``lose_answer``) decides it, the rules after that one are not tried. The
+injector's random generator is seeded, so a run with the same seed fails the same requests.
 
 Two families of faults:
 
@@ -31,12 +34,14 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
+    "FAULT_MODES",
     "FIRED_FAULTS",
     "LOST_ANSWERS",
     "MAX_DELAY",
     "ConnectionDropped",
     "Fault",
     "FaultInjector",
+    "FaultMode",
     "LostAnswer",
 ]
 
@@ -44,6 +49,10 @@ LostAnswer = Literal["drop", "502", "late"]
 """How a processed request's answer is lost (see [Fault][aiospaces.emulator.faults.Fault])."""
 LOST_ANSWERS: tuple[LostAnswer, ...] = get_args(LostAnswer)
 """The values of ``Fault.lose_answer``."""
+FaultMode = Literal["first", "all"]
+"""Which rules act on a request: the first that fires, or all that fire (see the module)."""
+FAULT_MODES: tuple[FaultMode, ...] = get_args(FaultMode)
+"""The values of ``FaultInjector.mode``."""
 MAX_DELAY = 3600.0
 """The longest ``delay`` a rule may have (seconds)."""
 FIRED_FAULTS = "aiospaces.fired_faults"
@@ -180,6 +189,11 @@ class Fault:
         if self.lose_answer == "late" and not self.delay:
             raise ValueError("lose_answer='late' needs a delay: the seconds the answer is late")
 
+    @property
+    def has_outcome(self) -> bool:
+        """Whether the rule decides the request (a status, drop or lost answer), not only delays."""
+        return self.status is not None or self.drop or self.lose_answer is not None
+
     def matches(self, method: str, path: str) -> bool:
         """Return whether the rule applies to a request (ignoring count and probability)."""
         return (self.method == "*" or self.method.upper() == method) and fnmatch.fnmatchcase(
@@ -192,19 +206,39 @@ class Fault:
 
 
 class FaultInjector:
-    """ASGI middleware applying the fault rules to every request outside ``/_emulator``."""
+    """ASGI middleware applying the fault rules to every request outside ``/_emulator``.
 
-    def __init__(self, app: ASGIApp, *, seed: int | None = None) -> None:
+    Args:
+        app: The application behind the faults.
+        seed: Seed of the random generator deciding probabilistic rules.
+        mode: ``"first"``: the first rule that fires acts, the rules after it are not tried.
+            ``"all"``: every rule that fires acts, in order: their delays add up, and the
+            first with an outcome (``status``, ``drop``, ``lose_answer``) ends the walk.
+    """
+
+    def __init__(self, app: ASGIApp, *, seed: int | None = None, mode: FaultMode = "first") -> None:
         self.app = app
         self.rules: list[Fault] = []
         self.random = random.Random(seed)  # noqa: S311 - reproducible failures, not secrets
+        self.mode = mode
+
+    @property
+    def mode(self) -> FaultMode:
+        """``"first"`` or ``"all"``: which of the rules that fire act on a request."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, value: FaultMode) -> None:
+        if value not in FAULT_MODES:
+            raise ValueError(f"mode must be one of {', '.join(FAULT_MODES)}, not {value!r}")
+        self._mode = value
 
     def reseed(self, seed: int | None) -> None:
         """Restart the random sequence that decides probabilistic faults."""
         self.random = random.Random(seed)  # noqa: S311
 
     def add(self, fault: Fault) -> Fault:
-        """Append a rule; rules are tried in order and the first that fires wins."""
+        """Append a rule; rules are tried in the order they were added (see ``mode``)."""
         self.rules.append(fault)
         return fault
 
@@ -212,7 +246,9 @@ class FaultInjector:
         """Remove every rule."""
         self.rules.clear()
 
-    def _pick(self, method: str, path: str) -> Fault | None:
+    def _fire(self, method: str, path: str) -> list[Fault]:
+        """Return the rules that fire on a request, in order (counted in their ``fired``)."""
+        fired: list[Fault] = []
         for rule in self.rules:
             if not rule.matches(method, path):
                 continue
@@ -221,24 +257,30 @@ class FaultInjector:
             if rule.probability < 1.0 and self.random.random() >= rule.probability:
                 continue
             rule.fired += 1
-            return rule
-        return None
+            fired.append(rule)
+            if self._mode == "first" or rule.has_outcome:
+                break
+        return fired
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Apply the first rule that fires to this request, or pass it to the app."""
+        """Apply the rules that fire to this request (see ``mode``), or pass it to the app."""
         if scope["type"] != "http" or scope["path"].startswith("/_emulator"):
             await self.app(scope, receive, send)
             return
-        rule = self._pick(scope["method"], scope["path"])
-        if rule is None:
+        fired = self._fire(scope["method"], scope["path"])
+        if not fired:
             await self.app(scope, receive, send)
             return
-        scope[FIRED_FAULTS] = [rule]
+        *before, rule = fired
+        delay = sum(r.delay for r in before)  # delay-only rules ahead of the deciding one
+        scope[FIRED_FAULTS] = fired
         if rule.lose_answer is not None:
+            if delay:
+                await anyio.sleep(delay)
             await self._lose_answer(rule, scope, receive, send)
             return
-        if rule.delay:
-            await anyio.sleep(rule.delay)
+        if delay + rule.delay:
+            await anyio.sleep(delay + rule.delay)
         if rule.drop:
             await send(
                 {

@@ -42,7 +42,12 @@ def test_emulator_serve_prints_settings_and_serves() -> None:
         first = cli.readline(timeout=20)  # printed once the server listens
         assert first.startswith("aiospaces emulator listening on http://127.0.0.1:"), first
         base_url = first.split()[4]
-        lines = [cli.readline(timeout=10)]
+        preamble = [cli.readline(timeout=10)]  # the dashboard and settings, then the JSON
+        while preamble[-1] not in ("{\n", ""):
+            preamble.append(cli.readline(timeout=10))
+        assert preamble[0] == f"dashboard: {base_url}/_emulator/ui\n"
+        assert "state: in memory (--state keeps it)\n" in preamble
+        lines = preamble[-1:]
         while lines[-1] not in ("}\n", ""):  # the settings JSON ends with a bare brace
             lines.append(cli.readline(timeout=10))
         settings = json.loads("".join(lines))

@@ -1,12 +1,18 @@
-"""The official PubNub SDK (pubnub==10.8.0), unchanged, pointed at the emulator."""
+"""The official PubNub SDK (pubnub==10.8.0), unchanged, pointed at the emulator.
+
+Every test runs twice: against the emulator in memory, and with a state file.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from aiospaces.emulator import Emulator
 
 # The Spaces ("entities") calls exist only with this flag set before pubnub is imported.
 os.environ["PN_ENABLE_ENTITIES"] = "1"
@@ -41,3 +47,18 @@ async def official(emulator_url: str) -> AsyncIterator[Any]:
     pubnub = PubNubAsyncio(make_config(emulator_url))
     yield pubnub
     await pubnub.stop()
+
+
+@pytest.fixture(params=["in-memory", "state-file"])
+def emulator(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Emulator]:
+    """The plugin's emulator (configured by the ``emulator`` marker), run twice: in memory,
+    and with a state file (``--state``: every state-changing answer waits for its commit)."""
+    options: dict[str, Any] = {}
+    marker = request.node.get_closest_marker("emulator")
+    if marker is not None:
+        options.update(marker.kwargs)
+    if request.param == "state-file":
+        options["state_path"] = tmp_path / "emulator-state.db"
+    emulator = Emulator(**options)
+    yield emulator
+    emulator.close()

@@ -329,3 +329,14 @@ def test_describe_fault_names_every_action() -> None:
     assert describe_fault(rule) == "POST /x → lose_answer=late delay=1.5s"
     assert describe_fault(Fault(drop=True, status=200)) == "* * → drop status=200"
     assert describe_fault(Fault(times=1)) == "* * → pass"
+
+
+@pytest.mark.emulator(fault_mode="all")
+async def test_every_rule_that_fired_is_named(
+    client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.faults.add(Fault(method="GET", path=SPACES, delay=0.01, times=1))
+    emulator.faults.add(Fault(method="GET", path=SPACES, status=503, times=1))
+    assert (await client.get(SPACES)).status_code == 503
+    [record] = emulator.requests
+    assert record.fault == f"GET {SPACES} → delay=0.01s; GET {SPACES} → status=503"

@@ -127,7 +127,7 @@ async def test_bad_fault_seeds_are_rejected(
 async def test_probabilistic_faults_repeat_with_the_same_seed() -> None:
     def run(seed: int) -> list[bool]:
         emulator = Emulator(seed=seed, faults=[Fault(status=500, probability=0.5)])
-        return [emulator.faults._pick("GET", PATH) is not None for _ in range(40)]
+        return [bool(emulator.faults._fire("GET", PATH)) for _ in range(40)]
 
     assert run(7) == run(7)
     assert run(7) != run(8)

@@ -83,6 +83,15 @@ class AdminEmulation:
     """
 
     name: ClassVar[str] = "pubnub_admin"
+    persistent: ClassVar[tuple[str, ...]] = (
+        "_ids",
+        "users",
+        "apps",
+        "keysets",
+        "blocks",
+        "sessions",
+    )
+    """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
 
     def __init__(self, context: EmulatorContext) -> None:
         self.context = context
@@ -101,6 +110,11 @@ class AdminEmulation:
         self.keysets: dict[int, PortalKeyset] = {}
         self.blocks: dict[int, BlockRecord] = {}
         self.sessions: dict[str, tuple[PortalUser, int]] = {}  # token -> (user, expires)
+
+    def restored(self) -> None:
+        """Settle the blocks loaded from a state file (their change times were another clock's)."""
+        for block in self.blocks.values():
+            block.state = block.intended_state
 
     def seed(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Provision a user: ``{"email", "password", "apps": [{"name", "keys": [names]}]}``.

@@ -70,6 +70,13 @@ class MuxEmulation:
     """The Mux side of the emulator."""
 
     name: ClassVar[str] = "mux"
+    persistent: ClassVar[tuple[str, ...]] = ("tokens", "environments", "options")
+    """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
+
+    def restored(self) -> None:
+        """Start the rate limiter's windows afresh (they were timed by another process)."""
+        for environment in self.environments.values():
+            environment.window_start, environment.window_count = 0.0, 0
 
     def __init__(self, context: EmulatorContext) -> None:
         self.context = context

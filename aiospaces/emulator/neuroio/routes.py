@@ -66,6 +66,11 @@ class NeuroIOEmulation:
     """The NeuroIO side of the emulator (IAM host; the API host shares the origin)."""
 
     name: ClassVar[str] = "neuroio"
+    persistent: ClassVar[tuple[str, ...]] = (
+        *("accounts", "spaces", "tokens", "_space_ids", "_token_ids", "_sandbox_users"),
+        *("_retired", "_seeded_keys"),
+    )
+    """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
 
     def __init__(self, context: EmulatorContext) -> None:
         self.context = context

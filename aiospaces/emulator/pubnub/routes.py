@@ -26,6 +26,7 @@ from aiospaces.emulator._parse import ascii_int, from_payload
 from aiospaces.emulator.pubnub.files import UPLOAD_EXPIRES, file_routes
 from aiospaces.emulator.pubnub.filter_syntax import FilterError
 from aiospaces.emulator.pubnub.filters import parse_filter
+from aiospaces.emulator.pubnub.kept import KeptPubNub
 from aiospaces.emulator.pubnub.realtime import realtime_routes
 from aiospaces.emulator.pubnub.state import (
     MAX_LIMIT,
@@ -36,7 +37,12 @@ from aiospaces.emulator.pubnub.state import (
     KeysetSeed,
     PubNubError,
 )
-from aiospaces.emulator.pubnub.stream import OBJECTS, SUBSCRIBE_TIMEOUT, PublishOptions, Streams
+from aiospaces.emulator.pubnub.stream import (
+    OBJECTS,
+    SUBSCRIBE_TIMEOUT,
+    PublishOptions,
+    Streams,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -52,7 +58,7 @@ COUNT_TRUE = frozenset({"true", "1"})
 """The ``count`` values that ask for ``totalCount`` (the SDKs send ``True``, ``true`` or ``1``)."""
 
 
-class PubNubEmulation:
+class PubNubEmulation(KeptPubNub):
     """The PubNub side of the emulator.
 
     Args:
@@ -66,6 +72,15 @@ class PubNubEmulation:
     """
 
     name: ClassVar[str] = "pubnub"
+    persistent: ClassVar[tuple[str, ...]] = ("keyset_keys", "streams.by_key", "streams.clock.last")
+    """What a state file keeps (see [state_file][aiospaces.emulator.state_file])."""
+    persistent_by_key: ClassVar[tuple[str, ...]] = ("stored_channels", "stored_records")
+    """Kept one row per entry (see [kept][aiospaces.emulator.pubnub.kept])."""
+    writing_reads: ClassVar[tuple[str, ...]] = (
+        *("/publish/*", "/signal/*", "/v1/files/publish-file/*"),
+        "/v1/channel-registration/*",
+    )
+    """Paths of the ``GET`` requests that change state (the state file commits after them)."""
 
     def __init__(
         self,
@@ -184,9 +199,10 @@ class PubNubEmulation:
             raise PubNubError(412, "Channel to update has been modified after it was read.")
         channel = existing or Channel(id=channel_id)
         changed = existing is None or any(getattr(channel, k) != v for k, v in changes.items())
-        for key, value in changes.items():
-            setattr(channel, key, value)
         if changed:  # a PATCH that changes nothing keeps the eTag and ``updated``, as recorded
+            channel = attrs.evolve(
+                channel, **changes
+            )  # replaced: a state file keeps it by identity
             channel.touch()
         keyset.channels[channel_id] = channel
         self._announce(keyset, "set", channel.wire(frozenset(WRITABLE_FIELDS)))

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 
+from aiospaces.emulator.pubnub.kept import KeptStream
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
@@ -229,7 +231,7 @@ class Subscription:
         return match
 
 
-class Stream:
+class Stream(KeptStream):
     """The records, storage, channel groups and waiting subscribers of one keyset.
 
     Attributes:

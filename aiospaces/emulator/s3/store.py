@@ -38,10 +38,11 @@ import builtins
 import hmac
 import json
 import re
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import anyio
@@ -80,6 +81,7 @@ _TAGGING = (
 )
 _TTL_RE = re.compile(r"<Key>ObjectTTLInDays</Key>\s*<Value>([0-9]{1,5})</Value>")
 _DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when no type is given
+_UPLOAD_FILE = re.compile(r"[0-9a-f]{32}\.(?:part|blob)")  # how Sink names its files
 
 
 @attrs.frozen
@@ -145,6 +147,11 @@ class Storage:
         clock: Source of the current time (seconds since the epoch), for expiry checks.
     """
 
+    persistent: ClassVar[tuple[str, ...]] = ("_upload_key", "_download_key")
+    """What a state file keeps: the signing keys (URLs handed out stay valid) ..."""
+    persistent_by_key: ClassVar[tuple[str, ...]] = ("_objects",)
+    """... and each object's metadata, one row per object."""
+
     def __init__(
         self,
         *,
@@ -163,6 +170,8 @@ class Storage:
         self._objects: dict[str, _Entry] = {}
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=directory):  # fails now, not at the first upload
+                pass
 
     # -- signing --
 
@@ -365,6 +374,31 @@ class Storage:
         """Delete every object (and its file)."""
         for key in builtins.list(self._objects):
             self._replace(key, None)
+
+    def sweep(self) -> int:
+        """Delete the directory's upload files that no object refers to; return how many.
+
+        An upload interrupted by a crash leaves a ``.part`` file, and one whose metadata was
+        never committed (or that the emulator forgot: a restart without a state file) a
+        ``.blob``. Only files named as the store names them are touched.
+        """
+        if self.directory is None:
+            return 0
+        kept = {entry.path.name for entry in self._objects.values() if entry.path is not None}
+        swept = 0
+        for path in self.directory.iterdir():
+            if _UPLOAD_FILE.fullmatch(path.name) and path.name not in kept:
+                path.unlink(missing_ok=True)
+                swept += 1
+        return swept
+
+    def restored(self) -> None:
+        """Find the loaded objects' files in ``directory`` (it may have moved since)."""
+        if self.directory is None:
+            return
+        for key, entry in self._objects.items():
+            if entry.path is not None and entry.path.parent != self.directory:
+                self._objects[key] = attrs.evolve(entry, path=self.directory / entry.path.name)
 
     def routes(self) -> builtins.list[BaseRoute]:
         """Return the routes: ``POST /_storage/`` (upload) and ``GET /_storage/{key}``."""
