@@ -62,8 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def emulator(request: pytest.FixtureRequest) -> Emulator:
-    """Return a fresh emulator configured by the test's ``emulator`` marker."""
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """Yield a fresh emulator configured by the test's ``emulator`` marker.
+
+    After the test it is closed: with ``state_path``, its state file is saved and closed.
+    """
     from aiospaces.emulator.app import Emulator  # noqa: PLC0415 - needs the emulator extra
 
     options: dict[str, Any] = {}
@@ -72,7 +75,11 @@ def emulator(request: pytest.FixtureRequest) -> Emulator:
         if marker.args:
             raise TypeError("@pytest.mark.emulator takes keyword arguments only")
         options.update(marker.kwargs)
-    return Emulator(**options)
+    made = Emulator(**options)
+    try:
+        yield made
+    finally:
+        made.close()
 
 
 @async_fixture

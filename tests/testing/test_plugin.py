@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import httpx
 import pytest
 
 import aiospaces
 from aiospaces.core import attempts as core_attempts
-from aiospaces.emulator import Emulator, Fault
+from aiospaces.emulator import Emulator, Fault, StateFileError
+from aiospaces.testing import plugin
 from tests.core.toy import ToyClient
 
 PATH = "/v2/objects/sub-c-plugin/channels"
@@ -76,3 +80,20 @@ async def test_emulator_requests_shows_what_the_test_sent(
     assert announced.vendor == "pubnub"
     assert [r.vendor for r in emulator.requests] == ["pubnub", "storage", "pubnub"]
     assert emulator.requests.size == 10
+
+
+def test_the_emulator_fixture_closes_its_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    kept = Emulator(state_path=state)  # holds the file: another emulator is refused
+    with pytest.raises(StateFileError, match="in use"):
+        Emulator(state_path=state)
+    kept.close()
+    fixture = plugin.emulator.__wrapped__  # type: ignore[attr-defined]
+    marker = pytest.mark.emulator(state_path=state).mark
+    request = SimpleNamespace(node=SimpleNamespace(get_closest_marker=lambda name: marker))
+    made = fixture(request)
+    used = next(made)
+    assert used.durable is not None
+    with pytest.raises(StopIteration):
+        next(made)  # the test is over: the fixture closes it
+    Emulator(state_path=state).close()  # the file is free again
