@@ -46,6 +46,10 @@ def serve(
         str,
         typer.Option(help="Which fault rules act on a request: 'first' that fires, or 'all'."),
     ] = "first",
+    request_log_size: Annotated[
+        int,
+        typer.Option(min=0, help="How many of the newest requests the request log keeps."),
+    ] = 1000,
 ) -> None:
     """Serve the emulator on HOST:PORT and print the settings each vendor client needs.
 
@@ -63,6 +67,7 @@ def serve(
             subscribe_timeout=subscribe_timeout,
             state_path=state,
             fault_mode=fault_mode,  # type: ignore[arg-type] # checked by the emulator
+            request_log_size=request_log_size,
         )
     except StateFileError as exc:
         _fail(str(exc))
@@ -98,6 +103,7 @@ def _describe(emulator: Emulator, state: Path | None) -> list[str]:
         f"files: {directory}" if directory else "files: in memory (--storage-dir keeps them)",
         f"strict: {'on' if emulator.strict else 'off'}",
         f"fault rules: {which} rule that fires acts",
+        f"request log: the last {emulator.requests.size} requests (/_emulator/requests)",
     ]
 
 

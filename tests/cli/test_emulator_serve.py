@@ -96,6 +96,7 @@ def test_serve_prints_the_dashboard_and_its_settings(tmp_path: Path) -> None:
         assert f"state: {state} (kept across restarts)\n" in printed
         assert f"files: {state}.files\n" in printed
         assert "fault rules: the first rule that fires acts\n" in printed
+        assert "request log: the last 1000 requests (/_emulator/requests)\n" in printed
         settings = json.loads("".join(printed[printed.index("{\n") :]))
         assert set(settings) == {"pubnub", "mux", "neuroio", "pubnub_admin"}
 
@@ -167,11 +168,13 @@ def test_every_acknowledged_write_survives_a_sigkill(tmp_path: Path) -> None:
     assert len(acknowledged) >= 200
 
 
-def test_serve_takes_the_fault_mode() -> None:
-    with CliProcess("emulator", "serve", "--port", "0", "--fault-mode", "all") as cli:
+def test_serve_takes_the_fault_mode_and_the_log_size() -> None:
+    options = ("--fault-mode", "all", "--request-log-size", "3")
+    with CliProcess("emulator", "serve", "--port", "0", *options) as cli:
         base_url = cli.readline(timeout=20).split()[4]
-        printed = [cli.readline(timeout=10) for _ in range(5)]
-        assert printed[-1] == "fault rules: every rule that fires acts\n"
+        printed = [cli.readline(timeout=10) for _ in range(6)]
+        assert printed[-2] == "fault rules: every rule that fires acts\n"
+        assert printed[-1] == "request log: the last 3 requests (/_emulator/requests)\n"
         httpx.post(f"{base_url}/_emulator/faults", json={"path": "/time/0", "delay": 0.01})
         httpx.post(f"{base_url}/_emulator/faults", json={"path": "/time/0", "status": 503})
         assert httpx.get(f"{base_url}/time/0").status_code == 503
