@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
+from aiospaces.cli._typer import App
+
 __all__ = ["app", "serve"]
 
-app = typer.Typer(help="Run the vendor emulator.", no_args_is_help=True)
+app = App(help="Run the vendor emulator.")
 
 
 @app.command("serve")
