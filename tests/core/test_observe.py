@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import sys
 from typing import Any
 
 import httpx
@@ -14,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 import aiospaces
-from aiospaces.core.observe import RequestInfo, ResponseInfo, describe
+from aiospaces.core.observe import RequestInfo, ResponseInfo, current_operation, describe
 from aiospaces.emulator import Emulator, Fault
 
 KEYS: dict[str, Any] = {"subscribe_key": "sub-c-obs", "publish_key": "pub-c-obs", "user_id": "me"}
@@ -220,3 +222,39 @@ def test_without_tracing_no_tracer_is_kept() -> None:
 def test_tracing_must_be_a_bool_or_a_provider() -> None:
     with pytest.raises(aiospaces.ValidationError, match="tracing"):
         aiospaces.Session(tracing="yes")  # type: ignore[arg-type]
+
+
+def test_without_opentelemetry_nothing_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiospaces.core import observe
+
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)  # as if not installed
+    assert observe._find_tracer.__wrapped__() is None
+
+
+def test_the_operation_is_known_only_while_a_builder_runs(emulator: Emulator) -> None:
+    seen: list[str | None] = []
+
+    async def on_request(info: RequestInfo) -> None:
+        seen.append(current_operation())
+
+    async def run() -> None:
+        session = aiospaces.Session(transport=emulator.transport(), on_request=on_request)
+        async with session:
+            await pubnub(session, emulator).fetch_spaces()
+            seen.append(current_operation())
+
+    asyncio.run(run())
+    assert seen == ["FetchSpaces", None]
+
+
+async def test_a_response_hook_that_raises_fails_the_call() -> None:
+    async def refuse(info: ResponseInfo) -> None:
+        raise LookupError(f"status {info.status_code}")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"status": 200, "data": []})
+
+    session = aiospaces.Session(transport=httpx.MockTransport(answer), on_response=refuse)
+    async with session:
+        with pytest.raises(LookupError, match="status 200"):
+            await session.pubnub(**KEYS).fetch_spaces()
