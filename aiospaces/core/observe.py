@@ -127,6 +127,13 @@ def _find_tracer() -> Any:
     return trace.get_tracer("aiospaces", __version__)
 
 
+def _global_provider_set() -> bool:
+    """Whether a tracer provider was installed (not the API's placeholder, which drops spans)."""
+    from opentelemetry import trace  # noqa: PLC0415 - present: a tracer was found
+
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
 class Watcher:
     """A Session's watchers: its hooks, the debug logger and the tracer.
 
@@ -147,18 +154,29 @@ class Watcher:
     ) -> None:
         self.on_request = on_request
         self.on_response = on_response
-        self.tracer: Any
+        self._tracer: Any = None
+        self._global = tracing is True
         if tracing is True:
-            self.tracer = _find_tracer()
-        elif tracing is False:
-            self.tracer = None
-        else:
-            self.tracer = tracing.get_tracer("aiospaces", __version__)
-        self._always = on_request is not None or on_response is not None or self.tracer is not None
+            self._tracer = _find_tracer()
+        elif tracing is not False:
+            self._tracer = tracing.get_tracer("aiospaces", __version__)
+        hooked = on_request is not None or on_response is not None
+        self._always = hooked or (self._tracer is not None and not self._global)
+
+    @property
+    def tracer(self) -> Any:
+        """The tracer spans come from now, or None.
+
+        The global tracer only once a tracer provider is installed: before that,
+        OpenTelemetry's placeholder would drop every span, so none is made.
+        """
+        if self._global and self._tracer is not None and not _global_provider_set():
+            return None
+        return self._tracer
 
     def active(self) -> bool:
         """Whether anything watches: a hook, a tracer, or DEBUG enabled on ``aiospaces.http``."""
-        return self._always or _logger.isEnabledFor(logging.DEBUG)
+        return self._always or self.tracer is not None or _logger.isEnabledFor(logging.DEBUG)
 
     async def start(
         self,

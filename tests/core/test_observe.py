@@ -258,3 +258,16 @@ async def test_a_response_hook_that_raises_fails_the_call() -> None:
     async with session:
         with pytest.raises(LookupError, match="status 200"):
             await session.pubnub(**KEYS).fetch_spaces()
+
+
+def test_no_span_is_made_before_a_tracer_provider_is_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiospaces.core import observe
+
+    watcher = aiospaces.Session().watcher  # the global provider: none installed in the tests
+    assert watcher.tracer is None
+    assert not watcher.active()
+    monkeypatch.setattr(observe, "_global_provider_set", lambda: True)
+    assert watcher.tracer is observe._find_tracer()
+    assert watcher.active()
