@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from aiospaces.cli.status import print_resumed
+from aiospaces.cli.units import iec
 from aiospaces.pubnub.journal import FileState
 
 if TYPE_CHECKING:
@@ -27,24 +28,6 @@ if TYPE_CHECKING:
     from aiospaces.pubnub.report import UploadReport
 
 __all__ = ["AmountColumn", "SpeedColumn", "iec", "print_report", "progress", "upload_counts"]
-
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
-
-
-def iec(size: float) -> str:
-    """Return a byte count in IEC units: ``512 B``, ``1.5 KiB``, ``11.3 MiB``, ``0.98 GiB``.
-
-    A unit is left at 1000 of it (``1000 KiB`` reads ``0.98 MiB``): at most 3 digits before
-    the point.
-    """
-    if size < 1000:
-        return f"{size:.0f} B"
-    scaled = size
-    for unit in _UNITS[1:]:
-        scaled /= 1024
-        if scaled < 1000 or unit == _UNITS[-1]:
-            return f"{scaled:.2f} {unit}" if scaled < 1 else f"{scaled:.1f} {unit}"
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _files(task: Task) -> bool:
