@@ -19,7 +19,8 @@ from rich.table import Table
 from aiospaces.cli._typer import App
 from aiospaces.cli.distributed import enqueue
 from aiospaces.cli.status import read_status, status
-from aiospaces.cli.upload_view import iec, print_report, progress
+from aiospaces.cli.units import iec
+from aiospaces.cli.upload_view import print_report, progress
 from aiospaces.cli.watch import WatchStats, watch_files
 from aiospaces.core.errors import ValidationError
 from aiospaces.pubnub.config import PubNubConfig

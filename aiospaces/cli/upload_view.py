@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from aiospaces.pubnub.report import UploadReport
 
-__all__ = ["AmountColumn", "SpeedColumn", "iec", "print_report", "progress", "upload_counts"]
+__all__ = ["AmountColumn", "SpeedColumn", "print_report", "progress", "upload_counts"]
 
 
 def _files(task: Task) -> bool:

@@ -12,7 +12,8 @@ from rich.progress import Progress
 from typer.testing import CliRunner
 
 from aiospaces.cli import app
-from aiospaces.cli.upload_view import AmountColumn, SpeedColumn, iec
+from aiospaces.cli.units import iec
+from aiospaces.cli.upload_view import AmountColumn, SpeedColumn
 from aiospaces.emulator import Emulator, Fault
 
 runner = CliRunner()
