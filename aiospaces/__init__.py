@@ -10,6 +10,7 @@ from aiospaces.core.errors import BadRequestError as BadRequestError
 from aiospaces.core.errors import ConflictError as ConflictError
 from aiospaces.core.errors import CryptoError as CryptoError
 from aiospaces.core.errors import DecryptionError as DecryptionError
+from aiospaces.core.errors import EventLoopError as EventLoopError
 from aiospaces.core.errors import FileUploadError as FileUploadError
 from aiospaces.core.errors import NotFoundError as NotFoundError
 from aiospaces.core.errors import PayloadTooLargeError as PayloadTooLargeError
@@ -41,6 +42,7 @@ __all__ = [
     "CryptoError",
     "DecryptionError",
     "Envelope",
+    "EventLoopError",
     "FileSource",
     "FileUploadError",
     "Mux",

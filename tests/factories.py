@@ -64,7 +64,8 @@ def setters(cls: type[Builder[Any]]) -> dict[str, Any]:
     for name, member in inspect.getmembers(cls, inspect.isfunction):
         if name.startswith("_") or name in ACTIONS:
             continue
-        if inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member):
+        original = inspect.unwrap(member)  # the builder wraps its methods (see _quiet_on_error)
+        if inspect.iscoroutinefunction(original) or inspect.isasyncgenfunction(original):
             continue  # actions such as to_path(), wait(), stream()
         value = next(iter(p for p in inspect.signature(member).parameters if p != "self"))
         found[name] = hints(member)[value]

@@ -16,13 +16,32 @@ import typer
 
 from aiospaces._version import __version__
 from aiospaces.cli import emulator, files, functions
+from aiospaces.cli._typer import App
 
-__all__ = ["app", "demo_command", "main", "version"]
+__all__ = ["app", "demo_command", "main", "options", "version"]
 
-app = typer.Typer(help="aiospaces: async SDK and emulator for spaces APIs.", no_args_is_help=True)
+app = App(help="aiospaces: async SDK and emulator for spaces APIs.")
 app.add_typer(files.app, name="files")
 app.add_typer(functions.app, name="functions")
 app.add_typer(emulator.app, name="emulator")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"aiospaces {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """aiospaces: async SDK and emulator for spaces APIs."""
 
 
 @app.command("demo")

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from aiospaces.cli._typer import App
+
 if TYPE_CHECKING:
     from aiospaces.emulator import Emulator
 
 __all__ = ["app", "serve"]
 
-app = typer.Typer(help="Run the vendor emulator.", no_args_is_help=True)
+app = App(help="Run the vendor emulator.")
 
 
 @app.command("serve")

@@ -2,40 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import tempfile
 import time
-from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import anyio
+import attrs
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from aiospaces.cli._typer import App
 from aiospaces.cli.distributed import enqueue
-from aiospaces.cli.status import print_resumed, status
+from aiospaces.cli.status import read_status, status
+from aiospaces.cli.units import iec
+from aiospaces.cli.upload_view import print_report, progress
 from aiospaces.cli.watch import WatchStats, watch_files
 from aiospaces.core.errors import ValidationError
 from aiospaces.pubnub.config import PubNubConfig
-from aiospaces.pubnub.journal import FileState, JournalError
+from aiospaces.pubnub.journal import JournalError
 from aiospaces.session import Session
 
 if TYPE_CHECKING:
     from aiospaces.pubnub.bulk import BulkUpload
     from aiospaces.pubnub.report import UploadProgress, UploadReport
 
-__all__ = ["app", "upload", "watch"]
+__all__ = ["Retries", "app", "upload", "watch"]
 
-app = typer.Typer(help="PubNub file sharing.", no_args_is_help=True)
+app = App(help="PubNub file sharing.")
 
 app.command("status")(status)
 app.command("enqueue")(enqueue)
@@ -50,10 +48,28 @@ _KEYS_HELP = "Read from PUBNUB_SUBSCRIBE_KEY / PUBNUB_PUBLISH_KEY / PUBNUB_USER_
 
 @app.command("upload")
 def upload(
-    paths: Annotated[list[Path], typer.Argument(help="Files to upload.", show_default=False)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files to upload.", show_default=False, metavar="PATH")
+    ],
     channel: Annotated[str, typer.Option(help="Channel to share the files on.")],
     concurrency: Annotated[int, typer.Option(min=1, help="Files uploaded at once.")] = 8,
-    retries: Annotated[int, typer.Option(min=0, help="Extra tries per failed file.")] = 2,
+    retries: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Retries of each request after a transient failure (0: none, and no file is "
+            "tried again unless --file-retries says so).",
+        ),
+    ] = 2,
+    file_retries: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Times a failed file is tried again, from the step that failed "
+            "(default: --retries).",
+            show_default=False,
+        ),
+    ] = None,
     cipher_key: Annotated[
         str | None, typer.Option(help="Encrypt the files (and file messages) with this key.")
     ] = None,
@@ -73,11 +89,22 @@ def upload(
             "announced files are skipped, the others finish, none is announced twice."
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the job's status as JSON to this file (the format of `files "
+            "status --report`; without --journal the run is recorded in a temporary one)."
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="List every file in the summary, not only failures.")
+    ] = False,
 ) -> None:
     """Upload files to a channel concurrently, with a progress bar and a final report.
 
-    With --journal, a job killed at any point is resumed by running the same command again
-    (see `aiospaces files status JOURNAL`).
+    The summary lists the files that were not uploaded (every file with --verbose). With
+    --journal, a job killed at any point is resumed by running the same command again (see
+    `aiospaces files status JOURNAL`).
     """
     settings = {
         "subscribe_key": subscribe_key,
@@ -90,105 +117,81 @@ def upload(
     }
     console = Console(stderr=True)
     jobs: list[BulkUpload] = []
-    try:
-        config = PubNubConfig.from_env(settings)
-        report = anyio.run(
-            _upload, paths, channel, concurrency, retries, config, console, jobs, journal
-        )
-    except ValidationError as error:
-        raise typer.BadParameter(str(error)) from error
-    except JournalError as error:
-        raise typer.BadParameter(str(error), param_hint="--journal") from error
-    except KeyboardInterrupt:  # Ctrl-C: still say what finished, what did not, and what ran
-        if jobs:
-            _print_report(jobs[0].report, Console())
-        raise typer.Exit(code=130) from None
-    _print_report(report, Console())
-    if not report.ok:
+    retry = Retries(requests=retries, files=retries if file_retries is None else file_retries)
+    with contextlib.ExitStack() as stack:
+        if report is not None and journal is None:
+            journal = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "journal.sqlite"
+        try:
+            config = PubNubConfig.from_env(settings)
+            done = anyio.run(
+                _upload, paths, channel, concurrency, retry, config, console, jobs, journal
+            )
+        except ValidationError as error:
+            raise typer.BadParameter(str(error)) from error
+        except JournalError as error:
+            raise typer.BadParameter(str(error), param_hint="--journal") from error
+        except KeyboardInterrupt:  # Ctrl-C: still say what finished, what did not, and what ran
+            if jobs:
+                print_report(jobs[0].report, Console(), verbose=verbose)
+                _write_report(report, journal)
+            raise typer.Exit(code=130) from None
+        print_report(done, Console(), verbose=verbose)
+        _write_report(report, journal)
+    if not done.ok:
         raise typer.Exit(code=1)
+
+
+@attrs.frozen
+class Retries:
+    """What the retry flags of ``files upload`` set.
+
+    Attributes:
+        requests: Retries of each request (the Session's, and the publish step's).
+        files: Times a failed file is tried again (``upload_files(retries=...)``).
+    """
+
+    requests: int
+    files: int
+
+
+def _write_report(path: Path | None, journal: Path | None) -> None:
+    if path is None or journal is None:
+        return
+    summary = anyio.run(read_status, journal)
+    path.write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
 
 
 async def _upload(
     paths: list[Path],
     channel: str,
     concurrency: int,
-    retries: int,
+    retries: Retries,
     config: PubNubConfig,
     console: Console,
     jobs: list[BulkUpload],
     journal: Path | None = None,
 ) -> UploadReport:
-    async with Session() as session:
+    async with Session(retries=retries.requests) as session:
         pn = session.pubnub(config=config)
-        columns = (
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=console, transient=True) as progress:
-            files = progress.add_task("files", total=len(paths))
-            sent = progress.add_task("bytes", total=None)
+        with progress(console) as shown:
+            files = shown.add_task("files", total=len(paths), unit="files")
+            sent = shown.add_task("data", total=None, unit="bytes")
 
             def on_progress(event: UploadProgress) -> None:
-                progress.update(files, completed=event.files_done)
-                progress.update(sent, completed=event.bytes_sent, total=event.bytes_total)
+                shown.update(files, completed=event.files_done)
+                shown.update(sent, completed=event.bytes_sent, total=event.bytes_total)
 
             job = pn.upload_files(
                 channel,
                 paths,
                 concurrency=concurrency,
-                retries=retries,
+                retries=retries.files,
                 on_progress=on_progress,
                 journal=journal,
+                publish_retries=retries.requests,
             )
             jobs.append(job)
             return await job
-
-
-def _print_report(report: UploadReport, console: Console) -> None:
-    print_resumed(report, console)
-    table = Table(title=f"uploaded {len(report.succeeded)} of {_count(report)} files")
-    table.add_column("file")
-    table.add_column("result")
-    table.add_column("file id")
-    skipped = {id(r.item) for r in report.resumed if r.resumed_from is FileState.ANNOUNCED}
-    for success in report.succeeded:
-        result = "ok (announced before: skipped)" if id(success.item) in skipped else "ok"
-        table.add_row(str(success.item.source), result, success.sent.file_id)
-    for failure in report.failed:
-        result = f"failed in {failure.step}: {failure.error}"
-        table.add_row(str(failure.item.source), result, failure.file_id or "")
-    for unknown in report.announcement_unknown:
-        result = "stored; announcement unknown (check the channel's history before resending)"
-        table.add_row(str(unknown.item.source), result, unknown.file_id)
-    for item in report.cancelled:
-        table.add_row(str(item.source), "interrupted while uploading", "")
-    for item in report.not_started:
-        table.add_row(str(item.source), "not started", "")
-    console.print(table)
-    console.print(
-        f"{report.bytes_sent / 2**20:.1f} MiB sent in {report.elapsed:.2f} s"
-        + (f"; {len(report.failed)} failed" if report.failed else "")
-        + (
-            f"; {len(report.announcement_unknown)} announcement unknown"
-            if report.announcement_unknown
-            else ""
-        )
-    )
-
-
-def _count(report: UploadReport) -> int:
-    lists = (
-        report.succeeded,
-        report.failed,
-        report.announcement_unknown,
-        report.cancelled,
-        report.not_started,
-    )
-    return sum(len(files) for files in lists)
 
 
 @app.command("watch")
@@ -264,7 +267,7 @@ async def _watch(
                     task,
                     description=f"watching {channel!r}: {len(now.received)} downloaded, "
                     f"{now.pending} in progress, {len(now.failed)} failed, "
-                    f"{now.bytes / 2**20:.1f} MiB; last: {last}",
+                    f"{iec(now.bytes)}; last: {last}",
                 )
 
             await watch_files(
@@ -286,8 +289,8 @@ def _print_watch(stats: WatchStats, console: Console) -> None:
     table.add_column("result")
     table.add_column("file id")
     for item in stats.received:
-        table.add_row(str(item.path), f"ok, {item.size} bytes", item.file_id)
+        table.add_row(str(item.path), f"ok, {iec(item.size)}", item.file_id)
     for name, reason in stats.failed:
         table.add_row(name, f"failed: {reason}", "")
     console.print(table)
-    console.print(f"{stats.bytes / 2**20:.1f} MiB written in {took:.2f} s")
+    console.print(f"{iec(stats.bytes)} written in {took:.2f} s")

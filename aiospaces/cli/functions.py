@@ -8,14 +8,13 @@ from typing import Annotated
 import anyio
 import typer
 
+from aiospaces.cli._typer import App
 from aiospaces.core.errors import AiospacesError
 from aiospaces.pubnub_admin.client import PubNubAdmin
 
 __all__ = ["app", "deploy"]
 
-app = typer.Typer(
-    help="Deploy PubNub Functions (v1 blocks) through the Admin API.", no_args_is_help=True
-)
+app = App(help="Deploy PubNub Functions (v1 blocks) through the Admin API.")
 
 
 @app.command("deploy")

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aiospaces.cli.distributed import BROKER_HELP, DEFAULT_BROKER, read_job_status
+from aiospaces.cli.units import iec
 from aiospaces.pubnub.job_status import JobStatus
 from aiospaces.pubnub.journal import FileState, JournalError
 from aiospaces.pubnub.sqlite_journal import SqliteJournal
@@ -94,9 +95,8 @@ def print_status(summary: JobStatus, console: Console) -> None:
     rate = summary.files_per_second
     speed = summary.bytes_per_second
     console.print(
-        f"{summary.bytes_announced / 2**20:.1f} MiB announced in "
-        f"{summary.busy_seconds:.2f} s of work"
-        + (f"; {rate:.1f} files/s, {speed / 2**20:.2f} MiB/s" if rate and speed is not None else "")
+        f"{iec(summary.bytes_announced)} announced in {summary.busy_seconds:.2f} s of work"
+        + (f"; {rate:.1f} files/s, {iec(speed)}/s" if rate and speed is not None else "")
     )
 
 

@@ -22,8 +22,9 @@ from aiospaces.core.errors import APIError, TimeoutError, TransportError
 from aiospaces.core.transport import close_response, redact_url
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
+    from aiospaces.core.observe import Probe
     from aiospaces.core.retry import RetryPolicy
     from aiospaces.core.transport import Transport
 
@@ -113,6 +114,7 @@ async def send_with_retries(
     read_body: bool,
     *,
     follow_redirects: bool,
+    watch: Callable[[httpx.Request, int], Awaitable[Probe]] | None = None,
 ) -> tuple[httpx.Response, int]:
     """Send a request, retrying per ``rules``; return the final response and requests sent.
 
@@ -121,7 +123,9 @@ async def send_with_retries(
     returned response is open: the caller must close it. With ``read_body`` the body is read
     inside the attempt, so a connection dropped mid-body is retried too. A request that is
     not safe to repeat is retried only after failures that prove it was not processed;
-    after any other transport failure ``Lost`` is raised.
+    after any other transport failure ``Lost`` is raised. ``watch(request, attempt)``, when
+    given, is called before each attempt (1-based) and its probe told how the attempt ended
+    (see [Watcher][aiospaces.core.observe.Watcher]).
     """
     policy = rules.policy
     attempt = 0
@@ -129,13 +133,25 @@ async def send_with_retries(
     while True:
         request = make_request(attempt)
         status: int | None = None
+        probe = None if watch is None else await watch(request, attempt + 1)
         try:
-            response = await transport.send(request, follow_redirects=follow_redirects)
-            sent += 1 + len(response.history)
-            status = response.status_code
-            if read_body:
+            try:
+                response = await transport.send(request, follow_redirects=follow_redirects)
+                sent += 1 + len(response.history)
+                status = response.status_code
+                if read_body:
+                    try:
+                        await response.aread()
+                    except BaseException:
+                        await close_response(response)
+                        raise
+            except BaseException as exc:
+                if probe is not None:
+                    await probe.failed(exc, status)
+                raise
+            if probe is not None:
                 try:
-                    await response.aread()
+                    await probe.answered(response)
                 except BaseException:
                     await close_response(response)
                     raise

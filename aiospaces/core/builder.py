@@ -15,8 +15,10 @@ request path.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import typing
+import warnings
 from collections.abc import Mapping, Sequence  # noqa: TC003 - CallParams resolves them at run time
 from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar
 
@@ -26,18 +28,20 @@ import httpx  # noqa: TC002 - CallParams resolves it at run time
 from aiospaces.core import validate
 from aiospaces.core.convert import parsing
 from aiospaces.core.errors import AmbiguousResultError
+from aiospaces.core.observe import operation_name, reset_operation
 from aiospaces.core.request import CallOptions, Status
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
 
     from aiospaces.core.client import BaseClient
     from aiospaces.core.request import RequestSpec
 
-__all__ = ["Builder", "CallParams", "Envelope", "prefill"]
+__all__ = ["Builder", "CallParams", "Envelope", "action", "prefill"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+F = TypeVar("F", bound="Callable[..., Any]")
 
 
 class CallParams(TypedDict, total=False):
@@ -75,6 +79,10 @@ class Builder(Generic[T]):
     Setters return the builder so calls chain; the keyword arguments a factory takes call
     the same setters. Validation runs when the builder executes, before any request.
 
+    A builder that is dropped without being run (never awaited, iterated or streamed) sent
+    nothing; like a coroutine never awaited, it says so with a ``RuntimeWarning`` when it is
+    garbage-collected.
+
     Args:
         client: The client that sends the builder's requests.
         settings: Setter name → value, applied in order (what factories pass on).
@@ -82,6 +90,9 @@ class Builder(Generic[T]):
     Raises:
         TypeError: A setting names no setter.
     """
+
+    _unused = False
+    """True from construction until the builder is run (then ``__del__`` stays quiet)."""
 
     def __init__(self, client: BaseClient, settings: Mapping[str, object] | None = None) -> None:
         self._client = client
@@ -91,11 +102,26 @@ class Builder(Generic[T]):
             if (
                 not callable(setter)
                 or name in _NOT_SETTERS
-                or inspect.iscoroutinefunction(setter)  # to_path(), wait(): actions, not setters
-                or inspect.isasyncgenfunction(setter)  # stream(), pages()
+                or getattr(setter, "_is_action", False)  # to_path(), wait(), stream(), pages()
             ):
                 raise TypeError(f"{type(self).__name__}() got an unexpected argument {name!r}")
             setter(value)
+        self._unused = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _quiet_on_error(cls)
+
+    def __del__(self) -> None:
+        if self._unused:
+            self._unused = False
+            warnings.warn(
+                f"{type(self).__name__} builder was never awaited, so no request was sent "
+                "(await it, or call .future(), iterate it or stream it)",
+                RuntimeWarning,
+                stacklevel=1,
+                source=self,
+            )
 
     # -- per-call options -------------------------------------------------------------------
 
@@ -166,7 +192,12 @@ class Builder(Generic[T]):
             APIError: The server answered with an error status (a subclass per status).
             TransportError: The request could not be completed after all retries.
         """
-        return await self._run()
+        self._unused = False
+        token = operation_name(type(self).__name__)
+        try:
+            return await self._run()
+        finally:
+            reset_operation(token)
 
     async def result(self) -> T:
         """Run the call and return its parsed result.
@@ -224,15 +255,83 @@ class Builder(Generic[T]):
         """Turn a successful (status < 400) response into the result."""
         raise NotImplementedError
 
+    def _quiet(self) -> Self:
+        """Mark the builder as handled: dropping it unrun is then no mistake (no warning)."""
+        self._unused = False
+        return self
+
     def _clone(self) -> Self:
         """Return an independent copy (used to fetch the next page)."""
-        return copy.copy(self)
+        clone = copy.copy(self)
+        clone._unused = False  # made to be run by the walk that made it
+        return clone
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {type(self._client).__name__}>"
 
 
 _NOT_SETTERS = frozenset({"future", "result", "pages"})
+
+
+def _quiet_on_error(cls: type[Builder[Any]]) -> None:
+    """Make ``cls``'s public methods mark the builder as used when that is no mistake.
+
+    An action (an async method: ``wait()``, ``stream()``, ``to_path()``) marks it when it
+    is called: a coroutine never awaited has Python's own warning. A setter marks it when it
+    raises: a builder that refused a value has already said what went wrong.
+    """
+    for owner in cls.__mro__:  # its own methods, and those of mixins that are no builders
+        if owner is not cls and (owner is object or issubclass(owner, Builder)):
+            continue
+        for name, value in list(vars(owner).items()):
+            if (
+                name.startswith("_")
+                or name in {"future", "result"}
+                or not inspect.isfunction(value)
+                or getattr(cls, name) is not value  # overridden below, or wrapped already
+            ):
+                continue
+            action = (
+                inspect.iscoroutinefunction(value)
+                or inspect.isasyncgenfunction(value)
+                or getattr(value, "_is_action", False)  # marked with @action
+            )
+            setattr(cls, name, _acting(value) if action else _setting(value))
+
+
+def action(method: F) -> F:
+    """Mark a builder method that runs the builder without being async (``open()``).
+
+    Like an async method it is no setter (a factory refuses it as a keyword), and calling
+    it counts as running the builder (no never-run warning).
+    """
+    method._is_action = True  # type: ignore[attr-defined]
+    return method
+
+
+def _acting(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(self: Builder[Any], /, *args: Any, **kwargs: Any) -> Any:
+        self._unused = False
+        return method(self, *args, **kwargs)
+
+    run._is_action = True  # type: ignore[attr-defined]  # not a setter (Builder.__init__)
+    return run
+
+
+def _setting(setter: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(setter)
+    def marked(self: Builder[Any], /, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return setter(self, *args, **kwargs)
+        except BaseException:
+            self._unused = False
+            raise
+
+    return marked
+
+
+_quiet_on_error(Builder)
 
 
 def prefill(params: Mapping[str, object], /, **ids: object) -> dict[str, object]:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Sequence
     from types import TracebackType
 
+    from aiospaces.core.observe import Probe
 
 __all__ = ["BaseClient", "ErrorInfo"]
 
@@ -226,9 +227,23 @@ class BaseClient:
             safe=spec.is_idempotent or options.retry_ambiguous,
             not_applied=self.not_applied_statuses,
         )
+        watcher = self._session.watcher
+        watch = None
+        if watcher.active():
+
+            async def watch(request: httpx.Request, attempt: int) -> Probe:
+                return await watcher.start(
+                    request, attempt, vendor=self.vendor, request_id=self._request_id
+                )
+
         try:
             response, attempts = await send_with_retries(
-                transport, make_request, rules, read_body, follow_redirects=spec.follow_redirects
+                transport,
+                make_request,
+                rules,
+                read_body,
+                follow_redirects=spec.follow_redirects,
+                watch=watch,
             )
         except Lost as lost:
             raise self._ambiguous(spec, lost.known, lost.attempts) from lost.error

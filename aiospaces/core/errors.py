@@ -4,6 +4,7 @@
 AiospacesError
 ├── ValidationError (also ValueError)          bad input, raised before any request
 ├── SessionClosedError (also RuntimeError)     the Session was closed
+├── EventLoopError (also RuntimeError)         a Session used from a second event loop
 ├── TransportError                             connect/read/write failures
 │   └── TimeoutError (also builtins.TimeoutError)
 ├── APIError                                   the server answered with an error status
@@ -33,6 +34,7 @@ __all__ = [
     "ConflictError",
     "CryptoError",
     "DecryptionError",
+    "EventLoopError",
     "FileUploadError",
     "NotFoundError",
     "PayloadTooLargeError",
@@ -45,6 +47,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "ValidationError",
+    "details_text",
     "error_class_for_status",
 ]
 
@@ -59,6 +62,14 @@ class ValidationError(AiospacesError, ValueError):
 
 class SessionClosedError(AiospacesError, RuntimeError):
     """The Session (and its connection pool) was closed and cannot send requests."""
+
+
+class EventLoopError(AiospacesError, RuntimeError):
+    """A Session was used from an event loop other than the one it first sent requests on.
+
+    Its pooled connections belong to the first loop (closed once ``asyncio.run()`` returned),
+    so a Session is made inside the loop that uses it: one per ``asyncio.run()``.
+    """
 
 
 class TransportError(AiospacesError):
@@ -129,6 +140,9 @@ class APIError(AiospacesError):
         if self.error_type:
             parts.append(self.error_type)
         text = " ".join(parts) + f": {self.message}"
+        said = details_text(self.details)
+        if said:
+            text += f" ({said})"
         if self.request_id:
             text += f" (request id {self.request_id})"
         if self.attempts > 1:
@@ -137,6 +151,36 @@ class APIError(AiospacesError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_api_error, (type(self), self.message, self.__dict__))
+
+
+_DETAILS_SHOWN = 3
+_DETAIL_CHARS = 200
+
+
+def details_text(details: Any) -> str:
+    """Return the vendor's per-field explanations of an error as one line ("" if none).
+
+    Reads the shapes the vendors send: PubNub's ``[{"message", "location"}]``, NeuroIO's
+    ``[{"name", "message"}]``, plain strings; the first three, each cut at 200 characters.
+    Anything else (a stack trace, numbers) is left to ``details``.
+    """
+    entries = details if isinstance(details, list) else [details]
+    said: list[str] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            text = entry
+        elif isinstance(entry, dict) and isinstance(entry.get("message"), str):
+            where = entry.get("location") or entry.get("name") or entry.get("field")
+            text = f"{where}: {entry['message']}" if isinstance(where, str) else entry["message"]
+        else:
+            continue
+        text = " ".join(text.split())  # one line
+        if text:
+            said.append(text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…")
+    shown = "; ".join(said[:_DETAILS_SHOWN])
+    if len(said) > _DETAILS_SHOWN:
+        shown += f"; {len(said) - _DETAILS_SHOWN} more in .details"
+    return shown
 
 
 def _rebuild_api_error(cls: type[APIError], message: str, state: dict[str, Any]) -> APIError:

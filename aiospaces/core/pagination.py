@@ -64,6 +64,7 @@ class PaginatedBuilder(Builder[PageT], Generic[PageT, ItemT]):
                 yield item
 
     def __aiter__(self) -> AsyncIterator[ItemT]:
+        self._unused = False
         return self._walk()
 
 

@@ -7,17 +7,21 @@ Vendor clients share the pool of the Session they are made with. The public
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Self
 
 import httpx
 
 from aiospaces.core import validate
-from aiospaces.core.errors import SessionClosedError, ValidationError
+from aiospaces.core.errors import EventLoopError, SessionClosedError, ValidationError
+from aiospaces.core.observe import OnRequest, OnResponse, Watcher
 from aiospaces.core.retry import RetryPolicy
 from aiospaces.core.transport import Backend, PoolStats, Transport, build_client
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from opentelemetry.trace import TracerProvider
 
 __all__ = ["Session"]
 
@@ -37,6 +41,16 @@ class Session:
         retries: Default number of retries for every call (per-client and per-call settings win).
         transport: A custom httpx transport, e.g. ``httpx.MockTransport`` or an emulator's.
         http_client: Your own ``httpx.AsyncClient``; the session uses it and never closes it.
+        on_request: ``async def hook(info: RequestInfo)``, awaited before each attempt of
+            every request is sent (see [observe][aiospaces.core.observe]).
+        on_response: ``async def hook(info: ResponseInfo)``, awaited when each attempt got
+            its answer or failed.
+        tracing: Make an OpenTelemetry span per attempt: True (default) from the global
+            tracer provider when ``opentelemetry-api`` is installed (the ``otel`` extra), or
+            from the ``TracerProvider`` given; False: no spans.
+
+    A session belongs to the event loop it first sends on: using it from another loop (a
+    second ``asyncio.run()``) raises [EventLoopError][aiospaces.core.errors.EventLoopError].
 
     Raises:
         ValidationError: Incompatible arguments.
@@ -52,6 +66,9 @@ class Session:
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        on_request: OnRequest | None = None,
+        on_response: OnResponse | None = None,
+        tracing: bool | TracerProvider = True,
     ) -> None:
         validate.one_of(backend, "backend", ("httpx", "aiohttp"))
         if http_client is not None and (
@@ -84,6 +101,18 @@ class Session:
         if http_client is not None:
             self._transport = Transport(http_client, owned=False)
         self._closed = False
+        for hook, name in ((on_request, "on_request"), (on_response, "on_response")):
+            if hook is not None and not callable(hook):
+                raise ValidationError(f"{name} must be an async function or None")
+        if not isinstance(tracing, bool) and not callable(getattr(tracing, "get_tracer", None)):
+            raise ValidationError("tracing must be True, False or an OpenTelemetry TracerProvider")
+        self._watcher = Watcher(on_request=on_request, on_response=on_response, tracing=tracing)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def watcher(self) -> Watcher:
+        """The session's [Watcher][aiospaces.core.observe.Watcher]: its hooks and tracer."""
+        return self._watcher
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -106,6 +135,15 @@ class Session:
             raise SessionClosedError(
                 "this Session is closed; create a new Session (or use one per application)"
             )
+        loop = asyncio._get_running_loop()
+        if loop is not self._loop and loop is not None:
+            if self._loop is not None:
+                raise EventLoopError(
+                    "this Session was first used in another event loop (an earlier "
+                    "asyncio.run()?) and its connections belong to it; create the Session "
+                    "inside the loop that uses it (one per asyncio.run())"
+                )
+            self._loop = loop
         if self._transport is None:
             client = build_client(
                 backend=self._backend,

@@ -263,7 +263,7 @@ class Mux(BaseClient):
     ) -> Space:
         path_id(space_id, "space_id")  # before waiting on anything
         return await poll_until(
-            self.get_space(space_id).result,
+            self.get_space(space_id)._quiet().result,
             lambda space: space.status == status,
             timeout=deadline,
             interval=interval,

@@ -132,7 +132,7 @@ class CreateLiveStream(MuxCreate[LiveStream]):
 
     async def _reconcile(self, error: AmbiguousResultError) -> Envelope[LiveStream]:
         """Find the live stream by the passthrough set on it, when there is one."""
-        listing = ListLiveStreams(self._client, {"limit": 100})
+        listing = ListLiveStreams(self._client, {"limit": 100})._quiet()
         passthrough = self._fields.get("passthrough")
         return await find_by_passthrough(listing, str(passthrough) if passthrough else None, error)
 

@@ -123,7 +123,7 @@ class CreateSpace(MuxBuilder[Space]):
 
     async def _reconcile(self, error: AmbiguousResultError) -> Envelope[Space]:
         """Find the space by the passthrough set on it, when there is one."""
-        listing = ListSpaces(self._client, {"limit": 100})
+        listing = ListSpaces(self._client, {"limit": 100})._quiet()
         return await find_by_passthrough(listing, self._passthrough, error)
 
 

@@ -104,7 +104,7 @@ class BulkUpload:
                 f"sources must be an iterable of files, not {type(sources).__name__} "
                 "(pass [path] for one file)"
             )
-        client.send_file(**(send_options or {}))  # the send options are checked up front
+        client.send_file(**(send_options or {}))._quiet()  # the options, checked up front
         self._client = client
         self._channel = channel
         self._items = [s if isinstance(s, UploadItem) else UploadItem(s) for s in sources]
@@ -295,7 +295,8 @@ class BulkUpload:
         """
         builder = state.builder
         if builder is None:
-            builder = self._client.send_file(**self._send_options)
+            # a failure before it runs is this file's: its builder is dropped without a warning
+            builder = self._client.send_file(**self._send_options)._quiet()
             builder.channel(self._channel).file_name(item.name).file_object(item.source)
             if item.message is not None:
                 builder.message(item.message)

@@ -29,7 +29,7 @@ import anyio
 import attrs
 
 from aiospaces.core import validate
-from aiospaces.core.builder import Envelope
+from aiospaces.core.builder import Envelope, action
 from aiospaces.core.request import RequestSpec, Status
 from aiospaces.core.sources import CHUNK_SIZE, READ_SIZE
 from aiospaces.core.threads import run_blocking
@@ -76,6 +76,7 @@ class DownloadFile(StoredFile[bytes]):
         envelope_status = attrs.evolve(status, elapsed=time.perf_counter() - started)
         return Envelope(b"".join(parts), envelope_status)
 
+    @action
     def open(self) -> contextlib.AbstractAsyncContextManager[OpenedDownload]:
         """Open the download: the answer's status and headers are known, the body is not read.
 

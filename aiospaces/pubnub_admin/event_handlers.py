@@ -316,7 +316,7 @@ async def deploy_event_handler(
     if wanted is None:
         wanted = path if path else (Path(code_file).stem if code_file is not None else event)
     # every argument goes through its setter before the first request
-    probe = client.create_event_handler(key_id=key_id, block_id=block_id, name=wanted)
+    probe = client.create_event_handler(key_id=key_id, block_id=block_id, name=wanted)._quiet()
     probe.event(event).code(validate.text(code, "code"))
     if channels is not None:
         probe.channels(channels)
@@ -336,6 +336,7 @@ async def deploy_event_handler(
         save.block_id(block_id)
         if name is not None:
             save.name(name)
+    save._quiet()  # a failure before it is awaited below is raised: dropping it is no mistake
     save.event(event).code(validate.text(code, "code"))
     if channels is not None:
         save.channels(channels)

@@ -84,9 +84,17 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
 
 @async_fixture
 async def emulator_session(emulator: Emulator) -> AsyncIterator[Session]:
-    """Yield a Session that talks to the emulator in-process."""
-    async with Session(transport=emulator.transport()) as session:
+    """Yield a Session that talks to the emulator in-process.
+
+    Its pool is made by the test's first call, in the test's event loop: with the anyio
+    marker, async fixtures of pytest-asyncio run in a loop of their own, and a Session
+    belongs to the loop that first uses it.
+    """
+    session = Session(transport=emulator.transport())
+    try:
         yield session
+    finally:
+        await session.aclose()
 
 
 @pytest.fixture

@@ -13,6 +13,13 @@ def test_demo_runs_end_to_end() -> None:
     assert result.exit_code == 0, result.output
     assert "listed 12 rooms" in result.output
     assert "every check passed" in result.output
+    summary = result.output[result.output.index("aiospaces demo summary") :]
+    rows = [line for line in summary.splitlines() if line.startswith("│")]
+    parts = [row.split("│")[1].strip() for row in rows]
+    assert parts == ["PubNub spaces", "PubNub files", "Mux", "NeuroIO", "PubNub Admin"]
+    assert all(row.split("│")[2].strip().endswith(" ok") for row in rows)
+    assert "mux: " not in result.output  # each step is named once, under its part
+    assert "listed 12 rooms" not in summary  # the steps are not repeated
 
 
 def test_demo_on_the_aiohttp_backend() -> None:

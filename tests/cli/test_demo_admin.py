@@ -13,7 +13,7 @@ async def test_demo_rows(emulator: Emulator, emulator_url: str) -> None:
         rows = await _demo_admin.run(session, emulator_url)
     steps = [step for step, _ in rows]
     assert steps == [
-        "admin login",
+        "login",
         "apps and keysets",
         "block + handler",
         "start and wait",

@@ -17,10 +17,10 @@ async def test_demo_rows(strict: bool) -> None:
         async with aiospaces.Session() as session:
             rows = await run(session, url)
     steps = [step for step, _ in rows]
-    assert steps[0] == "mux: create space + broadcast"
-    assert "mux: start broadcast" in steps
-    assert "mux: stop broadcast" in steps
-    assert steps[-1] == "mux: webhooks"
+    assert steps[0] == "create space + broadcast"
+    assert "start broadcast" in steps
+    assert "stop broadcast" in steps
+    assert steps[-1] == "webhooks"
 
 
 def test_check_raises() -> None:

@@ -13,13 +13,13 @@ async def test_demo_rows(emulator_session: aiospaces.Session) -> None:
     rows = await _demo_neuroio.run(emulator_session, "http://emu")
     steps = [step for step, _ in rows]
     assert steps == [
-        "neuroio login + whoami",
-        "neuroio create + list",
-        "neuroio space token",
-        "neuroio rename (PATCH)",
-        "neuroio 6th permanent token",
-        "neuroio delete",
-        "neuroio validation",
+        "login + whoami",
+        "create + list",
+        "space token",
+        "rename (PATCH)",
+        "6th permanent token",
+        "delete",
+        "validation",
     ]
 
 

@@ -49,7 +49,7 @@ def test_upload_encrypts_with_a_cipher_key(
     command = ["files", "upload", str(files[0]), "--channel", "docs", "--cipher-key", "k"]
     result = runner.invoke(app, [*command, *_args(emulator_url)])
     assert result.exit_code == 0, result.output
-    assert "ok" in result.output
+    assert "uploaded 1 of 1 files" in result.output
     (stored,) = emulator.storage.list("")
     assert stored.size == CryptoModule("k").encrypted_size(files[0].stat().st_size)
 
@@ -84,7 +84,7 @@ def test_ctrl_c_prints_what_finished(
     held = emulator.faults.add(Fault(method="POST", path="/_storage/*", delay=600))
     announced = emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*"))
     command = ["files", "upload", *map(str, files), "--channel", "docs", "--concurrency", "2",
-               *_args(emulator_url)]  # fmt: skip
+               "--verbose", *_args(emulator_url)]  # fmt: skip
     with CliProcess(*command) as cli:
         cli.wait_until(
             lambda: held.fired == 2 and announced.fired == 2,

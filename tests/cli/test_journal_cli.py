@@ -46,7 +46,7 @@ def test_a_rerun_with_the_journal_skips_and_resumes(
     assert first.exit_code == 1, first.output
     assert "uploaded 4 of 5 files" in first.output
     assert "announcement unknown" in first.output
-    second = runner.invoke(app, _upload(emulator_url, files, journal))
+    second = runner.invoke(app, [*_upload(emulator_url, files, journal), "--verbose"])
     assert second.exit_code == 0, second.output
     assert "resumed from the journal (4 already announced: skipped)" in second.output
     assert "announcement_unknown" in second.output  # the state it was found in

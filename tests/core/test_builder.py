@@ -106,7 +106,7 @@ async def test_a_builder_can_be_awaited_twice() -> None:
 
 
 def test_builder_repr_names_operation_only() -> None:
-    builder = ToyClient(base_url=BASE).get_thing(thing_id="secret-id")
+    builder = ToyClient(base_url=BASE).get_thing(thing_id="secret-id")._quiet()
     assert repr(builder) == "<GetThing for ToyClient>"
 
 
@@ -118,7 +118,7 @@ async def test_unimplemented_builder_hooks() -> None:
     with pytest.raises(NotImplementedError):
         await Bare(toy)
     with pytest.raises(NotImplementedError):
-        await GetThing.__mro__[1]._parse(toy.get_thing(), httpx.Response(200))  # type: ignore[attr-defined]
+        await GetThing.__mro__[1]._parse(toy.get_thing()._quiet(), httpx.Response(200))  # type: ignore[attr-defined]
     await toy.aclose()
 
 

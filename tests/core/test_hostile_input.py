@@ -320,4 +320,4 @@ async def test_a_builder_answered_with_the_wrong_shape_raises_unexpected_respons
 
 
 def test_what_a_builder_expects_comes_from_its_result_type() -> None:
-    assert GetThing(ToyClient(base_url=BASE))._expected() == "a JSON Thing"
+    assert GetThing(ToyClient(base_url=BASE))._quiet()._expected() == "a JSON Thing"

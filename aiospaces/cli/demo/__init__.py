@@ -15,8 +15,8 @@ API, then drives, on one shared Session:
 - PubNub Admin (``aiospaces.cli.demo.admin``): login, a Functions block with a handler, started
   and waited for, stopped, deleted.
 
-Each part checks its results (any broken promise exits non-zero) and a summary table closes
-the run.
+Each part checks its results (any broken promise exits non-zero) and prints them as it goes;
+a summary table closes the run with one row per part: its checks and how long it took.
 """
 
 from __future__ import annotations
@@ -45,7 +45,12 @@ __all__ = ["run"]
 _SUB = "sub-c-demo"
 
 
+_checked = 0
+
+
 def _check(condition: bool, what: str) -> None:
+    global _checked
+    _checked += 1
     print(f"  {'ok ' if condition else 'FAIL'} {what}")
     if not condition:
         raise SystemExit(f"demo failed: {what}")
@@ -53,12 +58,15 @@ def _check(condition: bool, what: str) -> None:
 
 async def _workload(
     base_url: str, backend: Backend, count: int, file_count: int
-) -> list[tuple[str, str]]:
-    summary: list[tuple[str, str]] = []
+) -> list[tuple[str, int, float]]:
+    """Run every part; return (part, checks passed, seconds) per part."""
+    global _checked
+    summary: list[tuple[str, int, float]] = []
     async with Session(backend=backend) as session:
+        _checked = 0
         started = time.perf_counter()
         await _spaces(session, base_url, count)
-        summary.append(("PubNub spaces", f"ok in {time.perf_counter() - started:.2f} s"))
+        summary.append(("PubNub spaces", _checked, time.perf_counter() - started))
         parts: list[tuple[str, Callable[[Session, str], Awaitable[list[tuple[str, str]]]]]] = [
             ("PubNub files", functools.partial(files.run, count=file_count)),
             ("Mux", mux.run),
@@ -67,9 +75,12 @@ async def _workload(
         ]
         for title, part in parts:
             print(f"{title}:")
-            for step, outcome in await part(session, base_url):
-                _check(True, f"{step}: {outcome}")
-                summary.append((f"{title}: {step}", outcome))
+            started = time.perf_counter()
+            steps = await part(session, base_url)
+            took = time.perf_counter() - started
+            for step, outcome in steps:
+                print(f"  ok  {step}: {outcome}")
+            summary.append((title, len(steps), took))
         stats = session.pool_stats()
         _check(stats is not None and stats.in_flight == 0, f"pool after the run: {stats}")
     return summary
@@ -151,10 +162,11 @@ def run(backend: Backend = "httpx", count: int = 25, files: int = 200) -> None:
     print("demo finished: every check passed")
 
 
-def _print_summary(rows: list[tuple[str, str]]) -> None:
+def _print_summary(rows: list[tuple[str, int, float]]) -> None:
     table = Table(title="aiospaces demo summary")
-    table.add_column("step")
-    table.add_column("outcome")
-    for step, outcome in rows:
-        table.add_row(step, outcome)
+    table.add_column("part")
+    table.add_column("checks", justify="right")
+    table.add_column("time", justify="right")
+    for part, checks, seconds in rows:
+        table.add_row(part, f"{checks} ok", f"{seconds:.2f} s")
     Console().print(table)

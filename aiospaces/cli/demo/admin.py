@@ -36,7 +36,7 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
 
     me = await adm.login()
     _check(me.user.email == _EMAIL and me.expires.timestamp() > time.time(), "login")
-    rows.append(("admin login", f"user {me.user_id}, account {me.user.account_id}"))
+    rows.append(("login", f"user {me.user_id}, account {me.user.account_id}"))
 
     apps = await adm.list_apps()
     _check(len(apps) == 1 and len(apps[0].keys) == 1, "one app with one keyset")

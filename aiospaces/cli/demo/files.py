@@ -129,7 +129,7 @@ async def run(session: Session, base_url: str, count: int = 300) -> list[tuple[s
             (
                 "bulk upload",
                 f"{count} files, {total / 2**20:.1f} MiB in {took:.2f} s "
-                f"({total / 2**20 / took:.0f} MiB/s), 1/3 ACRH + 1/3 legacy encrypted",
+                f"({total / 2**20 / took:.1f} MiB/s), 1/3 ACRH + 1/3 legacy encrypted",
             )
         )
         _check(fired == storage_503s + publish_429s, f"only {fired} injected faults fired")

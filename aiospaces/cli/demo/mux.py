@@ -75,12 +75,12 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     )
     broadcast = space.broadcasts[0]
     _check(space.status is SpaceStatus.IDLE, "a new space is idle")
-    rows.append(("mux: create space + broadcast", f"space {space.id[:8]}… idle, 1 broadcast"))
+    rows.append(("create space + broadcast", f"space {space.id[:8]}… idle, 1 broadcast"))
 
     try:
         await mux.start_space_broadcast(space.id, broadcast.id)
     except BadRequestError as exc:
-        rows.append(("mux: start while idle", f"{type(exc).__name__}: {exc.message[:40]}…"))
+        rows.append(("start while idle", f"{type(exc).__name__}: {exc.message[:40]}…"))
     else:
         raise DemoError("starting a broadcast in an idle space must fail")
 
@@ -89,14 +89,14 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     )
     active = await mux.wait_until_active(space.id, timeout=10, interval=0.01)
     _check(active.active_session_id is not None, "an active space has a session id")
-    rows.append(("mux: participant joins", f"space active, session {active.active_session_id}"))
+    rows.append(("participant joins", f"space active, session {active.active_session_id}"))
 
     await mux.start_space_broadcast(space.id, broadcast.id)
     on_air = await mux.get_space_broadcast(space.id, broadcast.id)
     live = await mux.get_live_stream(stream.id)
     _check(on_air.status is BroadcastStatus.ACTIVE, "the broadcast is active after start")
     _check(live.status is LiveStreamStatus.ACTIVE, "the live stream is active after start")
-    rows.append(("mux: start broadcast", "broadcast active, live stream active"))
+    rows.append(("start broadcast", "broadcast active, live stream active"))
 
     await mux.spaces.stop_broadcast(space.id, broadcast.id)
     stopped = await mux.get_space_broadcast(space.id, broadcast.id)
@@ -104,12 +104,12 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     _check(stopped.status is BroadcastStatus.IDLE, "the broadcast is idle after stop")
     _check(completed.status is LiveStreamStatus.IDLE, "stop completes the live stream")
     _check(len(completed.recent_asset_ids) == 1, "the completed stream kept its recording")
-    rows.append(("mux: stop broadcast", "broadcast idle, live stream completed (1 asset)"))
+    rows.append(("stop broadcast", "broadcast idle, live stream completed (1 asset)"))
 
     await _control(session, "DELETE", f"{control}/spaces/{space.id}/participants/ann")
     idle = await mux.wait_until_idle(space.id, timeout=10, interval=0.01)
     _check(idle.active_session_id is None, "an idle space has no session id")
-    rows.append(("mux: participant leaves", "space idle"))
+    rows.append(("participant leaves", "space idle"))
 
     rows.append(await _lost_answers(session, mux, base_url))
 
@@ -123,7 +123,7 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     await mux.delete_live_stream(stream.id)
     listed = [s.id async for s in mux.list_spaces(limit=10)]
     _check(space.id not in listed, "the deleted space is not listed")
-    rows.append(("mux: delete space", "404 afterwards, not listed"))
+    rows.append(("delete space", "404 afterwards, not listed"))
 
     received: list[tuple[bytes, str]] = []
     with serve_asgi(_receiver(received)) as receiver_url:
@@ -142,7 +142,7 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     for kind in ("video.space.active", "video.space.broadcast.active", "video.live_stream.idle"):
         _check(kind in kinds, f"webhook {kind} was delivered")
     took = (time.perf_counter() - started) * 1000
-    rows.append(("mux: webhooks", f"{len(received)} delivered, signatures valid; {took:.0f} ms"))
+    rows.append(("webhooks", f"{len(received)} delivered, signatures valid; {took:.0f} ms"))
     return rows
 
 
@@ -174,4 +174,4 @@ async def _lost_answers(session: Session, mux: Mux, base_url: str) -> tuple[str,
     for made in after:
         if made.id not in before:
             await mux.delete_space(made.id)
-    return ("mux: lost answers", f"reconciled by passthrough, {outcome}; no duplicates")
+    return ("lost answers", f"reconciled by passthrough, {outcome}; no duplicates")

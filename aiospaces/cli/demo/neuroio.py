@@ -37,7 +37,7 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     nio = anonymous.with_token(login.token.key)
     me = await nio.whoami()
     _check(me.space is not None and me.space.name == "default", "account acts in 'default'")
-    rows.append(("neuroio login + whoami", f"{me.username} in space {me.space!r}"))
+    rows.append(("login + whoami", f"{me.username} in space {me.space!r}"))
 
     space = await nio.spaces.create(name="Demo lobby")
     _check(space.name == "Demo lobby", "created space has its name")
@@ -45,23 +45,23 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     _check(found == [space], "search finds the space")
     every = await nio.lists.spaces.all()
     _check({s.name for s in every} == {"default", "Demo lobby"}, "full list")
-    rows.append(("neuroio create + list", f"{space!r}; {len(every)} spaces in all"))
+    rows.append(("create + list", f"{space!r}; {len(every)} spaces in all"))
 
     token = await nio.spaces.token(space.id, permanent=False)
     scoped = await nio.with_token(token.key).whoami()
     _check(scoped.space == space and scoped.username is None, "space token is scoped")
-    rows.append(("neuroio space token", f"whoami -> {scoped.space!r}"))
+    rows.append(("space token", f"whoami -> {scoped.space!r}"))
 
     renamed = await nio.spaces.update(space.id, name="Demo hall")
     _check(renamed.name == "Demo hall" and (await nio.spaces.get(space.id)) == renamed, "rename")
-    rows.append(("neuroio rename (PATCH)", repr(renamed)))
+    rows.append(("rename (PATCH)", repr(renamed)))
 
     for _ in range(5):
         await nio.tokens.create(permanent=True)
     try:
         await nio.tokens.create(permanent=True)
     except BadRequestError as error:
-        rows.append(("neuroio 6th permanent token", f"{type(error).__name__}: {error.message}"))
+        rows.append(("6th permanent token", f"{type(error).__name__}: {error.message}"))
     else:
         raise DemoError("NeuroIO demo failed: a 6th permanent token was accepted")
 
@@ -69,11 +69,11 @@ async def run(session: Session, base_url: str) -> list[tuple[str, str]]:
     try:
         await nio.spaces.get(space.id)
     except NotFoundError as error:
-        rows.append(("neuroio delete", f"then get -> {type(error).__name__} {error.status_code}"))
+        rows.append(("delete", f"then get -> {type(error).__name__} {error.status_code}"))
     else:
         raise DemoError("NeuroIO demo failed: a deleted space was still there")
     try:
         await nio.spaces.create(name="")
     except ValidationError as error:
-        rows.append(("neuroio validation", f"before any request: {error}"))
+        rows.append(("validation", f"before any request: {error}"))
     return rows
