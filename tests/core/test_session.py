@@ -22,7 +22,7 @@ async def test_two_clients_share_one_http_client() -> None:
 
 
 async def test_closing_twice_is_harmless_and_closed_session_refuses_calls() -> None:
-    session = aiospaces.Session()
+    session = aiospaces.Session(backend="httpx")
     toy = ToyClient(session, base_url=BASE)
     assert repr(session) == "<Session backend=httpx open>"
     await session.aclose()
@@ -83,3 +83,36 @@ async def test_pool_stats_unknown_for_mock_transport() -> None:
     async with aiospaces.Session(transport=httpx.MockTransport(lambda r: httpx.Response(200))) as s:
         assert s.pool_stats() is None
     assert aiospaces.Session().pool_stats() == PoolStats(connections=0, in_flight=0)
+
+
+async def test_auto_backend_is_aiohttp_when_installed_else_httpx(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiospaces.core import transport
+
+    assert transport.aiohttp_installed()  # a dependency of aiospaces
+    async with aiospaces.Session() as session:
+        assert session.backend == "aiohttp"
+        assert type(session.http_client._transport).__name__ == "AiohttpErrorsTransport"
+    async with aiospaces.Session(http2=True) as session:  # aiohttp speaks HTTP/1.1 only
+        assert session.backend == "httpx"
+        assert type(session.http_client._transport).__name__ == "CancelSafeTransport"
+    monkeypatch.setattr(transport, "aiohttp_installed", lambda: False)
+    async with aiospaces.Session(backend="auto") as session:
+        assert session.backend == "httpx"
+        assert repr(session) == "<Session backend=httpx open>"
+        assert type(session.http_client._transport).__name__ == "CancelSafeTransport"
+    assert transport.resolve_backend("aiohttp") == "aiohttp"  # chosen, not resolved
+
+
+def test_aiohttp_installed_needs_both_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from aiospaces.core import transport
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "httpx_aiohttp" else real(name)
+    )
+    assert not transport.aiohttp_installed()
+    assert transport.resolve_backend("auto") == "httpx"
