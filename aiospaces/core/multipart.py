@@ -20,6 +20,7 @@ something else.
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import re
 import secrets
@@ -133,13 +134,15 @@ class MultipartUpload:
         yield self._head
         sent = 0
         transform = self._transform() if self._transform else None
+        chunks = self.source.chunks(transform)
         try:
-            async for chunk in self.source.chunks(transform):
-                sent += len(chunk)
-                if report is not None:
-                    report(len(chunk))
-                yield chunk
-                del chunk
+            async with contextlib.aclosing(chunks):  # a piece read ahead is waited for
+                async for chunk in chunks:
+                    sent += len(chunk)
+                    if report is not None:
+                        report(len(chunk))
+                    yield chunk
+                    del chunk
         except BaseException:
             if report is not None and sent:
                 report(-sent)
