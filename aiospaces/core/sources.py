@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import operator
 import os
 import tempfile
 import threading
@@ -248,7 +249,8 @@ class UploadSource:
 
         try:
             if path is not None or (file is not None and _seekable(file)):
-                pieces = read_ahead(read)  # the next piece is prepared while this one is sent
+                # the next piece is prepared while this one is sent
+                pieces = read_ahead(read, ended=lambda: ended)
             else:  # a pipe may wait on its writer: keep it off the small pool of run_blocking
                 pieces = _one_by_one(read)
             async with contextlib.aclosing(pieces):
@@ -295,7 +297,7 @@ async def _memory_pieces(
             out = transform.update(bytes(data[offset : offset + READ_SIZE]))
             return out + transform.finalize() if offset + READ_SIZE >= len(data) else out
 
-        pieces = read_ahead(encrypt)
+        pieces = read_ahead(encrypt, ended=lambda: operator.length_hint(offsets) == 0)
         async with contextlib.aclosing(pieces):
             async for piece in pieces:
                 yield piece

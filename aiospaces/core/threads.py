@@ -69,6 +69,7 @@ async def read_ahead(
     step: Callable[[], T | None],
     *,
     run: Callable[[Callable[[], T | None]], Awaitable[T | None]] = run_blocking,
+    ended: Callable[[], bool] = lambda: False,
 ) -> AsyncGenerator[T, None]:
     """Yield ``step()``'s results until it returns None, preparing the next while one is used.
 
@@ -78,15 +79,19 @@ async def read_ahead(
     consumer sends; it does so only while fewer than
     [AHEAD_PIECES][aiospaces.core.threads.AHEAD_PIECES] pieces are being prepared ahead in
     this event loop (otherwise the next piece is prepared when asked for, as on other async
-    libraries). When the consumer stops early (an error, a cancellation, ``aclose``), the
-    piece under way is waited for before this generator ends, so no thread still uses
-    ``step``'s file or state afterwards; its result is dropped. ``step`` must not wait on
-    anyone else (a pipe's writer): that wait could not be cut short.
+    libraries). ``ended()``, asked after each piece, may tell that ``step`` has no more to
+    give (a file read to its end), which spares the call that would return None: a small
+    file is then one thread call. When the consumer stops early (an error, a cancellation,
+    ``aclose``), the piece under way is waited for before this generator ends, so no thread
+    still uses ``step``'s file or state afterwards; its result is dropped. ``step`` must not
+    wait on anyone else (a pipe's writer): that wait could not be cut short.
     """
     if sniffio.current_async_library() != "asyncio":
         while (piece := await run(step)) is not None:
             yield piece
             del piece
+            if ended():
+                return
         return
     try:
         slots = _ahead.get()
@@ -108,6 +113,9 @@ async def read_ahead(
                 slots[0] += 1
                 held = False
             if piece is None:
+                return
+            if ended():
+                yield piece
                 return
             if slots[0] > 0:  # prepare the next piece while this one is used
                 slots[0] -= 1

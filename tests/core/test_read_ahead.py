@@ -17,6 +17,7 @@ from typing import cast
 
 import anyio
 import pytest
+import sniffio
 
 from aiospaces.core import threads
 from aiospaces.core.multipart import MultipartUpload
@@ -203,3 +204,23 @@ async def test_a_consumer_cancelled_mid_stream_leaves_no_thread_on_the_source(
     assert source._open_files == set()  # the file it opened is closed
     assert threads._ahead.get() == [AHEAD_PIECES]
     await source.aclose()
+
+
+@pytest.mark.parametrize("library", ["asyncio", "other"])
+async def test_a_step_that_says_it_ended_is_not_called_again(
+    monkeypatch: pytest.MonkeyPatch, library: str
+) -> None:
+    if library == "other":  # another async library: one piece after the other, nothing ahead
+        monkeypatch.setattr(sniffio, "current_async_library", lambda: "trio")
+    runs: list[int] = []
+    left = [b"b", b"a"]
+
+    def step() -> bytes | None:
+        return left.pop()
+
+    async def run(func: Callable[[], bytes | None]) -> bytes | None:
+        runs.append(1)
+        return func()
+
+    assert [p async for p in read_ahead(step, run=run, ended=lambda: not left)] == [b"a", b"b"]
+    assert len(runs) == 2  # no third call to learn that there is nothing more
