@@ -7,6 +7,7 @@ import pytest
 import respx
 
 import aiospaces
+from aiospaces.core.request import RequestSpec
 from aiospaces.core.transport import PoolStats
 from tests.core.toy import OtherClient, ToyClient
 
@@ -116,3 +117,28 @@ def test_aiohttp_installed_needs_both_packages(monkeypatch: pytest.MonkeyPatch) 
     )
     assert not transport.aiohttp_installed()
     assert transport.resolve_backend("auto") == "httpx"
+
+
+async def test_cookies_an_answer_sets_are_kept_and_others_are_not_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[str] = []
+    real = httpx.Cookies.extract_cookies
+
+    def spy(self: httpx.Cookies, response: httpx.Response) -> None:
+        parsed.append(str(response.request.url))
+        real(self, response)
+
+    monkeypatch.setattr(httpx.Cookies, "extract_cookies", spy)
+    with respx.mock(assert_all_mocked=True) as router:
+        router.get(f"{BASE}/things/a").mock(return_value=httpx.Response(200, json={"data": {}}))
+        router.get(f"{BASE}/things/b").mock(
+            return_value=httpx.Response(200, json={"data": {}}, headers={"Set-Cookie": "k=v"})
+        )
+        async with aiospaces.Session() as session:
+            toy = ToyClient(session, base_url=BASE)
+            await toy.request(RequestSpec(method="GET", path="/things/a"))
+            assert parsed == []  # no Set-Cookie: the jar is not asked
+            await toy.request(RequestSpec(method="GET", path="/things/b"))
+            assert parsed == [f"{BASE}/things/b"]
+            assert session.http_client.cookies["k"] == "v"
