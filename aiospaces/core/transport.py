@@ -100,8 +100,8 @@ def resolve_backend(backend: Backend, *, http2: bool = False) -> Literal["httpx"
     """Return the backend ``backend`` stands for: ``"auto"`` is aiohttp when it can be used.
 
     ``"auto"`` means ``"aiohttp"`` when its packages are installed (they are dependencies of
-    aiospaces) and HTTP/2 is not asked for, ``"httpx"`` otherwise (see
-    [Decisions](../decisions.md#the-default-backend-is-aiohttp-when-installed)).
+    aiospaces) and HTTP/2 is not asked for, ``"httpx"`` otherwise (the decision and its
+    measurements: "The default backend is aiohttp when installed" in the Decisions page).
 
     Raises:
         ValidationError: The backend is unknown.
