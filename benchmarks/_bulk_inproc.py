@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     Job = Callable[[list[Path], str], Awaitable[int]]
     Runner = Callable[[Job], Awaitable[dict[str, Any]]]
 
+#: Where ``benchmarks/bulk.py`` writes the files encrypted (out of the job folders): set by it.
+ENCRYPTED_FOLDER: Path | None = None
+
 #: Row key -> (backend, journaled) of the aiospaces rows.
 AIOSPACES_ROWS = {
     "default": ("auto", False),
@@ -72,7 +75,8 @@ async def _official(port: int, concurrency: int, run: Runner) -> dict[str, Any]:
 
 
 async def _raw_aiohttp(port: int, concurrency: int, run: Runner) -> dict[str, Any]:
-    async with open_client("raw-aiohttp", port, encrypted=True) as ops:
+    folder = ENCRYPTED_FOLDER
+    async with open_client("raw-aiohttp", port, encrypted=True, encrypted_folder=folder) as ops:
         semaphore = asyncio.Semaphore(concurrency)
 
         async def one(path: Path) -> str:

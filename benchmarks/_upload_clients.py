@@ -161,9 +161,12 @@ async def _raw_httpx(port: int, encrypted: bool) -> AsyncIterator[Ops]:
         yield Ops(upload, download)
 
 
-def encrypted_copy(path: Path) -> Path:
-    """Return where the parent wrote ``path``'s ACRH-encrypted copy (what raw clients send)."""
-    return path.with_suffix(".enc")
+def encrypted_copy(path: Path, folder: Path | None = None) -> Path:
+    """Return where the parent wrote ``path``'s ACRH-encrypted copy (what raw clients send).
+
+    Beside the file, or in ``folder`` (``benchmarks/bulk.py``, whose file folders are jobs).
+    """
+    return (folder / path.name if folder else path).with_suffix(".enc")
 
 
 async def _publish_file(client: Any, base: str, file_id: str, name: str) -> None:
@@ -176,7 +179,9 @@ async def _publish_file(client: Any, base: str, file_id: str, name: str) -> None
 
 
 @contextlib.asynccontextmanager
-async def _raw_aiohttp(port: int, encrypted: bool) -> AsyncIterator[Ops]:
+async def _raw_aiohttp(
+    port: int, encrypted: bool, encrypted_folder: Path | None = None
+) -> AsyncIterator[Ops]:
     import aiohttp  # noqa: PLC0415 - child only
 
     base = f"http://127.0.0.1:{port}"
@@ -193,7 +198,8 @@ async def _raw_aiohttp(port: int, encrypted: bool) -> AsyncIterator[Ops]:
             form = aiohttp.FormData()
             for field in request["form_fields"]:
                 form.add_field(field["key"], field["value"])
-            with (encrypted_copy(path) if encrypted else path).open("rb") as file:
+            sent = encrypted_copy(path, encrypted_folder) if encrypted else path
+            with sent.open("rb") as file:
                 form.add_field("file", file, filename=name, content_type=CONTENT_TYPE)
                 async with client.post(request["url"], data=form) as posted:
                     posted.raise_for_status()
@@ -214,9 +220,11 @@ async def _aiospaces_httpx(port: int, encrypted: bool) -> AsyncIterator[Ops]:
 
 
 def open_client(
-    key: str, port: int, *, encrypted: bool
+    key: str, port: int, *, encrypted: bool, encrypted_folder: Path | None = None
 ) -> contextlib.AbstractAsyncContextManager[Ops]:
     """Return the context manager of the client ``key`` (see [CLIENTS][])."""
+    if key == "raw-aiohttp":
+        return _raw_aiohttp(port, encrypted, encrypted_folder)
     factories: dict[str, Callable[[int, bool], Any]] = {
         "aiospaces": _aiospaces,
         "aiospaces-httpx": _aiospaces_httpx,

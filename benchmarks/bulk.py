@@ -81,8 +81,8 @@ QUICK_FILES = 200
 
 def run_child(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(args.workdir)
-    files = sorted((workdir / "files").glob("*.bin"))
-    warm = sorted((workdir / "warm").glob("*.bin"))
+    files = sorted((workdir / "files").iterdir())
+    warm = sorted((workdir / "warm").iterdir())
     if args.child.startswith("workers-"):
         import _bulk_workers  # noqa: PLC0415 - the distributed extra, worker rows only
 
@@ -95,6 +95,7 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
         )
     import _bulk_inproc  # noqa: PLC0415 - the in-process rows
 
+    _bulk_inproc.ENCRYPTED_FOLDER = workdir / "encrypted"
     measure = _bulk_inproc.measure
     return asyncio.run(
         measure(args.child, args.port, args.server_pid, args.concurrency, files, warm)
@@ -115,9 +116,11 @@ def prepare_files(workdir: Path, count: int, size: int) -> None:
     from aiospaces.pubnub.crypto import CryptoModule  # noqa: PLC0415 - parent only
 
     crypto = CryptoModule(CIPHER_KEY, default="aescbc")
-    for folder in ("files", "warm"):  # what the raw client sends: the files encrypted
+    (workdir / "encrypted").mkdir()  # what the raw client sends: the files, encrypted
+    for folder in ("files", "warm"):
         for path in sorted((workdir / folder).glob("*.bin")):
-            path.with_suffix(".enc").write_bytes(crypto.encrypt(path.read_bytes()))
+            encrypted = workdir / "encrypted" / path.with_suffix(".enc").name
+            encrypted.write_bytes(crypto.encrypt(path.read_bytes()))
 
 
 def _free_port() -> int:
