@@ -27,14 +27,17 @@ c=100, and ``sdk (aiohttp)`` at least 0.8x the req/s of raw httpx over aiohttp a
 
 Workload ``fetch_space`` (``--workload fetch_space``): PubNub App Context "fetch space",
 ``GET /v2/objects/sub-c-bench/channels/room-1?include=...``, answered with a realistic App
-Context body. The clients: ``raw httpx (fetch_space)`` (``httpx.AsyncClient()`` GETting the
-URL aiospaces sends, then ``json.loads``), ``aiospaces (fetch_space)`` and ``aiospaces aiohttp
-(fetch_space)`` (``session.pubnub(...).fetch_space(space_id="room-1").include_custom()`` on
-``aiospaces.Session()`` and ``aiospaces.Session(backend="aiohttp")``, returning a typed
-``Space``), and ``official pubnub (fetch_space)`` (the official ``pubnub`` SDK's
-``PubNubAsyncio``, with ``PN_ENABLE_ENTITIES=1`` and ``enable_subscribe=False``, awaiting
-``fetch_space(space_id="room-1", include_custom=True).future()``). Its ratios (aiospaces over
-raw httpx, and aiospaces over the official SDK) carry no targets.
+Context body. The clients: ``raw aiohttp (fetch_space, limit)`` (``aiohttp.ClientSession()``
+GETting the URL aiospaces sends, then ``json.loads``: the limit every figure is read against,
+as a fraction), ``raw httpx (fetch_space)`` (the same with ``httpx.AsyncClient()``),
+``aiospaces default (fetch_space)`` and ``aiospaces httpx (fetch_space)``
+(``session.pubnub(...).fetch_space(space_id="room-1").include_custom()`` on
+``aiospaces.Session()``, whose ``backend="auto"`` is aiohttp, and on
+``aiospaces.Session(backend="httpx")``, returning a typed ``Space``), and ``official pubnub
+(fetch_space)`` (the official ``pubnub`` SDK's ``PubNubAsyncio``, with
+``PN_ENABLE_ENTITIES=1`` and ``enable_subscribe=False``, awaiting ``fetch_space(space_id=
+"room-1", include_custom=True).future()``). Target: the default Session at least 5x the
+official SDK's requests/s at c=100. ``--plot PATH`` draws the c=100 figures.
 
 Each figure of each client is measured in a fresh Python process (this script with
 ``--child``) once per repetition; repetitions interleave the clients of a workload, and each
