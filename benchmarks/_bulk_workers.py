@@ -71,6 +71,10 @@ def worker_env(redis_url: str, port: int) -> dict[str, str]:
     }
 
 
+LOG_WAIT = 15.0
+"""Seconds to wait for the workers' last log lines once the journal says all are done."""
+
+
 class WorkerGroup:
     """``taskiq worker ... --workers N`` in a process group of its own, logging to a file."""
 
@@ -107,6 +111,21 @@ class WorkerGroup:
             if name.decode() == job:
                 found.setdefault(worker.decode(), Counter())[state.decode()] += 1
         return found
+
+    async def settled(self, job: str, expected: int) -> dict[str, Counter[str]]:
+        """Return ``tasks(job)`` once the logs say ``expected`` files were announced.
+
+        A worker writes its log line after the journal says the file is announced, so a log
+        read as soon as the journal says all are done can still miss the last lines (on a
+        busy machine: seconds). After ``LOG_WAIT`` seconds it returns what the logs hold.
+        """
+        deadline = time.monotonic() + LOG_WAIT
+        while True:
+            found = self.tasks(job)
+            announced = sum(counts["announced"] for counts in found.values())
+            if announced >= expected or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.05)
 
     def kill(self) -> None:
         """SIGKILL the whole group (safe for the jobs; taskiq ignores SIGTERM's exit)."""
@@ -196,8 +215,8 @@ async def measure(
         driver = time.process_time() - driver_before
         cpu_after = _cpu(workers | others)
         peaks = {name: vm_status(pid)["VmHWM"] for name, pid in workers.items()}
-        tasks = group.tasks("run")
-        warm_tasks = group.tasks("warm")
+        tasks = await group.settled("run", expected)
+        warm_tasks = await group.settled("warm", len(warm))
     finally:
         group.kill()
     cpu: dict[str, float | None] = {}

@@ -36,7 +36,7 @@ OWNERS: list[type] = [
     aiospaces.PubNubAdmin,
 ]
 """Every class with builder factories: the clients and their groups (``mux.spaces``, ...)."""
-ACTIONS = frozenset({"future", "result", "pages"})
+ACTIONS = frozenset({"future", "result", "pages", "open"})
 """Builder methods that run the call rather than set something."""
 
 

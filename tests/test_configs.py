@@ -46,7 +46,8 @@ def test_a_wrongly_typed_secret_is_named_by_its_type_only(
 @pytest.mark.parametrize(
     ("vendor", "settings", "named"),
     [
-        ("pubnub", {"origin": "http://127.0.0.1:8089"}, "origin"),
+        ("pubnub", {"origin": "ftp://127.0.0.1:8089"}, "origin"),
+        ("pubnub", {"origin": "http://127.0.0.1:8089/v2"}, "origin"),
         ("pubnub", {"ssl": "no"}, "ssl"),
         ("pubnub", {"crypto": "rot13"}, "crypto"),
         ("pubnub", {"timeout": float("nan")}, "timeout"),

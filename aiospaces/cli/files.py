@@ -40,6 +40,11 @@ app = typer.Typer(help="PubNub file sharing.", no_args_is_help=True)
 app.command("status")(status)
 app.command("enqueue")(enqueue)
 
+_ORIGIN_HELP = (
+    "PubNub origin host[:port] or URL (http://127.0.0.1:8089: an emulator's); "
+    "default PUBNUB_ORIGIN, else ps.pndsn.com."
+)
+_SSL_HELP = "Use https (default PUBNUB_SSL, else yes; an origin URL's scheme decides it)."
 _KEYS_HELP = "Read from PUBNUB_SUBSCRIBE_KEY / PUBNUB_PUBLISH_KEY / PUBNUB_USER_ID when not given."
 
 
@@ -57,9 +62,10 @@ def upload(
     publish_key: Annotated[str | None, typer.Option(help="The publish key.")] = None,
     user_id: Annotated[str | None, typer.Option(help="Who uploads (sent as uuid).")] = None,
     origin: Annotated[
-        str | None, typer.Option(help="PubNub origin host[:port], e.g. an emulator's.")
+        str | None,
+        typer.Option(help=_ORIGIN_HELP),
     ] = None,
-    ssl: Annotated[bool, typer.Option(help="Use https.")] = True,
+    ssl: Annotated[bool | None, typer.Option(help=_SSL_HELP, show_default=False)] = None,
     journal: Annotated[
         Path | None,
         typer.Option(
@@ -203,9 +209,10 @@ def watch(
     subscribe_key: Annotated[str | None, typer.Option(help=_KEYS_HELP)] = None,
     user_id: Annotated[str | None, typer.Option(help="Who watches (sent as uuid).")] = None,
     origin: Annotated[
-        str | None, typer.Option(help="PubNub origin host[:port], e.g. an emulator's.")
+        str | None,
+        typer.Option(help=_ORIGIN_HELP),
     ] = None,
-    ssl: Annotated[bool, typer.Option(help="Use https.")] = True,
+    ssl: Annotated[bool | None, typer.Option(help=_SSL_HELP, show_default=False)] = None,
 ) -> None:
     """Download each file shared on a channel as it is announced, until Ctrl-C (or --count).
 

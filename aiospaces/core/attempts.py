@@ -29,15 +29,29 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NOT_SENT",
+    "PLAIN_HTTP_HINT",
     "RETRYABLE",
     "Lost",
     "Rules",
+    "plain_http_answered_tls",
     "proven_unapplied",
     "send_with_retries",
     "wrap_transport_error",
 ]
 
 _logger = logging.getLogger("aiospaces")
+
+PLAIN_HTTP_HINT = "the server speaks plain HTTP: use ssl=False or an http:// origin"
+"""Added to the error of an https request that a plain-HTTP server answered."""
+_PLAIN_HTTP_SIGNS = (
+    "wrong_version_number",  # OpenSSL 1.1-3.1: the "TLS record" was an HTTP status line
+    "wrong version number",
+    "record_layer_failure",  # OpenSSL 3.2+
+    "record layer failure",
+    "packet_length_too_long",
+    "packet length too long",
+    "unknown protocol",  # LibreSSL
+)
 
 RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 """Transport failures worth another attempt (not our own protocol mistakes)."""
@@ -135,7 +149,7 @@ async def send_with_retries(
                     else f"the request was sent and no answer came ({type(exc).__name__})"
                 )
                 raise Lost(known, sent, wrap_transport_error(exc, request, sent)) from exc
-            if attempt >= policy.max_retries:
+            if attempt >= policy.max_retries or plain_http_answered_tls(exc, request):
                 raise wrap_transport_error(exc, request, sent) from exc
             wait = policy.delay(attempt)
             _logger.info(
@@ -172,6 +186,20 @@ async def _sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
+def plain_http_answered_tls(exc: BaseException, request: httpx.Request) -> bool:
+    """Return whether an https request failed because the server answered in plain HTTP.
+
+    The TLS handshake then reads an HTTP status line as a TLS record: OpenSSL reports
+    ``[SSL: WRONG_VERSION_NUMBER]`` (``RECORD_LAYER_FAILURE`` from 3.2 on). Both backends
+    carry that text in the connection error (aiohttp's through
+    [map_aiohttp_error][aiospaces.core.aiohttp_errors.map_aiohttp_error]). Not worth a retry.
+    """
+    if request.url.scheme != "https" or not isinstance(exc, httpx.ConnectError):
+        return False
+    text = str(exc).lower()
+    return any(sign in text for sign in _PLAIN_HTTP_SIGNS)
+
+
 def wrap_transport_error(
     exc: httpx.TransportError, request: httpx.Request, attempts: int = 1
 ) -> TransportError:
@@ -180,4 +208,7 @@ def wrap_transport_error(
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     if isinstance(exc, httpx.TimeoutException):
         return TimeoutError(f"{where} timed out{tries}: {type(exc).__name__}", attempts=attempts)
-    return TransportError(f"{where} failed{tries}: {type(exc).__name__}: {exc}", attempts=attempts)
+    hint = f" ({PLAIN_HTTP_HINT})" if plain_http_answered_tls(exc, request) else ""
+    return TransportError(
+        f"{where} failed{tries}: {type(exc).__name__}: {exc}{hint}", attempts=attempts
+    )

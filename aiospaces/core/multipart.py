@@ -20,6 +20,7 @@ something else.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import mimetypes
 import re
@@ -63,7 +64,8 @@ class MultipartUpload:
             encryptor) per attempt; ``transformed_size`` must then give its output size.
         transformed_size: Exact output size of a transform for a given input size.
         boundary: The multipart boundary (random if None).
-        on_progress: Called with the number of file bytes each piece carries; an attempt
+        on_progress: Called with the number of file bytes each piece carries (bytes of the
+            source, before the transform: what the user's file has); an attempt
             that breaks off, or a complete one that is sent again (a retry), is taken back
             with the negative of what it had reported, so totals stay true across retries.
     """
@@ -132,24 +134,58 @@ class MultipartUpload:
             report(-self._credited)
         self._credited = 0  # pragma: no mutate - read only as a truth value (None alike)
         yield self._head
-        sent = 0
-        transform = self._transform() if self._transform else None
+        sent = 0  # bytes of the file part (after the transform)
+        reported = 0  # source bytes reported (before it)
+        transform = _Counted(self._transform()) if self._transform else None
         chunks = self.source.chunks(transform)
         try:
             async with contextlib.aclosing(chunks):  # a piece read ahead is waited for
                 async for chunk in chunks:
                     sent += len(chunk)
-                    if report is not None:
-                        report(len(chunk))
+                    # taken even unreported, so that at most a piece or two stay queued
+                    done = reported + transform.take() if transform is not None else sent
+                    if report is not None and done != reported:
+                        report(done - reported)
+                    reported = done
                     yield chunk
                     del chunk
+            if transform is not None and transform.consumed != reported:
+                if report is not None:  # input whose output was empty (never sent alone)
+                    report(transform.consumed - reported)
+                reported = transform.consumed
         except BaseException:
-            if report is not None and sent:
-                report(-sent)
+            if report is not None and reported:
+                report(-reported)
             raise
-        self._credited = sent
+        self._credited = reported
         if sent != self.file_size:
             raise ValidationError(
                 f"the file part had {sent} bytes, not the {self.file_size} announced"
             )
         yield self._tail
+
+
+class _Counted:
+    """A transform that counts the input it was given (for progress in source bytes).
+
+    The source may already be transforming the next piece (in a worker thread) while the
+    current one is sent, so each piece's input is queued and taken when its output is sent:
+    progress never runs ahead of the wire.
+    """
+
+    def __init__(self, inner: Transform) -> None:
+        self.inner = inner
+        self.consumed = 0
+        self._given: collections.deque[int] = collections.deque()
+
+    def update(self, data: bytes) -> bytes:
+        self.consumed += len(data)
+        self._given.append(len(data))
+        return self.inner.update(data)
+
+    def take(self) -> int:
+        """Return the input size of the oldest piece not yet sent (0 if none)."""
+        return self._given.popleft() if self._given else 0
+
+    def finalize(self) -> bytes:
+        return self.inner.finalize()

@@ -147,12 +147,13 @@ def build_client(
         if http2:
             raise ValidationError("the aiohttp backend speaks HTTP/1.1 only; drop http2=True")
         try:
-            from httpx_aiohttp import AiohttpTransport  # noqa: PLC0415 - optional extra
+            from httpx_aiohttp import AiohttpTransport  # noqa: PLC0415 - imported when used
 
             from aiospaces.core.aiohttp_errors import AiohttpErrorsTransport  # noqa: PLC0415
         except ImportError as exc:
             raise ValidationError(
-                "backend='aiohttp' needs httpx-aiohttp: pip install 'aiospaces[aiohttp]'"
+                "backend='aiohttp' needs aiohttp and httpx-aiohttp (dependencies of aiospaces): "
+                "pip install aiohttp httpx-aiohttp"
             ) from exc
         transport = AiohttpErrorsTransport(AiohttpTransport(limits=limits))
     elif transport is None:

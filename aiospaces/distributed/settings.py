@@ -49,7 +49,8 @@ PUBNUB_ENV_VARS = {
     "token": "PUBNUB_TOKEN",
 }
 """The PubNub settings a worker reads besides the keys and user id (``PUBNUB_SSL``: ``1``,
-``true``, ``yes``, ``on`` or ``0``, ``false``, ``no``, ``off``)."""
+``true``, ``yes``, ``on`` or ``0``, ``false``, ``no``, ``off``): every client reads them now,
+through [PubNubConfig.from_env][aiospaces.core.settings.BaseConfig.from_env]."""
 
 _KINDS: dict[str, type[int | float]] = {
     "redelivery_timeout": float,
@@ -58,8 +59,6 @@ _KINDS: dict[str, type[int | float]] = {
     "retries": int,
 }
 _NAMES = {float: "a number", int: "a whole number"}
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
 
 
 def _positive(value: object, name: str) -> None:
@@ -116,24 +115,9 @@ class WorkerSettings:
 
 
 def pubnub_config(environ: Mapping[str, str] | None = None) -> PubNubConfig:
-    """Return the PubNub settings of a worker: the command line's variables and PUBNUB_ENV_VARS.
+    """Return the PubNub settings of a worker: every variable of ``PubNubConfig.env_vars``.
 
     Raises:
         ValidationError: A required setting is missing or a value is invalid.
     """
-    env = os.environ if environ is None else environ
-    overrides: dict[str, object] = {}
-    for name, var in PUBNUB_ENV_VARS.items():
-        raw = env.get(var, "").strip()
-        if not raw:
-            continue
-        if name == "ssl":
-            if raw.lower() not in _TRUE + _FALSE:
-                raise ValidationError(f"{var} must be one of {', '.join(_TRUE + _FALSE)}")
-            overrides[name] = raw.lower() in _TRUE
-        else:
-            overrides[name] = raw
-    for name, var in PubNubConfig.env_vars.items():  # what from_env reads, from ``env``
-        if env.get(var):
-            overrides[name] = env[var]
-    return PubNubConfig.from_env(overrides)
+    return PubNubConfig.from_env(environ=os.environ if environ is None else environ)

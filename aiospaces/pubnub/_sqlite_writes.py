@@ -39,29 +39,44 @@ def next_waiting(queue: list[Write]) -> Write | None:
 
 
 def commit(db: sqlite3.Connection, batch: list[Write]) -> None:
-    """Run the writes in one transaction, each in a savepoint of its own."""
-    with transaction(db):
+    """Run the writes in one transaction; if one fails, each in a savepoint of its own.
+
+    The common case is one statement per write and no savepoint. A write that raises rolls
+    the transaction back, and the batch is run again with a savepoint around each write, so
+    that a failing one takes no other with it.
+    """
+    try:
+        with transaction(db):
+            for write in batch:
+                write.written = _write(db, write)
+    except sqlite3.Error:
         for write in batch:
-            db.execute("SAVEPOINT one_write")
-            try:
-                if write.expect is None:
-                    cursor = db.execute(
-                        "INSERT INTO files (key, state, record) VALUES (?, ?, ?) "
-                        "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
-                        "record = excluded.record",
-                        (write.key, write.state, write.text),
-                    )
-                else:
-                    cursor = db.execute(
-                        "UPDATE files SET state = ?, record = ? WHERE key = ? AND state = ?",
-                        (write.state, write.text, write.key, write.expect.value),
-                    )
-            except sqlite3.Error as exc:
-                db.execute("ROLLBACK TO one_write")
-                write.error = exc
-            else:
-                write.written = cursor.rowcount == 1
-            db.execute("RELEASE one_write")
+            write.written = False
+        with transaction(db):
+            for write in batch:
+                db.execute("SAVEPOINT one_write")
+                try:
+                    write.written = _write(db, write)
+                except sqlite3.Error as exc:
+                    db.execute("ROLLBACK TO one_write")
+                    write.error = exc
+                db.execute("RELEASE one_write")
+
+
+def _write(db: sqlite3.Connection, write: Write) -> bool:
+    """Run one write; return whether it changed its record."""
+    if write.expect is None:
+        cursor = db.execute(_UPSERT, (write.key, write.state, write.text))
+    else:
+        cursor = db.execute(_UPDATE, (write.state, write.text, write.key, write.expect.value))
+    return cursor.rowcount == 1
+
+
+_UPSERT = (
+    "INSERT INTO files (key, state, record) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET state = excluded.state, record = excluded.record"
+)
+_UPDATE = "UPDATE files SET state = ?, record = ? WHERE key = ? AND state = ?"
 
 
 @contextlib.contextmanager

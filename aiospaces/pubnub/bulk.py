@@ -332,8 +332,7 @@ class BulkUpload:
         self._emit(item, "failed")
 
     def _expected_bytes(self) -> int:
-        """Return the file bytes the job will send, as far as sizes are known (blocking)."""
-        crypto = self._client.crypto_for(self._send_options.get("cipher_key"))
+        """Return the files' own bytes the job will send, as far as known (blocking)."""
         done = self._files.announced if self._files is not None else set()
         total = 0
         for index, item in enumerate(self._items):
@@ -351,7 +350,7 @@ class BulkUpload:
                 size = item.size
             else:
                 continue
-            total += crypto.encrypted_size(size) if crypto else size
+            total += size
         return total
 
     def _emit(self, item: UploadItem | None, event: str) -> None:

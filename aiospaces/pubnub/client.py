@@ -75,7 +75,8 @@ class PubNub(BaseClient):
 
     Make it from a session (``session.pubnub(...)``) to share the connection pool, or use it
     on its own: ``async with aiospaces.PubNub(subscribe_key=..., user_id=...) as pn``.
-    Settings not given are read from ``PUBNUB_*`` environment variables.
+    Settings not given are read from ``PUBNUB_*`` environment variables (see
+    [ENV_VARS][aiospaces.pubnub.config.ENV_VARS]).
 
     Args:
         session: The Session whose pool to use (None: a private one).
@@ -87,8 +88,9 @@ class PubNub(BaseClient):
         secret_key: The secret key; when set, every request carries a v2 signature.
         auth_key: Access Manager auth key sent as ``auth`` (a ``token`` wins over it).
         token: Access Manager v3 token sent as ``auth``.
-        origin: Host (and port) of the PubNub edge (default ``ps.pndsn.com``).
-        ssl: Use https (default True).
+        origin: Host (and port) of the PubNub edge (default ``ps.pndsn.com``), or a URL
+            such as ``http://127.0.0.1:8089`` whose scheme sets ``ssl``.
+        ssl: Use https (default True, or as the origin URL says).
         cipher_key: Key for file and message encryption.
         crypto: ``"aescbc"`` (default; the PNED/ACRH cryptor) or ``"legacy"``.
         timeout: Per-attempt timeout in seconds (None: the Session's default).

@@ -6,6 +6,10 @@ await pn.download_file(channel="ch", file_id=file_id, file_name="a.png").to_path
 async with contextlib.aclosing(pn.download_file(...).stream()) as chunks:
     async for chunk in chunks:
         ...
+async with pn.download_file(...).open() as download:   # status and headers known, or raised
+    print(download.size, download.content_type)
+    async for chunk in download:
+        ...
 ```
 
 Two requests: PubNub answers the file's URL with a 307 to a signed storage URL, and the
@@ -39,7 +43,7 @@ if TYPE_CHECKING:
 
     from aiospaces.pubnub.crypto import Decryptor
 
-__all__ = ["DownloadFile", "DownloadFileParams"]
+__all__ = ["DownloadFile", "DownloadFileParams", "OpenedDownload"]
 
 
 class DownloadFileParams(StoredFileParams, total=False):
@@ -71,6 +75,41 @@ class DownloadFile(StoredFile[bytes]):
                 parts.append(chunk)
         envelope_status = attrs.evolve(status, elapsed=time.perf_counter() - started)
         return Envelope(b"".join(parts), envelope_status)
+
+    def open(self) -> contextlib.AbstractAsyncContextManager[OpenedDownload]:
+        """Open the download: the answer's status and headers are known, the body is not read.
+
+        ```python
+        async with pn.download_file(channel="ch", file_id=i, file_name="a.png").open() as dl:
+            headers = {"content-type": dl.content_type or "application/octet-stream"}
+            async for chunk in dl:        # (decrypted) chunks, as with stream()
+                ...
+        ```
+
+        Entering the block raises what the call would (``NotFoundError`` for a file that is
+        not there, ``TransportError``...) before a byte of the body is read, so a web app can
+        still answer with an error status; leaving it closes the connection whether or not
+        the body was read (a cancelled block included). The chunks are unverified until the
+        iteration ends, as with [stream][aiospaces.pubnub.download.DownloadFile.stream].
+
+        Raises:
+            APIError: The file's URL or its content could not be fetched (when entered).
+            DecryptionError: The content cannot be decrypted with the key (while iterating).
+        """
+        return self._opened()
+
+    @contextlib.asynccontextmanager
+    async def _opened(self) -> AsyncIterator[OpenedDownload]:
+        decrypted = self._decryptor() is not None
+        async with (
+            self._open_content() as (chunks, status),
+            contextlib.aclosing(chunks),  # type: ignore[type-var]
+        ):
+            opened = OpenedDownload(chunks, status, decrypted=decrypted)
+            try:
+                yield opened
+            finally:
+                opened._chunks = None  # closed with the block
 
     async def stream(self) -> AsyncGenerator[bytes, None]:
         """Yield the (decrypted) content in chunks.
@@ -149,6 +188,70 @@ class DownloadFile(StoredFile[bytes]):
             attempts = located.status.attempts + exchange.status.attempts
             status = attrs.evolve(exchange.status, attempts=attempts)
             yield _decrypted(exchange.response, decryptor), status
+
+
+class OpenedDownload:
+    """A download whose answer has arrived; iterate it (once) for the (decrypted) content.
+
+    Made by [DownloadFile.open][aiospaces.pubnub.download.DownloadFile.open].
+
+    Attributes:
+        status: The storage answer's status (status code, headers, request id, attempts of
+            both requests).
+        decrypted: Whether the chunks are decrypted with a cipher key on the way.
+    """
+
+    def __init__(self, chunks: AsyncIterator[bytes], status: Status, *, decrypted: bool) -> None:
+        self._chunks: AsyncIterator[bytes] | None = chunks
+        self.status = status
+        self.decrypted = decrypted
+
+    @property
+    def status_code(self) -> int:
+        """The storage answer's HTTP status (2xx: errors were raised when opening)."""
+        return self.status.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The storage answer's headers (of the stored bytes: encrypted when ``decrypted``)."""
+        return self.status.headers
+
+    @property
+    def content_type(self) -> str | None:
+        """The stored file's ``Content-Type``, if storage sent one."""
+        found: str | None = self.headers.get("content-type")
+        return found
+
+    @property
+    def stored_size(self) -> int | None:
+        """The stored (possibly encrypted) size in bytes from ``Content-Length``, if sent."""
+        raw = self.headers.get("content-length", "")
+        return int(raw) if raw.isascii() and raw.isdigit() else None
+
+    @property
+    def size(self) -> int | None:
+        """How many bytes the iteration yields, when known before reading.
+
+        The stored size of a file that is not decrypted; None for a decrypted one (its
+        padding is known only at the end) or when storage sent no ``Content-Length``.
+        """
+        return None if self.decrypted else self.stored_size
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """Return the content's chunks (iterate once, inside the ``open()`` block).
+
+        Raises:
+            RuntimeError: It was iterated before, or its block has ended.
+        """
+        if self._chunks is None:
+            raise RuntimeError(
+                "a download's content can be iterated only once, inside its open() block"
+            )
+        chunks, self._chunks = self._chunks, None
+        return chunks
+
+    def __repr__(self) -> str:
+        return f"<OpenedDownload {self.status_code} size={self.size}>"
 
 
 def _partial_file(target: Path) -> tuple[IO[bytes], Path]:

@@ -199,7 +199,7 @@ class FileMessage(ChannelFile[T]):
 
     def should_store(self, store: bool) -> Self:
         """Store the file message in history (PubNub's Python default is not to)."""
-        self._should_store = bool(store)
+        self._should_store = validate.boolean(store, "should_store")
         return self
 
     def ttl(self, hours: int) -> Self:

@@ -142,8 +142,9 @@ class UploadProgress:
     Attributes:
         files_done: Files finished (succeeded, failed or announcement unknown).
         files_total: Files in the job.
-        bytes_sent: File bytes on the wire so far (after encryption; retries taken back).
-        bytes_total: Expected file bytes (known once each file was opened).
+        bytes_sent: Bytes of the files sent so far (the files' own bytes, before encryption;
+            retries taken back).
+        bytes_total: Expected bytes of the files (known once each file was opened).
         item: The file whose event this is, or None.
         event: ``"started"``, ``"bytes"``, ``"succeeded"``, ``"failed"`` or ``"unknown"``.
     """
@@ -170,7 +171,7 @@ class UploadReport:
         not_started: Files never tried (the job was cancelled first).
         resumed: With a journal: the files an earlier run had begun, each with the state it
             was found in and what was done (they are also in one of the lists above).
-        bytes_sent: File bytes sent (after encryption).
+        bytes_sent: Bytes of the files sent (the files' own bytes, before encryption).
         elapsed: Seconds the job ran.
     """
 

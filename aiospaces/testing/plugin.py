@@ -8,7 +8,16 @@ Fixtures:
 - ``emulator_url``: the emulator served on a free loopback port (for official SDKs).
 
 Marker ``@pytest.mark.emulator(strict=False, seed=None, faults=[Fault(...)], **options)``
-configures the ``emulator`` fixture of a test.
+configures the ``emulator`` fixture of a test. The tests are ``async def``: mark them with
+``@pytest.mark.anyio`` or ``@pytest.mark.asyncio`` (or set pytest-asyncio's
+``asyncio_mode = "auto"``), or pytest will not run them:
+
+```python
+@pytest.mark.anyio
+async def test_lobby(emulator_session):
+    pn = emulator_session.pubnub(subscribe_key="sub-c", user_id="t", origin="emu", ssl=False)
+    assert (await pn.create_space(space_id="lobby", name="Lobby")).name == "Lobby"
+```
 """
 
 from __future__ import annotations

@@ -491,19 +491,44 @@ def test_transform_and_its_size_go_together() -> None:
 
 @pytest.mark.parametrize("crypto", [None, aescbc], ids=["plain", "aescbc"])
 async def test_progress_adds_up_to_the_file_size(crypto: Callable[[], CryptoModule] | None) -> None:
+    """Progress counts the file's own bytes (before encryption), as a user counts them."""
     module = crypto() if crypto else None
     reports: list[int] = []
+    size = 5 * KIB64 + 3
     upload = MultipartUpload(
         FIELDS,
-        await UploadSource.open(content_of(5 * KIB64 + 3)),
+        await UploadSource.open(content_of(size)),
         file_name="p.bin",
         transform=module.encryptor if module else None,
         transformed_size=module.encrypted_size if module else None,
         on_progress=reports.append,
     )
     await body_of(upload)
-    assert sum(reports) == upload.file_size
+    assert sum(reports) == size
+    assert upload.file_size == (module.encrypted_size(size) if module else size)
     assert all(0 < n <= MAX_PIECE for n in reports)
+
+
+async def test_an_encrypted_retry_takes_back_the_file_bytes_it_reported() -> None:
+    module = aescbc()
+    reports: list[int] = []
+    upload = MultipartUpload(
+        FIELDS,
+        await UploadSource.open(content_of(3 * READ_SIZE)),
+        file_name="p.bin",
+        transform=module.encryptor,
+        transformed_size=module.encrypted_size,
+        on_progress=reports.append,
+    )
+    stream = cast("AsyncGenerator[bytes, None]", upload.stream())
+    await anext(stream)  # the head
+    await anext(stream)
+    assert reports == [READ_SIZE]
+    await stream.aclose()
+    assert reports[-1] == -READ_SIZE
+    await body_of(upload)
+    await body_of(upload)  # a complete attempt sent again
+    assert sum(reports) == 3 * READ_SIZE
 
 
 async def test_an_aborted_stream_takes_its_bytes_back() -> None:

@@ -224,3 +224,31 @@ async def test_a_step_that_says_it_ended_is_not_called_again(
 
     assert [p async for p in read_ahead(step, run=run, ended=lambda: not left)] == [b"a", b"b"]
     assert len(runs) == 2  # no third call to learn that there is nothing more
+
+
+async def test_progress_counts_what_was_sent_not_the_piece_prepared_ahead(tmp_path: Path) -> None:
+    path = tmp_path / "in.bin"
+    path.write_bytes(blob())
+    source = await UploadSource.open(path)
+    reported: list[int] = []
+    upload = MultipartUpload(
+        [("key", "k")],
+        source,
+        file_name="f.bin",
+        transform=XorTransform,
+        transformed_size=lambda size: size + 16,
+        on_progress=reported.append,
+    )
+    body = upload.stream()
+    head = await anext(body)
+    sent = 0
+    async for piece in body:
+        if piece.endswith(b"--\r\n") and len(piece) < 100:
+            break  # the tail
+        sent += len(piece)
+        await anyio.sleep(0.01)  # the next piece is prepared meanwhile
+        # XOR keeps sizes: what was reported is what was sent (but the 16-byte pad at the end)
+        assert sum(reported) == min(sent, SIZE)
+    assert sum(reported) == SIZE
+    assert head.startswith(b"--")
+    await source.aclose()

@@ -684,7 +684,7 @@ async def test_progress_of_a_single_upload() -> None:
         await pn.send_file(
             channel=CHANNEL, file_name="a b.txt", file_object=b"x" * 100_000
         ).on_progress(reports.append)
-    assert sum(reports) == CryptoModule(KEY).encrypted_size(100_000)
+    assert sum(reports) == 100_000  # the file's own bytes, not the 100_042 encrypted ones
 
 
 # -- list, get URL, download, delete ----------------------------------------------------------
@@ -767,6 +767,12 @@ async def test_list_files_walks_every_page() -> None:
 def test_list_files_limit_is_validated(limit: Any) -> None:
     with pytest.raises(aiospaces.ValidationError):
         client().list_files().limit(limit)
+
+
+@pytest.mark.parametrize("store", ["yes", 1, None])
+def test_send_file_should_store_takes_a_bool_only(store: Any) -> None:
+    with pytest.raises(aiospaces.ValidationError, match="should_store"):
+        client().send_file().should_store(store)
 
 
 LOCATION = (

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import time
+import pytest
 
 import aiospaces
 from tests.reliability.fuzz import FuzzResult, run_fuzz
@@ -14,14 +14,13 @@ from tests.reliability.fuzz_targets import BASE_URL, Target, World, targets
 EXAMPLES = 6
 
 
+@pytest.mark.timeout(240)  # a guard only: ~30 s alone, minutes on a machine under load
 def test_a_quick_sweep_finds_nothing() -> None:
-    started = time.perf_counter()
     result = run_fuzz(EXAMPLES)
     assert result.clean, result.table()
     assert result.targets == len(targets()) > 500
     assert result.calls >= result.targets * (EXAMPLES - 2)  # a few targets have fewer ways
     assert result.requests > 100  # hostile values that are valid did reach the emulator
-    assert time.perf_counter() - started < 45
 
 
 def test_every_public_entry_point_is_swept() -> None:

@@ -52,3 +52,11 @@ async def test_emulator_url_serves_on_loopback(emulator_url: str) -> None:
 def test_marker_rejects_positional_arguments(request: pytest.FixtureRequest) -> None:
     with pytest.raises(TypeError, match="keyword"):
         request.getfixturevalue("emulator")
+
+
+@pytest.mark.anyio
+async def test_an_anyio_marked_test_gets_a_working_session(
+    emulator_session: aiospaces.Session,
+) -> None:
+    pn = emulator_session.pubnub(subscribe_key="sub-c-plugin", user_id="t", origin="e", ssl=False)
+    assert (await pn.create_space(space_id="lobby", name="Lobby")).name == "Lobby"
