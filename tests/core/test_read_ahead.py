@@ -252,3 +252,36 @@ async def test_progress_counts_what_was_sent_not_the_piece_prepared_ahead(tmp_pa
     assert sum(reported) == SIZE
     assert head.startswith(b"--")
     await source.aclose()
+
+
+async def test_progress_of_input_whose_output_came_later_is_reported_by_the_end(
+    tmp_path: Path,
+) -> None:
+    class AllAtTheEnd:  # a transform that outputs nothing until finalize (pieces skipped)
+        def __init__(self) -> None:
+            self.kept: list[bytes] = []
+
+        def update(self, data: bytes) -> bytes:
+            self.kept.append(data)
+            return b""
+
+        def finalize(self) -> bytes:
+            return b"".join(self.kept)
+
+    path = tmp_path / "in.bin"
+    path.write_bytes(blob())
+    source = await UploadSource.open(path)
+    reported: list[int] = []
+    upload = MultipartUpload(
+        [],
+        source,
+        file_name="f.bin",
+        transform=AllAtTheEnd,
+        transformed_size=lambda size: size,
+        on_progress=reported.append,
+    )
+    body = b"".join([piece async for piece in upload.stream()])
+    assert blob() in body
+    assert sum(reported) == SIZE
+    assert all(n > 0 for n in reported)
+    await source.aclose()
