@@ -35,7 +35,7 @@ class Session(CoreSession):
     """One connection pool (one ``httpx.AsyncClient``) shared by every vendor client made from it.
 
     ```python
-    async with aiospaces.Session(backend="aiohttp") as session:
+    async with aiospaces.Session() as session:  # backend="auto": aiohttp's pool if installed
         pn = session.pubnub(subscribe_key="sub-c-…", user_id="me")
     ```
 

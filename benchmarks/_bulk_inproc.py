@@ -4,8 +4,12 @@ The clients (each is a row of the benchmark):
 
 * ``official``: the official ``pubnub`` asyncio SDK, one ``send_file().file_object(open
   file)`` per file under an ``asyncio.Semaphore(concurrency)``, ``AesCbcCryptoModule`` (ACRH);
-* ``httpx`` / ``aiohttp``: ``pn.upload_files(channel, paths, concurrency=...)`` on
-  ``aiospaces.Session()`` / ``Session(backend="aiohttp")``, ``crypto="aescbc"`` (ACRH);
+* ``default``, ``httpx``, ``aiohttp``: ``pn.upload_files(channel, paths, concurrency=...)`` on
+  ``aiospaces.Session()`` (``backend="auto"``: aiohttp when installed) /
+  ``Session(backend="httpx")`` / ``Session(backend="aiohttp")``, ``crypto="aescbc"`` (ACRH);
+* ``raw-aiohttp`` (a limit): an ``aiohttp.ClientSession`` sending the same three requests per
+  file under a semaphore, each file encrypted beforehand; ``aes`` (a limit): the files read
+  and encrypted in a worker thread, nothing sent;
 * ``httpx+journal`` / ``aiohttp+journal``: the same with ``journal=PATH``, a new SQLite journal.
 
 [measure][] warms the client up with the warm-up files (at the same concurrency, so the
@@ -42,8 +46,12 @@ if TYPE_CHECKING:
     Job = Callable[[list[Path], str], Awaitable[int]]
     Runner = Callable[[Job], Awaitable[dict[str, Any]]]
 
+#: Where ``benchmarks/bulk.py`` writes the files encrypted (out of the job folders): set by it.
+ENCRYPTED_FOLDER: Path | None = None
+
 #: Row key -> (backend, journaled) of the aiospaces rows.
 AIOSPACES_ROWS = {
+    "default": ("auto", False),
     "httpx": ("httpx", False),
     "httpx+journal": ("httpx", True),
     "aiohttp": ("aiohttp", False),
@@ -66,11 +74,46 @@ async def _official(port: int, concurrency: int, run: Runner) -> dict[str, Any]:
         return await run(job)
 
 
+async def _raw_aiohttp(port: int, concurrency: int, run: Runner) -> dict[str, Any]:
+    folder = ENCRYPTED_FOLDER
+    async with open_client("raw-aiohttp", port, encrypted=True, encrypted_folder=folder) as ops:
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(path: Path) -> str:
+            async with semaphore:
+                return await ops.upload(path, path.name)
+
+        async def job(paths: list[Path], tag: str) -> int:
+            return len(set(await asyncio.gather(*(one(path) for path in paths))))
+
+        return await run(job)
+
+
+async def _aes(run: Runner) -> dict[str, Any]:
+    """Read and encrypt each file in a worker thread, as aiospaces does; send nothing."""
+    from aiospaces.core.threads import run_blocking  # noqa: PLC0415 - child only
+    from aiospaces.pubnub.crypto import CryptoModule  # noqa: PLC0415 - child only
+
+    crypto = CryptoModule(CIPHER_KEY, default="aescbc")
+
+    def encrypt(paths: list[Path]) -> int:
+        for path in paths:
+            encryptor = crypto.encryptor()
+            encryptor.update(path.read_bytes())
+            encryptor.finalize()
+        return len(paths)
+
+    async def job(paths: list[Path], tag: str) -> int:
+        return await run_blocking(encrypt, paths)
+
+    return await run(job)
+
+
 async def _aiospaces(row: str, port: int, concurrency: int, run: Runner) -> dict[str, Any]:
     import aiospaces  # noqa: PLC0415 - only in the child that measures it
 
     backend, journaled = AIOSPACES_ROWS[row]
-    session = aiospaces.Session(backend="aiohttp") if backend == "aiohttp" else aiospaces.Session()
+    session = aiospaces.Session() if backend == "auto" else aiospaces.Session(backend=backend)  # type: ignore[arg-type]
     async with session:
         pn = session.pubnub(
             subscribe_key=SUBSCRIBE_KEY,
@@ -132,4 +175,8 @@ async def measure(
 
     if row == "official":
         return await _official(port, concurrency, run)
+    if row == "raw-aiohttp":
+        return await _raw_aiohttp(port, concurrency, run)
+    if row == "aes":
+        return await _aes(run)
     return await _aiospaces(row, port, concurrency, run)

@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 #: Row key -> what it is, in table order.
 ROWS = {
+    "aes": "AES alone (limit): read + encrypt, no network",
+    "raw-aiohttp": "raw aiohttp (limit): the same requests, files encrypted beforehand",
     "official": "official pubnub, Semaphore(32)",
+    "default": "aiospaces, default Session() (auto: aiohttp)",
     "httpx": "aiospaces httpx",
     "httpx+journal": "aiospaces httpx + journal",
     "aiohttp": "aiospaces aiohttp",
@@ -27,6 +30,11 @@ ROWS = {
 #: (name, numerator, denominator, kind, goal): "cost" is 1 - a/b (at most the goal), "ratio"
 #: is a/b (at least the goal).
 RATIOS = (
+    ("aiospaces default / official", "default", "official", "ratio", 3.0),
+    ("aiospaces default / limit (raw aiohttp)", "default", "raw-aiohttp", "ratio", None),
+    ("official / limit (raw aiohttp)", "official", "raw-aiohttp", "ratio", None),
+    ("aiospaces httpx / limit (raw aiohttp)", "httpx", "raw-aiohttp", "ratio", None),
+    ("raw aiohttp / AES alone", "raw-aiohttp", "aes", "ratio", None),
     ("journal cost, httpx", "httpx+journal", "httpx", "cost", 0.10),
     ("journal cost, aiohttp", "aiohttp+journal", "aiohttp", "cost", 0.10),
     ("2 workers / 1 worker", "workers-2", "workers-1", "ratio", 1.6),
@@ -97,6 +105,67 @@ def _ratio_row(results: dict[str, list[dict[str, Any]]], spec: tuple[Any, ...]) 
     return {"name": name, "value": value, "per_run": pairs, "goal": goal, "met": met, "line": line}
 
 
+def _growth_row(ours: list[dict[str, Any]], official: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the default Session's peak RSS growth over the official SDK's (goal: ≤ 1/4)."""
+    value = statistics.median(s["growth"] for s in ours) / statistics.median(
+        s["growth"] for s in official
+    )
+    pairs = sorted(a["growth"] / b["growth"] for a, b in zip(ours, official, strict=False))
+    met = value <= 0.25
+    line = (
+        f"| peak RSS growth: aiospaces default / official | {value:.2f}x "
+        f"| {pairs[0]:.2f}..{pairs[-1]:.2f} | ≤ 0.25x | {'yes' if met else '**NO**'} |"
+    )
+    name = "peak RSS growth: aiospaces default / official"
+    return {"name": name, "value": value, "per_run": pairs, "goal": 0.25, "met": met, "line": line}
+
+
+def plot(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace, path: str) -> None:
+    """Write a PNG: files/s per row (median, min..max), the limit as a dashed line."""
+    import matplotlib  # noqa: PLC0415 - a dev dependency, needed only with --plot
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    rows = [r for r in ROWS if results.get(r) and r != "aes"]
+    medians = [statistics.median(s["files_s"] for s in results[r]) for r in rows]
+    lows = [m - min(s["files_s"] for s in results[r]) for r, m in zip(rows, medians, strict=True)]
+    highs = [max(s["files_s"] for s in results[r]) - m for r, m in zip(rows, medians, strict=True)]
+    colors = [
+        "#b0b0b0" if r == "raw-aiohttp" else "#dd8452" if r == "official" else "#4c72b0"
+        for r in rows
+    ]
+    fig, ax = plt.subplots(figsize=(8, 1 + 0.45 * len(rows)))
+    ax.barh(
+        [
+            ROWS[r].split(":")[0].split(" (")[0] if r != "default" else "aiospaces default"
+            for r in rows
+        ],
+        medians,
+        xerr=[lows, highs],
+        color=colors,
+    )
+    ax.invert_yaxis()
+    limit = (
+        statistics.median(s["files_s"] for s in results["raw-aiohttp"])
+        if results.get("raw-aiohttp")
+        else None
+    )
+    if limit:
+        ax.axvline(limit, color="black", linestyle="--", linewidth=1)
+        for i, m in enumerate(medians):
+            ax.text(m, i, f" {m / limit:.0%}", va="bottom", fontsize=8)
+    ax.set_xlabel("files/s (median, min..max); dashed: raw aiohttp (limit); % of the limit")
+    ax.set_title(
+        f"{args.files:,} ACRH files of {args.file_size:,} B at concurrency {args.concurrency} "
+        f"({args.server})",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def render(
     results: dict[str, list[dict[str, Any]]], args: argparse.Namespace
 ) -> tuple[str, list[dict[str, Any]]]:
@@ -137,6 +206,10 @@ def render(
             "|---|---:|---:|---|---|",
             *(row.pop("line") for row in summary),
         ]
+    if results.get("default") and results.get("official"):
+        growth = _growth_row(results["default"], results["official"])
+        summary.append(growth)
+        lines.append(growth.pop("line"))
     workers = [row for row in results if row.startswith("workers-") and results[row]]
     if workers:
         lines += [

@@ -61,7 +61,8 @@ from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: find the helpers
 
-from _bulk_report import ROWS, render, versions
+from _bulk_common import CIPHER_KEY
+from _bulk_report import ROWS, plot, render, versions
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -94,6 +95,7 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
         )
     import _bulk_inproc  # noqa: PLC0415 - the in-process rows
 
+    _bulk_inproc.ENCRYPTED_FOLDER = workdir / "encrypted"
     measure = _bulk_inproc.measure
     return asyncio.run(
         measure(args.child, args.port, args.server_pid, args.concurrency, files, warm)
@@ -111,6 +113,14 @@ def prepare_files(workdir: Path, count: int, size: int) -> None:
             (workdir / folder / f"{folder}-{i:05}.bin").write_bytes(os.urandom(size))
     for name in ("warm.enc", "big.enc"):  # the sink serves these downloads; unused here
         (workdir / name).write_bytes(b"")
+    from aiospaces.pubnub.crypto import CryptoModule  # noqa: PLC0415 - parent only
+
+    crypto = CryptoModule(CIPHER_KEY, default="aescbc")
+    (workdir / "encrypted").mkdir()  # what the raw client sends: the files, encrypted
+    for folder in ("files", "warm"):
+        for path in sorted((workdir / folder).glob("*.bin")):
+            encrypted = workdir / "encrypted" / path.with_suffix(".enc").name
+            encrypted.write_bytes(crypto.encrypt(path.read_bytes()))
 
 
 def _free_port() -> int:
@@ -173,7 +183,7 @@ def run_one(
         raise RuntimeError(f"row {row} failed:\n{done.stderr[-5000:]}")
     sample: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     uploads, _ = server.received()
-    expected = args.files + WARM_FILES
+    expected = 0 if row == "aes" else args.files + WARM_FILES
     if uploads != expected:
         raise RuntimeError(f"{row}: the server got {uploads} uploads, expected {expected}")
     return sample
@@ -227,6 +237,9 @@ def run_parent(args: argparse.Namespace) -> None:
         results = run_all(args, workdir, started)
     report, summary = render(results, args)
     print(report)
+    if args.plot:
+        plot(results, args, args.plot)
+        print(f"(plot: {args.plot})")
     print(f"\n(total {time.perf_counter() - started:.0f}s)")
     if args.json:
         document = {
@@ -279,6 +292,7 @@ def main() -> None:
         "--quick", action="store_true", help=f"smoke run: 1 run per row of {QUICK_FILES} files"
     )
     parser.add_argument("--json", metavar="PATH", help="also write the raw numbers to PATH")
+    parser.add_argument("--plot", metavar="PATH", help="also draw files/s to PATH (PNG)")
     child = parser.add_argument_group("internal (one run in a child process)")
     child.add_argument("--child", choices=list(ROWS), help=argparse.SUPPRESS)
     child.add_argument("--port", type=int, help=argparse.SUPPRESS)

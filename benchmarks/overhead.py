@@ -27,14 +27,17 @@ c=100, and ``sdk (aiohttp)`` at least 0.8x the req/s of raw httpx over aiohttp a
 
 Workload ``fetch_space`` (``--workload fetch_space``): PubNub App Context "fetch space",
 ``GET /v2/objects/sub-c-bench/channels/room-1?include=...``, answered with a realistic App
-Context body. The clients: ``raw httpx (fetch_space)`` (``httpx.AsyncClient()`` GETting the
-URL aiospaces sends, then ``json.loads``), ``aiospaces (fetch_space)`` and ``aiospaces aiohttp
-(fetch_space)`` (``session.pubnub(...).fetch_space(space_id="room-1").include_custom()`` on
-``aiospaces.Session()`` and ``aiospaces.Session(backend="aiohttp")``, returning a typed
-``Space``), and ``official pubnub (fetch_space)`` (the official ``pubnub`` SDK's
-``PubNubAsyncio``, with ``PN_ENABLE_ENTITIES=1`` and ``enable_subscribe=False``, awaiting
-``fetch_space(space_id="room-1", include_custom=True).future()``). Its ratios (aiospaces over
-raw httpx, and aiospaces over the official SDK) carry no targets.
+Context body. The clients: ``raw aiohttp (fetch_space, limit)`` (``aiohttp.ClientSession()``
+GETting the URL aiospaces sends, then ``json.loads``: the limit every figure is read against,
+as a fraction), ``raw httpx (fetch_space)`` (the same with ``httpx.AsyncClient()``),
+``aiospaces default (fetch_space)`` and ``aiospaces httpx (fetch_space)``
+(``session.pubnub(...).fetch_space(space_id="room-1").include_custom()`` on
+``aiospaces.Session()``, whose ``backend="auto"`` is aiohttp, and on
+``aiospaces.Session(backend="httpx")``, returning a typed ``Space``), and ``official pubnub
+(fetch_space)`` (the official ``pubnub`` SDK's ``PubNubAsyncio``, with
+``PN_ENABLE_ENTITIES=1`` and ``enable_subscribe=False``, awaiting ``fetch_space(space_id=
+"room-1", include_custom=True).future()``). Target: the default Session at least 5x the
+official SDK's requests/s at c=100. ``--plot PATH`` draws the c=100 figures.
 
 Each figure of each client is measured in a fresh Python process (this script with
 ``--child``) once per repetition; repetitions interleave the clients of a workload, and each
@@ -139,11 +142,14 @@ PATH = "/v1/thing/abc"
 
 #: Workload ``fetch_space``: display name -> command-line key, in table order.
 SPACE_CLIENTS: dict[str, str] = {
+    "raw aiohttp (fetch_space, limit)": "fs-raw-aiohttp",
     "raw httpx (fetch_space)": "fs-raw-httpx",
-    "aiospaces (fetch_space)": "fs-aiospaces-httpx",
-    "aiospaces aiohttp (fetch_space)": "fs-aiospaces-aiohttp",
+    "aiospaces default (fetch_space)": "fs-aiospaces-default",
+    "aiospaces httpx (fetch_space)": "fs-aiospaces-httpx",
     "official pubnub (fetch_space)": "fs-official-pubnub",
 }
+#: The client each workload's figures are read against: the fastest raw client.
+LIMITS = {"thing": "raw aiohttp", "fetch_space": "raw aiohttp (fetch_space, limit)"}
 SUBSCRIBE_KEY = "sub-c-bench"
 PUBLISH_KEY = "pub-c-bench"
 USER_ID = "bench"
@@ -179,8 +185,8 @@ async def _raw_httpx(
 
 
 @contextlib.asynccontextmanager
-async def _raw_aiohttp(base_url: str) -> AsyncIterator[Fetch]:
-    url = base_url + PATH
+async def _raw_aiohttp(base_url: str, path: str = PATH) -> AsyncIterator[Fetch]:
+    url = base_url + path
     async with aiohttp.ClientSession() as session:
 
         async def fetch() -> object:
@@ -205,7 +211,7 @@ async def _sdk(base_url: str, *, backend: Literal["httpx", "aiohttp"]) -> AsyncI
 
 @contextlib.asynccontextmanager
 async def _aiospaces_fetch_space(
-    port: int, *, backend: Literal["httpx", "aiohttp"]
+    port: int, *, backend: Literal["auto", "httpx", "aiohttp"]
 ) -> AsyncIterator[Fetch]:
     async with aiospaces.Session(backend=backend) as session:
         pn = session.pubnub(
@@ -257,6 +263,10 @@ def open_client(
 ) -> contextlib.AbstractAsyncContextManager[Fetch]:
     if key == "fs-raw-httpx":
         return _raw_httpx(base_url, aiohttp_transport=False, path=SPACE_PATH)
+    if key == "fs-raw-aiohttp":
+        return _raw_aiohttp(base_url, path=SPACE_PATH)
+    if key == "fs-aiospaces-default":
+        return _aiospaces_fetch_space(port, backend="auto")
     if key == "fs-aiospaces-httpx":
         return _aiospaces_fetch_space(port, backend="httpx")
     if key == "fs-aiospaces-aiohttp":
@@ -393,11 +403,14 @@ TARGETS = (
     Target("sdk (aiohttp)", "raw httpx+aiohttp", "conc", ">=", 0.80),
 )
 SPACE_TARGETS = (
-    Target("aiospaces (fetch_space)", "raw httpx (fetch_space)", "seq"),
-    Target("aiospaces (fetch_space)", "raw httpx (fetch_space)", "conc"),
-    Target("aiospaces aiohttp (fetch_space)", "official pubnub (fetch_space)", "conc"),
-    Target("aiospaces (fetch_space)", "official pubnub (fetch_space)", "seq"),
-    Target("aiospaces (fetch_space)", "official pubnub (fetch_space)", "conc"),
+    Target("aiospaces default (fetch_space)", "official pubnub (fetch_space)", "conc", ">=", 5.0),
+    Target("aiospaces default (fetch_space)", "raw aiohttp (fetch_space, limit)", "conc"),
+    Target("official pubnub (fetch_space)", "raw aiohttp (fetch_space, limit)", "conc"),
+    Target("aiospaces httpx (fetch_space)", "raw aiohttp (fetch_space, limit)", "conc"),
+    Target("aiospaces httpx (fetch_space)", "raw httpx (fetch_space)", "seq"),
+    Target("aiospaces httpx (fetch_space)", "raw httpx (fetch_space)", "conc"),
+    Target("aiospaces default (fetch_space)", "official pubnub (fetch_space)", "seq"),
+    Target("aiospaces httpx (fetch_space)", "official pubnub (fetch_space)", "conc"),
 )
 
 
@@ -520,17 +533,24 @@ def render(
         f"fresh process each; Python {platform.python_version()}, {os.cpu_count()} CPUs.",
         "",
         "| client | seq µs/req (median) | seq min..max | c=100 req/s (median) "
-        "| c=100 min..max | CPU client/server (c=100) | httpcore pool (c=100) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| c=100 min..max | c=100 / limit | CPU client/server (c=100) | httpcore pool (c=100) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    limit_name = next((n for n in LIMITS.values() if n in results), None)
+    limit = (
+        statistics.median(_value(s, "conc") for s in results[limit_name]["conc"])
+        if limit_name
+        else None
+    )
     for name, by_mode in results.items():
         seq = [_value(s, "seq") for s in by_mode["seq"]]
         conc = [_value(s, "conc") for s in by_mode["conc"]]
         cpu = f"{_cpu(by_mode['conc'], 'client_cpu')} / {_cpu(by_mode['conc'], 'server_cpu')}"
+        share = f"{statistics.median(conc) / limit:.0%}" if limit else "—"
         lines.append(
             f"| {name} | {_fmt(statistics.median(seq), 'seq')} | {_spread(seq, 'seq')} "
-            f"| {_fmt(statistics.median(conc), 'conc')} | {_spread(conc, 'conc')} | {cpu} "
-            f"| {_pools(by_mode['conc'])} |"
+            f"| {_fmt(statistics.median(conc), 'conc')} | {_spread(conc, 'conc')} | {share} "
+            f"| {cpu} | {_pools(by_mode['conc'])} |"
         )
     lines += [
         "",
@@ -568,6 +588,40 @@ def render(
             }
         )
     return "\n".join(lines), rows
+
+
+def plot(workload: Workload, results: Results, path: Path) -> None:
+    """Write a PNG: c=100 req/s per client (median, min..max), the limit as a dashed line."""
+    import matplotlib  # noqa: PLC0415 - a dev dependency, needed only with --plot
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    names = list(results)
+    values = [[_value(s, "conc") for s in results[n]["conc"]] for n in names]
+    medians = [statistics.median(v) for v in values]
+    errors = [
+        [m - min(v) for m, v in zip(medians, values, strict=True)],
+        [max(v) - m for m, v in zip(medians, values, strict=True)],
+    ]
+    colors = [
+        "#b0b0b0" if n.startswith("raw") else "#dd8452" if n.startswith("official") else "#4c72b0"
+        for n in names
+    ]
+    fig, ax = plt.subplots(figsize=(8, 1 + 0.5 * len(names)))
+    ax.barh(names, medians, xerr=errors, color=colors)
+    ax.invert_yaxis()
+    limit_name = next((n for n in LIMITS.values() if n in results), None)
+    if limit_name:
+        limit = medians[names.index(limit_name)]
+        ax.axvline(limit, color="black", linestyle="--", linewidth=1)
+        for i, m in enumerate(medians):
+            ax.text(m, i, f" {m / limit:.0%}", va="bottom", fontsize=8)
+    ax.set_xlabel("requests/s at concurrency 100 (median, min..max); dashed: the limit")
+    ax.set_title(workload.title.replace("`", ""), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 def _versions() -> dict[str, str]:
@@ -629,6 +683,12 @@ def run_parent(args: argparse.Namespace) -> None:
             if index:
                 print()
             print(report, flush=True)
+            if args.plot:
+                target = Path(args.plot)
+                if len(selected) > 1:
+                    target = target.with_name(f"{target.stem}-{name}{target.suffix}")
+                plot(workload, results, target)
+                print(f"(plot: {target})", flush=True)
             documents[name] = {
                 "requests": requests,
                 "samples": results,
@@ -699,6 +759,7 @@ def main() -> None:
         help=f"smoke run: {QUICK_REPEAT} repetitions x {QUICK_REQUESTS} requests",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the raw numbers to PATH")
+    parser.add_argument("--plot", metavar="PATH", help="also draw c=100 req/s to PATH (PNG)")
     child = parser.add_argument_group("internal (one measurement in a child process)")
     keys = [key for workload in WORKLOADS.values() for key in workload.clients.values()]
     child.add_argument("--child", choices=keys, help=argparse.SUPPRESS)

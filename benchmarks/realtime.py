@@ -75,8 +75,8 @@ from _realtime_clients import (
 CLIENTS: dict[str, str] = {
     "raw-httpx": "raw httpx (limit)",
     "official": "official pubnub",
-    "aiospaces": "aiospaces",
-    "aiospaces-aiohttp": "aiospaces (aiohttp)",
+    "aiospaces": "aiospaces (httpx)",
+    "aiospaces-aiohttp": "aiospaces (aiohttp, the default)",
 }
 OURS = ("aiospaces", "aiospaces-aiohttp")
 #: Short names in the ratio columns' headers.
@@ -409,6 +409,37 @@ def render(results: Results, args: argparse.Namespace) -> tuple[str, list[dict[s
     return "\n".join(lines), rows
 
 
+def plot(results: Results, args: argparse.Namespace, path: str) -> None:
+    """Write a PNG: p99 latency and events/s per client and subscriber count (medians)."""
+    import matplotlib  # noqa: PLC0415 - a dev dependency, needed only with --plot
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    keys = list(args.clients)
+    figures = (("p99_ms", "p99 latency (ms, lower is better)"), ("events_per_s", "events/s"))
+    fig, axes = plt.subplots(
+        len(args.counts), 2, figsize=(10, 0.6 + 1.8 * len(args.counts)), squeeze=False
+    )
+    for row, count in enumerate(args.counts):
+        for col, (figure, label) in enumerate(figures):
+            ax = axes[row, col]
+            values = [_median(results[count][key], figure) for key in keys]
+            colors = [
+                "#b0b0b0" if k == "raw-httpx" else "#dd8452" if k == "official" else "#4c72b0"
+                for k in keys
+            ]
+            ax.barh([CLIENTS[k] for k in keys], values, color=colors)
+            ax.invert_yaxis()
+            if "raw-httpx" in keys:  # the limit
+                ax.axvline(values[keys.index("raw-httpx")], color="black", ls="--", lw=1)
+            ax.set_title(f"{count} subscriber(s): {label}", fontsize=9)
+            ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def _versions() -> dict[str, str]:
     found = {}
     for dist in ("aiospaces", "pubnub", "httpx", "httpcore", "aiohttp", "uvicorn", "starlette"):
@@ -427,6 +458,8 @@ def run_parent(args: argparse.Namespace) -> None:
     ):
         results = asyncio.run(run_all(args, server))
     report, rows = render(results, args)
+    if args.plot:
+        plot(results, args, args.plot)
     versions = ", ".join(f"{name} {version}" for name, version in _versions().items())
     print(report)
     print(
@@ -494,6 +527,7 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 run, short phases")
     parser.add_argument("--json", metavar="PATH", help="also write the raw numbers to PATH")
+    parser.add_argument("--plot", metavar="PATH", help="also draw the figures to PATH (PNG)")
     parser.add_argument(
         "--profile", metavar="DIR", help="run each child under cProfile; write DIR/*.prof"
     )

@@ -18,12 +18,18 @@ Scenarios (``--size-mib`` defaults to 5, ``--concurrency`` to 32; the files are 
 written once to a temporary directory, one file per concurrent upload):
 
 * ``enc1``: one upload, ACRH-encrypted (``AesCbcCryptoModule`` / ``crypto="aescbc"``);
-* ``plain1``: one upload, unencrypted, also by raw httpx: ``httpx.AsyncClient()`` sending the
-  same three requests as the SDKs (generate-upload-url, the presigned POST as ``files=`` with
-  an open file object, which httpx streams, and the file message);
+* ``plain1``: one upload, unencrypted;
 * ``enc32``: ``--concurrency`` encrypted uploads at once (``asyncio.gather``, one client);
 * ``download``: an encrypted file downloaded and decrypted to a path (aiospaces
   ``download_file(...).to_path(path)``; the official SDK returns bytes, written to the path).
+
+Clients: the official SDK; aiospaces on ``Session()`` (the default, aiohttp) and on
+``Session(backend="httpx")``; and, for the uploads, the limits: raw httpx and raw aiohttp
+sending the same three requests as the SDKs (generate-upload-url, the presigned POST streaming
+an open file, the file message; in the encrypted scenarios they send copies encrypted
+beforehand) and ``AES alone`` (the files read and encrypted in 256 KiB pieces on aiospaces'
+worker threads, nothing sent). A scenario's limit is the faster raw client, or AES alone when
+it is slower; each SDK's MiB/s is also shown as a fraction of it. ``--plot PATH`` draws them.
 
 Every figure is taken in a fresh Python process (this script with ``--child``): it imports
 everything, creates its client and makes one small request of the same kind (a 64 KiB upload
@@ -37,9 +43,10 @@ is compared with the original).
 
 Repetitions interleave the clients; each figure is the median of ``--repeat`` runs (default 5)
 with its min..max spread, and ratios are ratios of medians measured in the same run. The
-targets (aiospaces): encrypted 5 MiB upload ≤ 1 MiB peak growth and ≥ 2x the official SDK's
-MiB/s; plain upload ≥ 0.9x raw httpx's MiB/s; 32 concurrent encrypted uploads ≤ 16 MiB growth
-and ≥ 2.5x the official SDK's aggregate MiB/s; encrypted download to a path ≤ 1 MiB growth.
+targets (aiospaces, default Session): encrypted 5 MiB upload ≤ 1 MiB peak growth and ≥ 2.5x
+the official SDK's MiB/s; plain upload ≥ 0.9x raw httpx's MiB/s; 32 concurrent encrypted
+uploads ≤ 16 MiB growth and ≥ 3x the official SDK's aggregate MiB/s; encrypted download to a
+path ≤ 1 MiB growth.
 """
 
 from __future__ import annotations
@@ -67,7 +74,7 @@ import attrs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: find the helpers
 
-from _upload_clients import CIPHER_KEY, CLIENTS, open_client
+from _upload_clients import CIPHER_KEY, CLIENTS, encrypted_copy, open_client
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -90,15 +97,15 @@ class Scenario:
     concurrent: bool = False
 
 
+SDKS = ("official", "aiospaces", "aiospaces-httpx")
+RAW = ("raw-httpx", "raw-aiohttp")
 SCENARIOS: dict[str, Scenario] = {
-    "enc1": Scenario("one {size} upload, ACRH-encrypted", ("official", "aiospaces"), True),
-    "plain1": Scenario("one {size} upload, plain", ("raw-httpx", "official", "aiospaces"), False),
+    "enc1": Scenario("one {size} upload, ACRH-encrypted", ("aes", *RAW, *SDKS), True),
+    "plain1": Scenario("one {size} upload, plain", (*RAW, *SDKS), False),
     "enc32": Scenario(
-        "{n} concurrent {size} ACRH uploads", ("official", "aiospaces"), True, concurrent=True
+        "{n} concurrent {size} ACRH uploads", ("aes", *RAW, *SDKS), True, concurrent=True
     ),
-    "download": Scenario(
-        "download {size} encrypted `.to_path()`", ("official", "aiospaces"), True, "download"
-    ),
+    "download": Scenario("download {size} encrypted `.to_path()`", SDKS, True, "download"),
 }
 
 
@@ -116,11 +123,11 @@ class Row:
 
 ROWS = (
     Row("enc1", "growth", "max", 1.0),
-    Row("enc1", "mib_s", "ratio", 2.0),
+    Row("enc1", "mib_s", "ratio", 2.5),
     Row("plain1", "mib_s", "ratio", 0.9, "raw-httpx"),
     Row("plain1", "growth"),
     Row("enc32", "growth", "max", 16.0),
-    Row("enc32", "mib_s", "ratio", 2.5),
+    Row("enc32", "mib_s", "ratio", 3.0),
     Row("download", "growth", "max", 1.0),
     Row("download", "mib_s"),
 )
@@ -174,6 +181,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     paths = [workdir / f"big-{i:02}.bin" for i in range(count)]
     out = workdir / f"out-{os.getpid()}.bin"
     ids = dict(item.split("=", 1) for item in args.file_id or [])
+    if args.child == "aes":
+        return measure_aes(args, paths)
     async with open_client(args.child, args.port, encrypted=scenario.encrypted) as ops:
         if scenario.kind == "upload":
             await ops.upload(workdir / "warm.bin", "warm.bin")
@@ -218,6 +227,49 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def measure_aes(args: argparse.Namespace, paths: list[Path]) -> dict[str, Any]:
+    """Read and encrypt the files as aiospaces does (pieces, its threads), sending nothing."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - child only
+
+    from aiospaces.core.sources import READ_SIZE  # noqa: PLC0415 - child only
+    from aiospaces.core.threads import BLOCKING_THREADS  # noqa: PLC0415 - child only
+    from aiospaces.pubnub.crypto import CryptoModule  # noqa: PLC0415 - child only
+
+    crypto = CryptoModule(CIPHER_KEY, default="aescbc")
+
+    def encrypt(path: Path) -> int:
+        encryptor, size = crypto.encryptor(), 0
+        with path.open("rb") as file:
+            while piece := file.read(READ_SIZE):
+                size += len(encryptor.update(piece))
+        return size + len(encryptor.finalize())
+
+    encrypt(paths[0])  # warm-up: the page cache and the cipher
+    gc.collect()
+    was_reset = reset_peak()
+    before = vm_status()["VmRSS"]
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(min(BLOCKING_THREADS, len(paths))) as pool:
+        sizes = list(pool.map(encrypt, paths))
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    assert sizes == [crypto.encrypted_size(args.size)] * len(paths)  # noqa: S101 - a check
+    return {
+        "client": "aes",
+        "scenario": args.scenario,
+        "files": len(paths),
+        "seconds": elapsed,
+        "mib_s": len(paths) * args.size / MIB / elapsed,
+        "rss_before_mib": before / MIB,
+        "peak_mib": vm_status()["VmHWM"] / MIB,
+        "growth": (vm_status()["VmHWM"] - before) / MIB,
+        "peak_reset": was_reset,
+        "client_cpu": cpu / elapsed,
+        "server_cpu": None,
+    }
+
+
 # -- the parent: files, server, children, tables ---------------------------------------------
 
 
@@ -237,6 +289,9 @@ def prepare_files(workdir: Path, size: int, count: int) -> None:
     crypto = CryptoModule(CIPHER_KEY, default="aescbc")
     for name, plain in (("warm", "warm.bin"), ("big", "big-00.bin")):
         (workdir / f"{name}.enc").write_bytes(crypto.encrypt((workdir / plain).read_bytes()))
+    for i in range(count):  # what the raw clients send in the encrypted scenarios
+        plain = workdir / f"big-{i:02}.bin"
+        encrypted_copy(plain).write_bytes(crypto.encrypt(plain.read_bytes()))
 
 
 def _post(url: str) -> None:
@@ -357,7 +412,7 @@ def run_child(
     if done.returncode != 0:
         raise RuntimeError(f"child {client} {scenario} failed:\n{done.stderr}")
     sample: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if SCENARIOS[scenario].kind == "upload":
+    if SCENARIOS[scenario].kind == "upload" and client != "aes":
         uploads, received = server.received()
         expected = sample["files"] + 1  # and the warm-up
         if uploads != expected or received < sample["files"] * args.size:
@@ -406,18 +461,30 @@ def _title(name: str, args: argparse.Namespace) -> str:
     return SCENARIOS[name].title.format(size=size, n=args.concurrency)
 
 
+def limit_of(medians: dict[str, float], figure: Figure) -> float | None:
+    """Return the scenario's limit: the best raw client, or AES alone when it is slower."""
+    if figure != "mib_s":
+        return None
+    raw = [medians[c] for c in RAW if c in medians]
+    if not raw:
+        return None
+    return min(max(raw), medians["aes"]) if "aes" in medians else max(raw)
+
+
 def render(
     results: Results, args: argparse.Namespace, server: str
 ) -> tuple[str, list[dict[str, Any]]]:
     """Return the markdown tables of one server's results and the summary rows."""
-    names = list(CLIENTS.values())
+    shown = ("aes", *RAW, "official", "aiospaces", "aiospaces-httpx")
     lines = [
         f"Server: {server}. Median of {args.repeat} runs per figure, each in a fresh process; "
-        f"Python {platform.python_version()}, {os.cpu_count()} CPUs.",
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs. The limit is the best raw "
+        "client (the same requests, the files encrypted beforehand), or AES alone if slower.",
         "",
-        "| scenario | " + " | ".join(names) + " | aiospaces / official | aiospaces / raw httpx "
-        "| target | met |",
-        "|---|" + "---:|" * (len(names) + 2) + "---|---|",
+        "| scenario | " + " | ".join(CLIENTS[c] for c in shown) + " | limit "
+        "| official / limit | aiospaces / limit | aiospaces (httpx) / limit "
+        "| aiospaces / official | target | met |",
+        "|---|" + "---:|" * (len(shown) + 5) + "---|---|",
     ]
     rows: list[dict[str, Any]] = []
     for row in ROWS:
@@ -425,10 +492,16 @@ def render(
             continue
         by_client = results[row.scenario]
         medians = {c: _median(s, row.figure) for c, s in by_client.items()}
+        if row.figure == "growth":
+            medians = {c: v for c, v in medians.items() if c != "aes"}
         unit = "peak RSS growth (MiB)" if row.figure == "growth" else "MiB/s"
-        cells = [_fmt(medians[c], row.figure) if c in medians else "—" for c in CLIENTS]
+        cells = [_fmt(medians[c], row.figure) if c in medians else "—" for c in shown]
+        limit = limit_of(medians, row.figure)
+        fractions = {
+            c: medians[c] / limit for c in SDKS if limit and c in medians
+        }  # each figure as a fraction of its limit
         ratios: dict[str, float] = {}
-        for base in ("official", "raw-httpx"):
+        for base in ("official", *RAW):
             if base in medians and medians[base] > 0:
                 ratios[base] = medians["aiospaces"] / medians[base]
         met: bool | None = None
@@ -438,19 +511,21 @@ def render(
         elif row.check == "ratio":
             met = ratios.get(row.base, 0.0) >= row.bound
             goal = f"≥ {row.bound:g}x {CLIENTS[row.base]}"
-        ratio_cells = [
-            f"{ratios[b]:.2f}x" if b in ratios else "—" for b in ("official", "raw-httpx")
-        ]
+        fraction_cells = [f"{fractions[c]:.0%}" if c in fractions else "—" for c in SDKS]
         verdict = "—" if met is None else ("yes" if met else "**NO**")
+        official = f"{ratios['official']:.2f}x" if "official" in ratios else "—"
         lines.append(
-            f"| {_title(row.scenario, args)}: {unit} | " + " | ".join(cells) + " | "
-            + " | ".join(ratio_cells) + f" | {goal} | {verdict} |"
+            f"| {_title(row.scenario, args)}: {unit} | " + " | ".join(cells)
+            + f" | {'—' if limit is None else _fmt(limit, row.figure)} | "
+            + " | ".join(fraction_cells) + f" | {official} | {goal} | {verdict} |"
         )  # fmt: skip
         rows.append(
             {
                 "scenario": row.scenario,
                 "figure": row.figure,
                 "medians": medians,
+                "limit": limit,
+                "fractions": fractions,
                 "ratios": ratios,
                 "target": None if row.check is None else goal,
                 "met": met,
@@ -479,6 +554,37 @@ def render(
     if not all(s["peak_reset"] for c in results.values() for ss in c.values() for s in ss):
         lines.append("\nWARNING: /proc/self/clear_refs was refused: growth counts from start.")
     return "\n".join(lines), rows
+
+
+def plot(results: Results, args: argparse.Namespace, server: str, path: Path) -> None:
+    """Write a PNG: MiB/s per client and scenario, the limit as a line, SDKs as % of it."""
+    import matplotlib  # noqa: PLC0415 - a dev dependency, needed only with --plot
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    names = [n for n in args.scenarios if n in results]
+    fig, axes = plt.subplots(len(names), 1, figsize=(8, 1.2 + 1.9 * len(names)), squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        medians = {c: _median(s, "mib_s") for c, s in results[name].items()}
+        order = [c for c in CLIENTS if c in medians]
+        limit = limit_of(medians, "mib_s")
+        colors = ["#b0b0b0" if c == "aes" or c in RAW else "#4c72b0" for c in order]
+        colors = [
+            "#dd8452" if c == "official" else col for c, col in zip(order, colors, strict=True)
+        ]
+        ax.barh([CLIENTS[c] for c in order], [medians[c] for c in order], color=colors)
+        ax.invert_yaxis()
+        if limit:
+            ax.axvline(limit, color="black", linestyle="--", linewidth=1)
+            for i, c in enumerate(order):
+                if c in SDKS:
+                    ax.text(medians[c], i, f" {medians[c] / limit:.0%} of limit", va="center")
+        ax.set_title(_title(name, args) + f" ({server}; dashed: limit)", fontsize=10)
+        ax.set_xlabel("MiB/s (median)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 def _versions() -> dict[str, str]:
@@ -515,6 +621,12 @@ def run_parent(args: argparse.Namespace) -> None:
                 results = run_all(server, args, workdir, started)
             report, rows = render(results, args, kind)
             print(("\n" if index else "") + report, flush=True)
+            if args.plot:
+                target = Path(args.plot)
+                if len(servers) > 1:
+                    target = target.with_name(f"{target.stem}-{kind}{target.suffix}")
+                plot(results, args, kind, target)
+                print(f"(plot: {target})", flush=True)
             documents[kind] = {"samples": results, "rows": rows}
     print(f"\n(total {time.perf_counter() - started:.0f}s)")
     if args.json:
@@ -568,6 +680,9 @@ def main() -> None:
         f"{QUICK_CONCURRENCY} concurrent uploads",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the raw numbers to PATH")
+    parser.add_argument(
+        "--plot", metavar="PATH", help="also draw the MiB/s figures to PATH (PNG; needs matplotlib)"
+    )
     child = parser.add_argument_group("internal (one run in a child process)")
     child.add_argument("--child", choices=list(CLIENTS), help=argparse.SUPPRESS)
     child.add_argument("--port", type=int, help=argparse.SUPPRESS)

@@ -11,9 +11,15 @@ from urllib.parse import parse_qs
 
 import anyio.lowlevel
 import pytest
+import respx.mocks
 
 from aiospaces.core import attempts as core_attempts
 from aiospaces.emulator.app import serve_asgi
+
+# The default Session ("auto") sends through aiohttp, which respx's default mocker (it patches
+# httpcore's pool) never sees; its "httpx" mocker replaces the client's transport, whatever the
+# backend. What users are told to do too (docs/concepts.md, "Testing with respx").
+respx.mocks.DEFAULT_MOCKER = respx.mocks.HTTPXMocker.name
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

@@ -20,7 +20,7 @@ from tests.distributed.conftest import REQUIRE_SERVICES, services_required
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bulk.py"
 FILES = 40
-ROWS = ["httpx", "httpx+journal", "workers-2"]
+ROWS = ["raw-aiohttp", "official", "default", "httpx", "httpx+journal", "workers-2"]
 
 pytestmark = pytest.mark.redis
 
@@ -37,7 +37,7 @@ def test_a_small_run_in_one_process_and_on_two_workers(tmp_path: Path) -> None:
     rows = [item for row in ROWS for item in ("--row", row)]
     command = [
         sys.executable, str(SCRIPT), "--quick", "--files", str(FILES), *rows,
-        "--json", str(report),
+        "--json", str(report), "--plot", str(tmp_path / "bulk.png"),
     ]  # fmt: skip
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
         command, capture_output=True, text=True, timeout=170, check=False
@@ -46,6 +46,9 @@ def test_a_small_run_in_one_process_and_on_two_workers(tmp_path: Path) -> None:
     assert "| aiospaces httpx + journal |" in done.stdout
     assert "| aiospaces, 2 taskiq workers |" in done.stdout
     assert "| journal cost, httpx |" in done.stdout
+    assert "| aiospaces default / official |" in done.stdout
+    assert "| peak RSS growth: aiospaces default / official |" in done.stdout
+    assert (tmp_path / "bulk.png").read_bytes()[:4] == b"\x89PNG"
     document = json.loads(report.read_text())
     assert document["settings"]["rows"] == ROWS
     samples = document["samples"]
@@ -60,4 +63,14 @@ def test_a_small_run_in_one_process_and_on_two_workers(tmp_path: Path) -> None:
     assert sum(workers["files_by_worker"].values()) == FILES
     assert set(workers["cpu"]) >= {"worker-0", "worker-1", "server", "redis", "driver"}
     names = [ratio["name"] for ratio in document["summary"]]
-    assert names == ["journal cost, httpx", "2 workers / aiospaces httpx + journal"]
+    assert names == [
+        "aiospaces default / official",
+        "aiospaces default / limit (raw aiohttp)",
+        "official / limit (raw aiohttp)",
+        "aiospaces httpx / limit (raw aiohttp)",
+        "journal cost, httpx",
+        "aiospaces httpx / official",
+        "aiospaces httpx + journal / official",
+        "2 workers / aiospaces httpx + journal",
+        "peak RSS growth: aiospaces default / official",
+    ]

@@ -22,7 +22,7 @@ def test_a_tiny_run_of_every_client(tmp_path: Path) -> None:
     report = tmp_path / "realtime.json"
     command = [
         sys.executable, str(SCRIPT), "--repeat", "1", "--subscribers", "3", "--seconds", "0.5",
-        "--burst", "30", "--json", str(report),
+        "--burst", "30", "--json", str(report), "--plot", str(tmp_path / "realtime.png"),
     ]  # fmt: skip
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
         command, capture_output=True, text=True, timeout=55, check=False
@@ -30,6 +30,7 @@ def test_a_tiny_run_of_every_client(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "| 3: p99 latency (ms) |" in done.stdout
     assert "| 3: delivered events/s |" in done.stdout
+    assert (tmp_path / "realtime.png").read_bytes()[:4] == b"\x89PNG"
     document = json.loads(report.read_text())
     samples = document["samples"]["3"]
     assert set(samples) == CLIENTS

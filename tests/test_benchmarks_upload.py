@@ -28,11 +28,16 @@ ROWS = [
 
 
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+@pytest.mark.timeout(240)  # 34 fresh processes (6 clients, 2 servers) on a shared machine
 def test_quick_run_against_both_servers(tmp_path: Path) -> None:
     report = tmp_path / "upload.json"
-    command = [sys.executable, str(SCRIPT), "--quick", "--server", "both", "--json", str(report)]
+    plot = tmp_path / "upload.png"
+    command = [
+        sys.executable, str(SCRIPT), "--quick", "--server", "both", "--json", str(report),
+        "--plot", str(plot),
+    ]  # fmt: skip
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        command, capture_output=True, text=True, timeout=55, check=False
+        command, capture_output=True, text=True, timeout=230, check=False
     )
     assert done.returncode == 0, done.stderr
     assert "| one 1 MiB upload, ACRH-encrypted: MiB/s |" in done.stdout
@@ -48,5 +53,20 @@ def test_quick_run_against_both_servers(tmp_path: Path) -> None:
             if row["figure"] == "mib_s":
                 assert all(value > 0 for value in row["medians"].values())
         plain = document["servers"][server]["samples"]["plain1"]
-        assert set(plain) == {"raw-httpx", "official", "aiospaces"}
+        assert set(plain) == {
+            "raw-httpx",
+            "raw-aiohttp",
+            "official",
+            "aiospaces",
+            "aiospaces-httpx",
+        }
+        assert (tmp_path / f"upload-{server}.png").read_bytes()[:4] == b"\x89PNG"
+        encrypted = document["servers"][server]["samples"]["enc1"]
+        assert set(encrypted) == {"aes", *plain}
+        (speed,) = [r for r in rows if (r["scenario"], r["figure"]) == ("enc1", "mib_s")]
+        assert speed["limit"] == min(
+            speed["medians"]["aes"],
+            max(speed["medians"]["raw-httpx"], speed["medians"]["raw-aiohttp"]),
+        )
+        assert set(speed["fractions"]) == {"official", "aiospaces", "aiospaces-httpx"}
         assert all(sample["peak_reset"] for sample in plain["aiospaces"])

@@ -46,7 +46,9 @@ def options(
 
 @app.command("demo")
 def demo_command(
-    backend: Annotated[str, typer.Option(help="Connection backend: httpx or aiohttp.")] = "httpx",
+    backend: Annotated[
+        str, typer.Option(help="Connection backend: auto (aiohttp if installed), httpx or aiohttp.")
+    ] = "auto",
     count: Annotated[int, typer.Option(min=1, help="How many objects the workload creates.")] = 25,
     files: Annotated[int, typer.Option(min=1, help="How many files the workload uploads.")] = 300,
 ) -> None:
@@ -54,10 +56,14 @@ def demo_command(
     # the demo serves the emulator: its extra (starlette, uvicorn) is needed here only
     from aiospaces.cli import demo as workload  # noqa: PLC0415
 
-    if backend not in ("httpx", "aiohttp"):
-        raise typer.BadParameter("backend must be httpx or aiohttp", param_hint="--backend")
-    chosen: Literal["httpx", "aiohttp"] = "aiohttp" if backend == "aiohttp" else "httpx"
-    workload.run(chosen, count, files)
+    choices: dict[str, Literal["auto", "httpx", "aiohttp"]] = {
+        "auto": "auto",
+        "httpx": "httpx",
+        "aiohttp": "aiohttp",
+    }
+    if backend not in choices:
+        raise typer.BadParameter("backend must be auto, httpx or aiohttp", param_hint="--backend")
+    workload.run(choices[backend], count, files)
 
 
 @app.command()

@@ -233,8 +233,7 @@ class Builder(Generic[T]):
 
     def _expected(self) -> str:
         """Say what a successful answer holds, for errors about one that does not."""
-        result = _result_type(type(self), {})
-        return "a JSON body" if result is None else f"a JSON {_type_name(result)}"
+        return _expected_of(type(self))
 
     async def _reconcile(self, error: AmbiguousResultError) -> Envelope[T]:
         """After an ambiguous failure, find out what happened, or re-raise ``error``.
@@ -341,6 +340,19 @@ def prefill(params: Mapping[str, object], /, **ids: object) -> dict[str, object]
     both: ``mux.get_space("sp1")`` and ``mux.get_space(space_id="sp1")`` are the same call.
     """
     return {**{name: value for name, value in ids.items() if value is not None}, **params}
+
+
+_EXPECTED: dict[type, str] = {}
+
+
+def _expected_of(cls: type) -> str:
+    """Return what a successful answer of builder class ``cls`` holds (worked out once)."""
+    known = _EXPECTED.get(cls)
+    if known is None:
+        result = _result_type(cls, {})
+        known = "a JSON body" if result is None else f"a JSON {_type_name(result)}"
+        _EXPECTED[cls] = known
+    return known
 
 
 def _result_type(cls: type, given: dict[Any, Any]) -> Any:

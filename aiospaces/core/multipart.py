@@ -20,6 +20,8 @@ something else.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import mimetypes
 import re
 import secrets
@@ -135,16 +137,22 @@ class MultipartUpload:
         sent = 0  # bytes of the file part (after the transform)
         reported = 0  # source bytes reported (before it)
         transform = _Counted(self._transform()) if self._transform else None
+        chunks = self.source.chunks(transform)
         try:
-            async for chunk in self.source.chunks(transform):
-                sent += len(chunk)
-                if report is not None:
-                    done = transform.consumed if transform is not None else sent
-                    if done != reported:
+            async with contextlib.aclosing(chunks):  # a piece read ahead is waited for
+                async for chunk in chunks:
+                    sent += len(chunk)
+                    # taken even unreported, so that at most a piece or two stay queued
+                    done = reported + transform.take() if transform is not None else sent
+                    if report is not None and done != reported:
                         report(done - reported)
-                        reported = done
-                yield chunk
-                del chunk
+                    reported = done
+                    yield chunk
+                    del chunk
+            if transform is not None and transform.consumed != reported:
+                if report is not None:  # input whose output was empty (never sent alone)
+                    report(transform.consumed - reported)
+                reported = transform.consumed
         except BaseException:
             if report is not None and reported:
                 report(-reported)
@@ -158,15 +166,26 @@ class MultipartUpload:
 
 
 class _Counted:
-    """A transform that counts the input it was given (for progress in source bytes)."""
+    """A transform that counts the input it was given (for progress in source bytes).
+
+    The source may already be transforming the next piece (in a worker thread) while the
+    current one is sent, so each piece's input is queued and taken when its output is sent:
+    progress never runs ahead of the wire.
+    """
 
     def __init__(self, inner: Transform) -> None:
         self.inner = inner
         self.consumed = 0
+        self._given: collections.deque[int] = collections.deque()
 
     def update(self, data: bytes) -> bytes:
         self.consumed += len(data)
+        self._given.append(len(data))
         return self.inner.update(data)
+
+    def take(self) -> int:
+        """Return the input size of the oldest piece not yet sent (0 if none)."""
+        return self._given.popleft() if self._given else 0
 
     def finalize(self) -> bytes:
         return self.inner.finalize()

@@ -10,7 +10,9 @@ memory stays flat whatever the file size.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import operator
 import os
 import tempfile
 import threading
@@ -21,10 +23,10 @@ from typing import IO, TYPE_CHECKING, Protocol, TypeAlias, cast
 
 from aiospaces.core import validate
 from aiospaces.core.errors import ValidationError
-from aiospaces.core.threads import run_blocking, run_waiting
+from aiospaces.core.threads import read_ahead, run_blocking, run_waiting
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 __all__ = ["CHUNK_SIZE", "READ_SIZE", "FileSource", "Transform", "UploadSource"]
 
@@ -183,7 +185,7 @@ class UploadSource:
         if self._owned and self._file is not None:
             self._file.close()
 
-    async def chunks(self, transform: Transform | None = None) -> AsyncIterator[bytes]:
+    async def chunks(self, transform: Transform | None = None) -> AsyncGenerator[bytes, None]:
         """Yield the content from its start, transformed, in pieces of up to ``READ_SIZE``.
 
         Files are read ``READ_SIZE`` bytes per worker-thread call (and encrypted in the same
@@ -206,46 +208,58 @@ class UploadSource:
             pieces = _async_pieces(self._aiter, self.size, transform)
         else:
             pieces = self._file_pieces(transform)
-        async for piece in pieces:
-            yield piece
-            del piece  # hold no buffer while the next one is read
+        async with contextlib.aclosing(pieces):  # a piece read ahead is waited for, the file closed
+            async for piece in pieces:
+                yield piece
+                del piece  # hold no buffer while the next one is read
 
-    async def _file_pieces(self, transform: Transform | None) -> AsyncIterator[bytes]:
-        if self._path is not None:
-            file: IO[bytes] | None = await run_blocking(self._open_path, self._path)
-            if file is None:  # a body the transport kept pulling after the call ended
-                return
-        else:
+    async def _file_pieces(self, transform: Transform | None) -> AsyncGenerator[bytes, None]:
+        remaining = self.size
+        file: IO[bytes] | None = None
+        if self._path is None:
             assert self._file is not None  # noqa: S101 - one of data/path/file/aiter is set
             file = self._file
             if _seekable(file):
                 await run_blocking(file.seek, self._start)
-        remaining = self.size
+        path = self._path
+        ended = False
 
-        def read() -> bytes:
-            nonlocal remaining
-            data = file.read(min(READ_SIZE, remaining))
-            if not data:
+        def read() -> bytes | None:
+            """Return the next piece, read and transformed in one thread call; None at the end."""
+            nonlocal remaining, file, ended
+            if ended:
+                return None
+            if file is None:  # a path, opened by the first read (one thread hop for small files)
+                assert path is not None  # noqa: S101 - a source without a path has its file
+                file = self._open_path(path)
+                if file is None:  # a body the transport kept pulling after the call ended
+                    ended = True
+                    return None
+            data = file.read(min(READ_SIZE, remaining)) if remaining else b""
+            if remaining and not data:
                 raise ValidationError(
                     f"the file ended {remaining} bytes early (it changed while uploading?)"
                 )
             remaining -= len(data)
+            ended = remaining == 0
             if transform is None:
-                return data
-            out = transform.update(data)
-            return out + transform.finalize() if remaining == 0 else out
+                return data if data or not ended else None
+            out = transform.update(data) if data else b""
+            return out + transform.finalize() if ended else out
 
         try:
-            if remaining == 0 and transform is not None:
-                yield transform.finalize()
-            # a pipe may wait on its writer: keep it off the small pool of run_blocking
-            run = run_blocking if self._path is not None or _seekable(file) else run_waiting
-            while remaining > 0:
-                piece = await run(read)
-                yield piece
-                del piece
+            if path is not None or (file is not None and _seekable(file)):
+                # the next piece is prepared while this one is sent
+                pieces = read_ahead(read, ended=lambda: ended)
+            else:  # a pipe may wait on its writer: keep it off the small pool of run_blocking
+                pieces = _one_by_one(read)
+            async with contextlib.aclosing(pieces):
+                async for piece in pieces:
+                    if piece:
+                        yield piece
+                    del piece
         finally:
-            if self._path is not None:
+            if path is not None and file is not None:
                 with self._lock:
                     # closed below either way (aclose would close it again, harmlessly)
                     self._open_files.discard(file)  # pragma: no mutate
@@ -269,18 +283,44 @@ class UploadSource:
         return f"<UploadSource {kind} size={self.size} replayable={self.replayable}>"
 
 
-async def _memory_pieces(data: memoryview, transform: Transform | None) -> AsyncIterator[bytes]:
+async def _memory_pieces(
+    data: memoryview, transform: Transform | None
+) -> AsyncGenerator[bytes, None]:
+    if transform is not None and len(data) >= CHUNK_SIZE:  # pragma: no mutate - either is right
+        offsets = iter(range(0, len(data), READ_SIZE))
+
+        def encrypt() -> bytes | None:
+            """Return the next piece encrypted (the last with the padding); None at the end."""
+            offset = next(offsets, None)
+            if offset is None:
+                return None
+            out = transform.update(bytes(data[offset : offset + READ_SIZE]))
+            return out + transform.finalize() if offset + READ_SIZE >= len(data) else out
+
+        pieces = read_ahead(encrypt, ended=lambda: operator.length_hint(offsets) == 0)
+        async with contextlib.aclosing(pieces):
+            async for piece in pieces:
+                yield piece
+                del piece
+        return
     for offset in range(0, len(data), READ_SIZE):
         block = bytes(data[offset : offset + READ_SIZE])
-        yield block if transform is None else await _apply(transform, block)
+        yield block if transform is None else transform.update(block)
         del block
     if transform is not None:
         yield transform.finalize()
 
 
+async def _one_by_one(read: Callable[[], bytes | None]) -> AsyncGenerator[bytes, None]:
+    """Yield ``read()``'s results, each read when asked for, until it returns None."""
+    while (piece := await run_waiting(read)) is not None:
+        yield piece
+        del piece
+
+
 async def _async_pieces(
     chunks: AsyncIterable[bytes], size: int, transform: Transform | None
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     seen = 0
     async for chunk in chunks:
         if not isinstance(chunk, bytes | bytearray | memoryview):

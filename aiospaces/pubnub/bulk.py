@@ -194,6 +194,9 @@ class BulkUpload:
                 raise wrapped.error from None
         finally:
             limiter.release_on_behalf_of(borrower)
+            # state -> builder -> on_progress closure -> state is a cycle: broken, the file's
+            # builder, form and answers are freed now, not at the next full collection
+            state.builder = None
 
     def _record_cancelled(self, item: UploadItem, state: _FileState) -> None:
         """Put a file cancelled part-way in the one report state that is true of it."""

@@ -28,10 +28,11 @@ slot, so keep ``max_connections`` (``httpx.Limits``, 1000 by default) above the 
 subscriptions plus the calls you make concurrently, or those calls wait for a free slot.
 Nothing is polled while your loop body runs, nor after the ``async with`` block: leaving it
 (or cancelling the task) interrupts the poll and returns its connection. For many concurrent
-subscriptions (dozens or more) prefer ``Session(backend="aiohttp")``: httpcore's pool, behind
-the default backend, scans all its connections on each request and closes a connection that
-goes idle while it holds more than its keep-alive limit (20), so with 100 subscriptions each
-event costs about three times the client CPU it costs on aiohttp (``benchmarks/realtime.py``).
+subscriptions (dozens or more) keep the default backend (aiohttp's pool) rather than
+``backend="httpx"``: httpcore's pool scans all its connections on each request and closes a
+connection that goes idle while it holds more than its keep-alive limit (20), so with 100
+subscriptions each event costs about three times the client CPU it costs on aiohttp
+(``benchmarks/realtime.py``).
 """
 
 from __future__ import annotations

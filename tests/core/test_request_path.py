@@ -14,7 +14,7 @@ import respx
 import aiospaces
 from aiospaces.core.convert import Model
 from aiospaces.core.request import CallOptions, RequestSpec
-from aiospaces.core.transport import redact_url, register_secrets
+from aiospaces.core.transport import Backend, PoolStats, redact_url, register_secrets
 from aiospaces.pubnub.models import Space
 from tests.core.toy import ToyClient
 
@@ -56,16 +56,32 @@ async def test_request_maps_errors_and_retries_per_the_options(retry_waits: list
     assert len(retry_waits) == 2  # two backoffs, none of them slept for real
 
 
-@respx.mock
 async def test_stream_leaves_the_body_to_the_caller_and_closes_it() -> None:
-    respx.get(f"{BASE}/big").mock(return_value=httpx.Response(200, content=b"x" * 100_000))
-    async with ToyClient(base_url=BASE) as toy:
+    # the httpcore mocker hands out an unread body (the "httpx" mocker, a read one)
+    async with aiospaces.Session(backend="httpx") as session, respx.mock(using="httpcore") as mock:
+        mock.get(f"{BASE}/big").mock(return_value=httpx.Response(200, content=b"x" * 100_000))
+        toy = ToyClient(session, base_url=BASE)
         async with toy.stream(RequestSpec(method="GET", path="/big")) as exchange:
             open_inside = not exchange.response.is_closed
             body = b"".join([chunk async for chunk in exchange.response.aiter_bytes()])
         assert open_inside
         assert exchange.response.is_closed
     assert len(body) == 100_000
+
+
+@pytest.mark.parametrize("backend", ["auto", "httpx", "aiohttp"])
+async def test_stream_reads_a_real_streamed_body_on_every_backend(
+    loopback_url: str, backend: Backend
+) -> None:
+    async with aiospaces.Session(backend=backend) as session:
+        toy = ToyClient(session, base_url=loopback_url)
+        async with toy.stream(RequestSpec(method="GET", path="/download")) as exchange:
+            open_inside = not exchange.response.is_closed
+            body = b"".join([chunk async for chunk in exchange.response.aiter_bytes()])
+        assert open_inside
+        assert exchange.response.is_closed
+        assert session.pool_stats() == PoolStats(connections=1, in_flight=0)
+    assert body == b"x" * 4000
 
 
 @respx.mock

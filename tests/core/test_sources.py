@@ -6,7 +6,6 @@ import io
 import os
 import threading
 import time
-from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -60,7 +59,7 @@ async def test_closing_mid_read_closes_the_file_it_opened(tmp_path: Path) -> Non
     path = tmp_path / "in.bin"
     path.write_bytes(b"z" * (3 * READ_SIZE))
     source = await UploadSource.open(path)
-    chunks = cast("AsyncGenerator[bytes, None]", source.chunks())
+    chunks = source.chunks()
     assert await anext(chunks) == b"z" * READ_SIZE
     (opened,) = source._open_files
     await source.aclose()

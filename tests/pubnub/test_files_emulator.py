@@ -368,3 +368,33 @@ async def test_stopping_a_stream_early_returns_the_connection(emulator: Emulator
             stats = session.pool_stats()
             assert isinstance(stats, PoolStats)
             assert stats.in_flight == 0
+
+
+@pytest.mark.parametrize("backend", ["auto", "httpx", "aiohttp"])
+async def test_an_encrypted_upload_cancelled_mid_stream_leaves_nothing_behind(
+    emulator: Emulator, backend: str, tmp_path: Path
+) -> None:
+    # a path is read and encrypted one piece ahead of the one being sent: cancelling the send
+    # waits for that piece, closes the file and gives the connection back
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(5 * 1024 * 1024 - 4096))  # the limit is 5 MiB, encrypted
+    sent = anyio.Event()
+    with emulator.serve() as url:
+        async with aiospaces.Session(backend=backend) as session:  # type: ignore[arg-type]
+            pn = session.pubnub(**KEYS, **emulator.settings(url)["pubnub"], cipher_key="k")
+            async with anyio.create_task_group() as tg:
+
+                async def upload() -> None:
+                    builder = pn.send_file().channel(CHANNEL).file_name("big.bin")
+                    await builder.file_object(path).on_progress(lambda n: sent.set())
+
+                tg.start_soon(upload)
+                await sent.wait()
+                tg.cancel_scope.cancel()
+            stats = session.pool_stats()
+            assert isinstance(stats, PoolStats)
+            assert stats.in_flight == 0
+            again = await pn.send_file(channel=CHANNEL, file_name="t.bin", file_object=path)
+            back = await pn.download_file(channel=CHANNEL, file_id=again.file_id, file_name="t.bin")
+            assert back == path.read_bytes()
+    assert [s.key.rsplit("/", 1)[-1] for s in emulator.storage.list("")] == ["t.bin"]
