@@ -7,8 +7,9 @@ async with await SqliteJournal.open("job.db") as journal:
 
 Durability. The database is in WAL mode and every write is atomic on its own and committed
 before the call returns (the upload's next step starts only then); writes made by concurrent
-files while a commit is under way share the next commit, each in a savepoint of its own (a
-group commit: one thread hop and one commit for many files). ``synchronous=NORMAL``
+files while a commit is under way share the next commit, each atomic alone (a group
+commit: one thread hop and one commit for many files; a write that fails takes no other
+with it). ``synchronous=NORMAL``
 (the default) makes a commit durable against the death of the process — SIGKILL, a crash, a
 restart — as the operating system keeps what was written; only a power loss or kernel crash
 can take back the last commits, and then a rerun can at worst re-upload a file whose records
@@ -208,8 +209,9 @@ class SqliteJournal:
         """Write ``record``; with ``expect``, only if the stored state still is that one.
 
         The write is committed when this returns. Writes made while a commit is under way
-        share the next one (group commit), each in a savepoint of its own: atomic alone, and
-        a failing one takes no other with it. The next commit is made by the first of their
+        share the next one (group commit), each atomic alone: a failing one rolls the batch
+        back, which is then run again with a savepoint around each write, so it takes no
+        other with it. The next commit is made by the first of their
         callers, so no caller commits more than its own batch.
         """
         if self._event_type is None:
