@@ -39,6 +39,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from aiospaces.emulator.control import ControlledEmulator
 from aiospaces.emulator.dashboard.forms import (
     FormError,
     fault_from_form,
@@ -63,9 +64,6 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from aiospaces.emulator.control import SeedableVendor
-    from aiospaces.emulator.faults import FaultInjector
-    from aiospaces.emulator.request_log import RequestLog
     from aiospaces.emulator.s3.store import Storage
 
 __all__ = ["EVENT_POLL", "EVENT_STREAM_LIFETIME", "DashboardEmulator", "dashboard_routes"]
@@ -85,31 +83,15 @@ _NOTICES = {
 }
 
 
-class DashboardEmulator(Protocol):
-    """What the dashboard reads and acts on (the [Emulator][aiospaces.emulator.app.Emulator])."""
+class DashboardEmulator(ControlledEmulator, Protocol):
+    """What the dashboard reads and acts on (the [Emulator][aiospaces.emulator.app.Emulator]).
 
-    @property
-    def vendors(self) -> Mapping[str, SeedableVendor]:
-        """The vendor emulations by name."""
-        ...
-
-    @property
-    def faults(self) -> FaultInjector:
-        """The fault rules."""
-        ...
-
-    @property
-    def requests(self) -> RequestLog:
-        """The log of the requests answered."""
-        ...
+    What the control API acts on, and the object store behind the files.
+    """
 
     @property
     def storage(self) -> Storage:
         """The object store behind the files."""
-        ...
-
-    def reset(self) -> None:
-        """Forget everything."""
         ...
 
 
