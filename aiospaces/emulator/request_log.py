@@ -73,6 +73,7 @@ SECRET_PARAMS = frozenset(
         "secret",
         "secret_key",
         "password",
+        "stream_key",  # Mux: live streams are listed by their stream key
         "x-amz-signature",
         "x-amz-credential",
         "x-amz-security-token",

@@ -92,6 +92,7 @@ class Mux(BaseClient):
     """
 
     vendor: ClassVar[str] = "mux"
+    secret_query_params: ClassVar[frozenset[str]] = frozenset({"stream_key"})  # lists filter by it
 
     def __init__(
         self,

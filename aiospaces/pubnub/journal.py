@@ -109,7 +109,7 @@ class Reservation:
     file_id: str
     file_name: str
     url: str
-    fields: tuple[tuple[str, str], ...]
+    fields: tuple[tuple[str, str], ...] = attrs.field(repr=False)  # the form's signature
     expires: float
     created: float
 

@@ -29,3 +29,10 @@ def test_blank_query_values_are_kept() -> None:
 
 def test_parameter_names_are_compared_without_case() -> None:
     assert redact_url("https://h/p?AUTH=s&Token=t&q=*") == "https://h/p?AUTH=***&Token=***&q=*"
+
+
+def test_the_mux_clients_stream_key_filter_is_masked() -> None:
+    import aiospaces.mux  # noqa: F401 - registering MuxClient registers its secrets
+
+    redacted = redact_url("https://api.mux.com/video/v1/live-streams?stream_key=sk-1&limit=2")
+    assert redacted == "https://api.mux.com/video/v1/live-streams?stream_key=***&limit=2"

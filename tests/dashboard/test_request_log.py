@@ -94,6 +94,10 @@ def test_redact_keeps_numbers_after_tokens_and_plain_values() -> None:
     assert redact("/v1/tokens/", "permanent=true") == ("/v1/tokens/", "permanent=true")
     masked = ("/p", "PASSWORD=***&Secret_Key=***&a=%2F")  # the rest stays as sent
     assert redact("/p", "PASSWORD=x&Secret_Key=y&a=%2F") == masked
+    assert redact("/video/v1/live-streams", "stream_key=sk-1&limit=2") == (
+        "/video/v1/live-streams",
+        "stream_key=***&limit=2",
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import cattrs
 import httpx
 import pytest
@@ -199,3 +200,12 @@ def test_status_before_any_work() -> None:
     assert status.files_per_second is None
     assert status.bytes_per_second is None
     assert status.to_dict()["settings"] is None
+
+
+def test_a_reservation_and_its_record_never_show_the_form_in_their_repr() -> None:
+    signed = attrs.evolve(FORM, fields=(("X-Amz-Signature", "f00dfeed"), ("Policy", "e30=")))
+    record = FileRecord("/a/cat.png", "cat.png", state=FileState.RESERVED, reservation=signed)
+    assert "f00dfeed" not in repr(signed)
+    assert "f00dfeed" not in repr(record)
+    assert signed.file_id in repr(record)
+    assert FileRecord.from_json(record.to_json()).reservation == signed  # still kept
