@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiospaces.core.errors import FileUploadError, ValidationError
 from aiospaces.core.threads import run_blocking
+from aiospaces.pubnub._journal_run import is_stored
 from aiospaces.pubnub.journal import FileState, JobSettings, JournalError
 from aiospaces.pubnub.journal_steps import FileSteps, item_key, record_for
 from aiospaces.pubnub.report import UploadFailure, UploadResumed, UploadSuccess, UploadUnknown
@@ -20,9 +21,6 @@ if TYPE_CHECKING:
     from aiospaces.pubnub.client import PubNub
     from aiospaces.pubnub.journal import FileRecord, JobJournal, StepOutcome
     from aiospaces.pubnub.report import UploadItem, UploadReport
-
-_CHECK_HISTORY = (FileState.STORED, FileState.UNKNOWN, FileState.FAILED)
-
 
 def journal_keys(items: Sequence[UploadItem]) -> list[str]:
     """Return each file's key in the journal.
@@ -111,7 +109,7 @@ class JournaledFiles:
                 files.records[record.key] = record
                 if record.state is FileState.ANNOUNCED:
                     files.announced.add(record.key)
-                elif record.state in _CHECK_HISTORY and record.reservation is not None:
+                elif is_stored(record) and record.reservation is not None:
                     steps.history.expect(record.reservation.created)  # one search for all
                     files.check_history.add(record.key)
         except BaseException:
@@ -129,7 +127,7 @@ class JournaledFiles:
         self, item: UploadItem, key: str, on_bytes: Callable[[int], None]
     ) -> StepOutcome:
         """Run the file's remaining steps (from its record as the job found it)."""
-        record = self.records.pop(key, None) or await self.journal.get(key) or record_for(item)
+        record = self.records.pop(key)  # open() read every file's record
         return await self.steps.advance(record, item, on_bytes=on_bytes)
 
     async def aclose(self) -> None:

@@ -67,7 +67,7 @@ class Run:
         self.base_attempts = record.attempts
         self.tries = 0
         self.started = steps.clock()
-        self.verify = _stored(record)  # its file message may be out: history decides
+        self.verify = is_stored(record)  # its file message may be out: history decides
 
     def outcome(self, sent: SentFile | None = None, error: Exception | None = None) -> StepOutcome:
         return StepOutcome(self.record, self.resumed_from, tuple(self.actions), sent, error)
@@ -111,7 +111,7 @@ class Run:
             try:
                 if self.verify:
                     sent = await self._verify()
-                elif _stored(self.record):
+                elif is_stored(self.record):
                     sent = await self._publish()  # since the check: certainly not published
                 else:
                     sent = await self._send()
@@ -245,7 +245,7 @@ class Run:
         await self.write(state=FileState.ANNOUNCED, timetoken=timetoken, step=None, error=None)
 
 
-def _stored(record: FileRecord) -> bool:
+def is_stored(record: FileRecord) -> bool:
     """Whether the record says the file is stored (and its publish may have been sent)."""
     return record.reservation is not None and (
         record.state in (FileState.STORED, FileState.UNKNOWN)

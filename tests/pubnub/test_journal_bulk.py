@@ -15,10 +15,12 @@ from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub.client import PubNub
 from aiospaces.pubnub.journal import (
     Action,
+    FileRecord,
     FileState,
     JobSettings,
     JournalBusyError,
     JournalMismatchError,
+    Reservation,
 )
 from aiospaces.pubnub.report import UploadItem, UploadProgress
 from aiospaces.pubnub.sqlite_journal import SqliteJournal
@@ -215,3 +217,29 @@ async def test_files_whose_history_is_searched_start_last(
     assert rerun.ok
     assert started == [*files[1:], files[0]]  # its search waits a moment: the others go first
     assert len(file_messages(emulator)) == 8
+
+
+async def test_a_file_that_failed_before_it_was_stored_does_not_wait_for_history(
+    pn: PubNub, emulator: Emulator, files: list[Path]
+) -> None:
+    expired = Reservation("old-id", files[0].name, "https://up.example/", (), 1.0, 0.5)
+    journal = MemoryJournal()
+    key = str(files[0].resolve())
+    journal.rows[key] = FileRecord(
+        key, files[0].name, state=FileState.FAILED, step="upload", reservation=expired
+    )
+    started: list[Path] = []
+
+    def record(event: UploadProgress) -> None:
+        if event.event == "started" and event.item is not None:
+            started.append(Path(str(event.item.source)))
+
+    report = await pn.upload_files(
+        CHANNEL, files, concurrency=1, journal=journal, on_progress=record
+    )
+    assert report.ok
+    assert started == files  # not held back for a history search it will not make
+    [resumed] = report.resumed
+    assert Action.NOT_IN_HISTORY not in resumed.actions
+    assert resumed.actions[0] is Action.RESERVED_ANEW  # its expired form: a new file id
+    assert len(file_messages(emulator)) == len(files)
