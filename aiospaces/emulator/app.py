@@ -148,9 +148,10 @@ class Emulator:
         self.vendors: dict[str, VendorEmulation] = {v.name: v for v in vendors}
         self.requests = RequestLog(request_log_size)
         """The log of the requests answered, newest last."""
-        routes: list[BaseRoute] = [*control_routes(self), *self.storage.routes()]
+        storage_routes = storage.routes()
+        routes: list[BaseRoute] = [*control_routes(self), *storage_routes]
         owners = _Owners()  # which parts a request may change, by the route's path
-        owners.add(self.storage.routes(), "storage")
+        owners.add(storage_routes, "storage")
         for vendor in self.vendors.values():
             vendor_routes = vendor.routes()
             routes.extend(vendor_routes)
@@ -174,10 +175,15 @@ class Emulator:
                 file.close()
                 raise
             app = self.durable
-        storage.sweep()  # upload files a previous run left that no object refers to
-        self.faults = FaultInjector(app, seed=seed, mode=fault_mode)
-        for fault in faults or ():
-            self.faults.add(fault)
+        try:
+            storage.sweep()  # upload files a previous run left that no object refers to
+            self.faults = FaultInjector(app, seed=seed, mode=fault_mode)
+            for fault in faults or ():
+                self.faults.add(fault)
+        except BaseException:  # a bad fault mode or rule: the state file is not left locked
+            if self.durable is not None:
+                self.durable.file.close()
+            raise
         self._recorder = RequestRecorder(self.faults, self.requests)
 
     @property
@@ -220,7 +226,7 @@ class Emulator:
     def close(self) -> None:
         """Save and close the state file (no-op without one); the emulator is unusable after."""
         if self.durable is not None:
-            self.durable.commit_now()
+            self.save()
             self.durable.file.close()
 
     def settings(self, base_url: str) -> dict[str, Any]:

@@ -173,6 +173,13 @@ def test_a_file_in_use_by_another_emulator_is_refused(state: Path) -> None:
         first.close()
 
 
+def test_a_constructor_that_fails_after_opening_the_file_leaves_it_free(state: Path) -> None:
+    with pytest.raises(ValueError, match="mode") as failed:
+        Emulator(state_path=state, fault_mode="bogus")  # type: ignore[arg-type]
+    Emulator(state_path=state).close()  # not "in use", even with the error (and its frames) kept
+    assert failed.value is not None
+
+
 class Evil:
     def __reduce__(self) -> tuple[Any, ...]:
         return (os.system, ("echo pwned > pwned.txt",))
