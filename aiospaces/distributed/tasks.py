@@ -25,6 +25,7 @@ import logging
 import os
 import socket
 import tempfile
+import time
 import uuid
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -32,13 +33,16 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
+import httpx
 from redis.exceptions import RedisError
 from taskiq import Context, TaskiqDepends, TaskiqEvents
 
 from aiospaces.core import validate
+from aiospaces.core.errors import ValidationError
+from aiospaces.core.transport import redact_url
 from aiospaces.distributed.redis_journal import RedisJournal, redis_client
 from aiospaces.distributed.settings import WorkerSettings, pubnub_config
-from aiospaces.pubnub.journal import FINAL_STATES, Action, JobSettings
+from aiospaces.pubnub.journal import FINAL_STATES, Action, FileState, JobSettings, StepOutcome
 from aiospaces.pubnub.journal_steps import FileSteps
 from aiospaces.pubnub.report import UploadItem
 from aiospaces.session import Session
@@ -48,7 +52,7 @@ if TYPE_CHECKING:
 
     from aiospaces.pubnub.client import PubNub
     from aiospaces.pubnub.config import PubNubConfig
-    from aiospaces.pubnub.journal import FileRecord, StepOutcome
+    from aiospaces.pubnub.journal import FileRecord
 
 __all__ = ["TASK_NAME", "TaskResult", "WorkerRuntime", "is_url", "job_settings", "register"]
 
@@ -179,14 +183,18 @@ class WorkerRuntime:
         outcome: StepOutcome | None = None
         try:
             async with AsyncExitStack() as files:
-                item = await self._item(record, files)
                 # No cancel() on the happy path: anyio names the cancelling task in its reason,
                 # and under taskiq that repr walks every running task (~0.1 s each time).
                 steps_scope, finished = anyio.CancelScope(), anyio.Event()
-                async with anyio.create_task_group() as tg:
+                async with anyio.create_task_group() as tg:  # the lease is kept from here on
                     tg.start_soon(self._keep, journal, record.key, owner, steps_scope, finished)
                     with steps_scope:
-                        outcome = await steps.advance(record, item)
+                        try:
+                            item = await self._item(record, files)
+                        except (httpx.HTTPError, ValidationError, OSError) as exc:
+                            outcome = await _unfetchable(journal, record, exc)
+                        else:
+                            outcome = await steps.advance(record, item)
                     finished.set()
         finally:
             with anyio.CancelScope(shield=True), contextlib.suppress(RedisError):
@@ -231,6 +239,24 @@ class WorkerRuntime:
                 async for chunk in response.aiter_bytes():
                     await out.write(chunk)
         return UploadItem(path, file_name=record.name)
+
+
+async def _unfetchable(journal: RedisJournal, record: FileRecord, error: Exception) -> StepOutcome:
+    """Record a file whose URL gave no content as failed at ``prepare`` (final: acknowledged).
+
+    The error names the redacted URL and what went wrong, never the URL's query: a rerun of
+    the job (``files enqueue`` again) tries it anew.
+    """
+    reason = type(error).__name__
+    if isinstance(error, httpx.HTTPStatusError):
+        reason = f"HTTP {error.response.status_code}"
+    text = f"the file could not be fetched from {redact_url(record.key)}: {reason}"
+    failed = attrs.evolve(
+        record, state=FileState.FAILED, step="prepare", error=text, updated=time.time()
+    )
+    if not await journal.put(failed, expect=record.state):
+        return StepOutcome(record, None, (Action.LOST,), error=error)
+    return StepOutcome(failed, None, (Action.FAILED,), error=error)
 
 
 def register(

@@ -148,6 +148,24 @@ async def test_a_url_is_downloaded_then_uploaded(
     assert set(stored_file_ids(emulator)) == set(file_messages(emulator, CHANNEL))
 
 
+async def test_a_url_that_gives_no_content_fails_once_and_for_all(
+    runtime: WorkerRuntime, journal: RedisJournal, emulator_url: str, loopback_url: str
+) -> None:
+    url = f"{loopback_url}/gone?signature=s3cr3t"  # answered 404
+    await journal.bind(job_settings(pubnub_config(emulator_url), CHANNEL))
+    await journal.add([FileRecord(key=url, name="gone.bin")])
+    result = await runtime.upload(JOB, url)
+    assert (result.state, result.done, result.actions) == ("failed", True, (Action.FAILED,))
+    record = await journal.get(url)
+    assert record is not None
+    assert (record.state, record.step) == (FileState.FAILED, "prepare")
+    assert record.error is not None
+    assert "HTTP 404" in record.error
+    assert "s3cr3t" not in record.error
+    again = await runtime.upload(JOB, url)  # a redelivered task: final, nothing more
+    assert (again.state, again.done) == ("final", True)
+
+
 async def test_a_worker_with_other_settings_than_the_job_refuses_it(
     runtime: WorkerRuntime, journal: RedisJournal, emulator_url: str, tmp_path: Path
 ) -> None:
