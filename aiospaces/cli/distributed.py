@@ -65,14 +65,11 @@ def enqueue(
     """
     if not subscribe_key:
         raise typer.BadParameter("pass --subscribe-key or set PUBNUB_SUBSCRIBE_KEY")
-    settings = JobSettings(
-        channel=channel or job,
-        subscribe_key=subscribe_key,
-        encrypted=bool(cipher_key),
-        crypto=crypto if cipher_key else None,
-    )
     console = Console(stderr=True)
     try:
+        settings = JobSettings.for_job(
+            channel or job, subscribe_key, cipher_key=cipher_key, crypto=crypto
+        )
         report = anyio.run(_enqueue, sources, job, broker, settings, console)
     except (ValidationError, JournalError) as error:
         raise typer.BadParameter(str(error)) from error

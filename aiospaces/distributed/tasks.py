@@ -70,12 +70,8 @@ def is_url(key: str) -> bool:
 
 def job_settings(config: PubNubConfig, channel: str) -> JobSettings:
     """Return the settings a job's files are uploaded with by a client of ``config``."""
-    encrypted = config.cipher_key is not None
-    return JobSettings(
-        channel=channel,
-        subscribe_key=config.subscribe_key,
-        encrypted=encrypted,
-        crypto=config.crypto if encrypted else None,
+    return JobSettings.for_job(
+        channel, config.subscribe_key, cipher_key=config.cipher_key, crypto=config.crypto
     )
 
 

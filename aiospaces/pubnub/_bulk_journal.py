@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from aiospaces.pubnub.journal import FileRecord, JobJournal, StepOutcome
     from aiospaces.pubnub.report import UploadItem, UploadReport
 
+
 def journal_keys(items: Sequence[UploadItem]) -> list[str]:
     """Return each file's key in the journal.
 
@@ -88,13 +89,13 @@ class JournaledFiles:
         )
         try:
             steps = FileSteps(client, opened, channel, send_options=send_options, retries=retries)
-            crypto = client.crypto_for(send_options.get("cipher_key"))
+            config = client.config
             await opened.bind(
-                JobSettings(
-                    channel=channel,
-                    subscribe_key=client.config.subscribe_key,
-                    encrypted=crypto is not None,
-                    crypto=client.config.crypto if crypto is not None else None,
+                JobSettings.for_job(
+                    channel,
+                    config.subscribe_key,
+                    cipher_key=send_options.get("cipher_key") or config.cipher_key,
+                    crypto=config.crypto,
                 )
             )
             sizes = await run_blocking(_sizes, items)

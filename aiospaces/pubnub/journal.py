@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 import cattrs
 
+from aiospaces.core import validate
 from aiospaces.core.errors import AiospacesError
 
 if TYPE_CHECKING:
@@ -220,6 +221,19 @@ class JobSettings:
     subscribe_key: str
     encrypted: bool
     crypto: str | None = None
+
+    @classmethod
+    def for_job(
+        cls, channel: str, subscribe_key: str, *, cipher_key: str | None, crypto: str
+    ) -> JobSettings:
+        """Return the settings of a job uploaded with ``cipher_key`` (or none) and ``crypto``.
+
+        Raises:
+            ValidationError: ``crypto`` is not ``"aescbc"`` or ``"legacy"``.
+        """
+        encrypted = bool(cipher_key)
+        checked = validate.one_of(crypto, "crypto", ("aescbc", "legacy"))
+        return cls(channel, subscribe_key, encrypted, checked if encrypted else None)
 
     def to_dict(self) -> dict[str, Any]:
         """Return them as JSON-ready data."""

@@ -123,3 +123,10 @@ def test_the_command_line_enqueues_and_shows_the_status(redis_url: str, tmp_path
     )
     assert no_key.exit_code == 2
     assert "--subscribe-key" in no_key.output
+    typo = runner.invoke(
+        app,
+        ["files", "enqueue", str(root), "--job", "typo", "--cipher-key", "k", "--crypto", "aes"],
+        env=env,
+    )
+    assert typo.exit_code == 2  # refused before the job is recorded, not by every worker
+    assert "crypto" in typo.output

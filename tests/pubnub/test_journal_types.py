@@ -209,3 +209,13 @@ def test_a_reservation_and_its_record_never_show_the_form_in_their_repr() -> Non
     assert "f00dfeed" not in repr(record)
     assert signed.file_id in repr(record)
     assert FileRecord.from_json(record.to_json()).reservation == signed  # still kept
+
+
+def test_job_settings_for_a_job_record_the_cryptor_only_when_encrypted() -> None:
+    plain = JobSettings.for_job("ch", "sub-c", cipher_key=None, crypto="legacy")
+    assert (plain.encrypted, plain.crypto) == (False, None)
+    secret = JobSettings.for_job("ch", "sub-c", cipher_key="k", crypto="legacy")
+    assert (secret.encrypted, secret.crypto) == (True, "legacy")
+    assert "k" not in secret.to_dict().values()  # the key itself is never recorded
+    with pytest.raises(ValidationError, match="crypto"):
+        JobSettings.for_job("ch", "sub-c", cipher_key="k", crypto="aes")
