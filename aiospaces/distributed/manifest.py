@@ -30,6 +30,8 @@ from aiospaces.core.errors import ValidationError
 from aiospaces.core.threads import run_blocking
 from aiospaces.distributed.tasks import is_url
 from aiospaces.pubnub.journal import FileRecord
+from aiospaces.pubnub.journal_steps import record_for
+from aiospaces.pubnub.report import UploadItem
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -88,7 +90,8 @@ def _one(entry: str) -> Iterator[FileRecord]:
 
 
 def _file(path: Path) -> FileRecord:
-    return FileRecord(key=os.path.abspath(path), name=path.name, size=path.stat().st_size)
+    """Return a path's record, keyed as a single-process journaled job keys it."""
+    return record_for(UploadItem(path), path.stat().st_size)
 
 
 @attrs.frozen
