@@ -127,11 +127,18 @@ def _find_tracer() -> Any:
     return trace.get_tracer("aiospaces", __version__)
 
 
+_provider_installed = False  # OpenTelemetry installs its global provider once, for good
+
+
 def _global_provider_set() -> bool:
     """Whether a tracer provider was installed (not the API's placeholder, which drops spans)."""
-    from opentelemetry import trace  # noqa: PLC0415 - present: a tracer was found
+    global _provider_installed  # a one-way latch, read on every attempt
+    if not _provider_installed:
+        from opentelemetry import trace  # noqa: PLC0415 - present: a tracer was found
 
-    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+        provider = trace.get_tracer_provider()
+        _provider_installed = not isinstance(provider, trace.ProxyTracerProvider)
+    return _provider_installed
 
 
 class Watcher:
