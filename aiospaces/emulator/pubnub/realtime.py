@@ -143,7 +143,7 @@ def subscribe_routes(keysets: Keysets, streams: Streams) -> list[BaseRoute]:
         after = min(tt, now)
         held = await _held(request, stream, after, subscription, accept, hold)
         deliveries, resume = held or ([], after)
-        return _envelope(sub, resume if deliveries else after, deliveries)
+        return _envelope(sub, resume, deliveries)
 
     async def heartbeat(request: Request) -> Response:
         channels, groups = path_names(request, 6), query_names(request, "channel-group")

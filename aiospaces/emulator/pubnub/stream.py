@@ -318,7 +318,8 @@ class Stream(KeptStream):
 
         Returns:
             The deliveries and the timetoken to resume from (``t.t``): the last delivered
-            record's, or, with nothing to deliver at the timeout, the current timetoken.
+            record's, or, with nothing to deliver at the timeout, ``after`` again (as
+            production answers an empty poll: with the cursor it was given).
         """
         read = after
         with anyio.move_on_after(hold):
@@ -330,7 +331,7 @@ class Stream(KeptStream):
         found, read = self.scan(read, subscription, accept)  # what came as the time ran out
         if found:
             return found, found[-1][0].timetoken
-        return [], self.clock.now()
+        return [], after
 
     async def _changes(self) -> None:
         if self._changed is None:
