@@ -235,7 +235,7 @@ def dashboard_routes(emulator: DashboardEmulator) -> list[BaseRoute]:
             quiet_since = time.monotonic()
             while time.monotonic() < ends and not await request.is_disconnected():
                 top = log.last_id
-                fresh = log.select(since=last, **chosen)
+                fresh = log.select(since=last, **chosen) if top != last else []  # no new request
                 for record in fresh:
                     data = json.dumps(request_row(record), ensure_ascii=False)
                     yield f"id: {record.id}\nevent: request\ndata: {data}\n\n"
