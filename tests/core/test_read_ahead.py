@@ -116,6 +116,8 @@ async def test_step_runs_in_order_one_call_at_a_time_and_ahead_by_one_piece() ->
     lock = threading.Lock()
     calls: list[int] = []
     consumed: list[int] = []
+    called = threading.Semaphore(0)  # released once per finished call
+    seen = 0
 
     def step() -> int | None:
         assert lock.acquire(blocking=False), "two calls at once"
@@ -125,11 +127,14 @@ async def test_step_runs_in_order_one_call_at_a_time_and_ahead_by_one_piece() ->
             return calls[-1] if len(calls) <= 6 else None
         finally:
             lock.release()
+            called.release()
 
     async for piece in read_ahead(step):
         assert len(calls) <= len(consumed) + 2  # this piece and at most one prepared ahead
-        await anyio.sleep(0.01)  # "sending": the next piece is prepared meanwhile
-        assert len(calls) == len(consumed) + 2
+        while seen < len(consumed) + 2:  # "sending": the next piece is prepared meanwhile
+            assert await anyio.to_thread.run_sync(called.acquire, True, 5)
+            seen += 1
+        assert len(calls) == len(consumed) + 2  # and not one more
         consumed.append(piece)
     assert consumed == [0, 1, 2, 3, 4, 5]
 
