@@ -3,28 +3,24 @@
 A worker is started by taskiq's own command, so it has no options of ours: everything comes
 from environment variables. Its PubNub client reads the variables of the single-process
 command line (``PUBNUB_SUBSCRIBE_KEY``, ``PUBNUB_PUBLISH_KEY``, ``PUBNUB_SECRET_KEY``,
-``PUBNUB_USER_ID``, see [PubNubConfig.from_env][aiospaces.core.settings.BaseConfig.from_env])
-and those of [PUBNUB_ENV_VARS][aiospaces.distributed.settings.PUBNUB_ENV_VARS], which stand in
-for the command line's options; the queue and the journal are set by
-[ENV_VARS][aiospaces.distributed.settings.ENV_VARS].
+``PUBNUB_USER_ID``, ``PUBNUB_ORIGIN``, ``PUBNUB_SSL``, ``PUBNUB_CIPHER_KEY``, ... : see
+[PubNubConfig.from_env][aiospaces.core.settings.BaseConfig.from_env]); the queue and the
+journal are set by [ENV_VARS][aiospaces.distributed.settings.ENV_VARS].
 """
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
 
 import attrs
 
 from aiospaces.core import validate
-from aiospaces.core.errors import ValidationError
-from aiospaces.core.settings import checked
-from aiospaces.pubnub.config import PubNubConfig
+from aiospaces.core.settings import checked, config_from_env, env_float, env_int
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["DEFAULT_REDIS_URL", "ENV_VARS", "PUBNUB_ENV_VARS", "WorkerSettings", "pubnub_config"]
+__all__ = ["DEFAULT_REDIS_URL", "ENV_VARS", "WorkerSettings"]
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """The Redis server used when ``AIOSPACES_REDIS_URL`` is not set."""
@@ -40,25 +36,12 @@ ENV_VARS = {
 """Environment variable per [WorkerSettings][aiospaces.distributed.settings.WorkerSettings]
 field."""
 
-PUBNUB_ENV_VARS = {
-    "origin": "PUBNUB_ORIGIN",
-    "ssl": "PUBNUB_SSL",
-    "cipher_key": "PUBNUB_CIPHER_KEY",
-    "crypto": "PUBNUB_CRYPTO",
-    "auth_key": "PUBNUB_AUTH_KEY",
-    "token": "PUBNUB_TOKEN",
+_PARSERS = {
+    "redelivery_timeout": env_float,
+    "lease": env_float,
+    "concurrency": env_int,
+    "retries": env_int,
 }
-"""The PubNub settings a worker reads besides the keys and user id (``PUBNUB_SSL``: ``1``,
-``true``, ``yes``, ``on`` or ``0``, ``false``, ``no``, ``off``): every client reads them now,
-through [PubNubConfig.from_env][aiospaces.core.settings.BaseConfig.from_env]."""
-
-_KINDS: dict[str, type[int | float]] = {
-    "redelivery_timeout": float,
-    "lease": float,
-    "concurrency": int,
-    "retries": int,
-}
-_NAMES = {float: "a number", int: "a whole number"}
 
 
 def _positive(value: object, name: str) -> None:
@@ -80,8 +63,6 @@ class WorkerSettings:
         retries: How many more times a step that failed for a transient reason is tried.
     """
 
-    env_vars: ClassVar[Mapping[str, str]] = ENV_VARS
-
     redis_url: str = attrs.field(default=DEFAULT_REDIS_URL, validator=checked(validate.text))
     queue: str = attrs.field(default="aiospaces:files", validator=checked(validate.identifier))
     redelivery_timeout: float = attrs.field(default=30.0, validator=checked(_positive))
@@ -100,24 +81,4 @@ class WorkerSettings:
         Raises:
             ValidationError: A variable holds a value its setting does not take.
         """
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name, var in ENV_VARS.items():
-            raw = env.get(var, "").strip()
-            if not raw:
-                continue
-            kind = _KINDS.get(name, str)
-            try:
-                values[name] = kind(raw)
-            except ValueError:
-                raise ValidationError(f"{var} must be {_NAMES[kind]}, not {raw!r}") from None
-        return cls(**values)
-
-
-def pubnub_config(environ: Mapping[str, str] | None = None) -> PubNubConfig:
-    """Return the PubNub settings of a worker: every variable of ``PubNubConfig.env_vars``.
-
-    Raises:
-        ValidationError: A required setting is missing or a value is invalid.
-    """
-    return PubNubConfig.from_env(environ=os.environ if environ is None else environ)
+        return config_from_env(cls, ENV_VARS, {}, parsers=_PARSERS, environ=environ)

@@ -41,7 +41,8 @@ from aiospaces.core import validate
 from aiospaces.core.errors import ValidationError
 from aiospaces.core.transport import redact_url
 from aiospaces.distributed.redis_journal import RedisJournal, redis_client
-from aiospaces.distributed.settings import WorkerSettings, pubnub_config
+from aiospaces.distributed.settings import WorkerSettings
+from aiospaces.pubnub.config import PubNubConfig
 from aiospaces.pubnub.journal import FINAL_STATES, Action, FileState, JobSettings, StepOutcome
 from aiospaces.pubnub.journal_steps import FileSteps
 from aiospaces.pubnub.report import UploadItem
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, TaskiqState
 
     from aiospaces.pubnub.client import PubNub
-    from aiospaces.pubnub.config import PubNubConfig
     from aiospaces.pubnub.journal import FileRecord
 
 __all__ = ["TASK_NAME", "TaskResult", "WorkerRuntime", "is_url", "job_settings", "register"]
@@ -99,7 +99,7 @@ class WorkerRuntime:
     Args:
         settings: The worker's settings (default: from the environment when started).
         config: The PubNub settings (default: from the environment when started, by
-            [pubnub_config][aiospaces.distributed.settings.pubnub_config]).
+            [PubNubConfig.from_env][aiospaces.core.settings.BaseConfig.from_env]).
     """
 
     def __init__(
@@ -115,7 +115,7 @@ class WorkerRuntime:
     async def start(self) -> None:
         """Open the Session, the PubNub client and the Redis client."""
         self.settings = self._settings or WorkerSettings.from_env()
-        self.config = self._config or pubnub_config()
+        self.config = self._config or PubNubConfig.from_env()
         async with AsyncExitStack() as stack:
             self.session = await stack.enter_async_context(Session())
             self.pubnub: PubNub = self.session.pubnub(config=self.config)

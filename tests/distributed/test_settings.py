@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aiospaces.core.errors import ValidationError
-from aiospaces.distributed.settings import DEFAULT_REDIS_URL, WorkerSettings, pubnub_config
+from aiospaces.distributed.settings import DEFAULT_REDIS_URL, WorkerSettings
+from aiospaces.pubnub.config import PubNubConfig
 
 KEYS = {"PUBNUB_SUBSCRIBE_KEY": "sub-c-1", "PUBNUB_USER_ID": "w1"}
 
@@ -72,7 +73,7 @@ def test_the_pubnub_client_reads_the_command_line_variables_and_a_few_more() -> 
         "PUBNUB_CIPHER_KEY": "secret",
         "PUBNUB_CRYPTO": "legacy",
     }
-    config = pubnub_config(env)
+    config = PubNubConfig.from_env(environ=env)
     assert (config.subscribe_key, config.publish_key, config.user_id) == (
         "sub-c-1",
         "pub-c-1",
@@ -81,8 +82,8 @@ def test_the_pubnub_client_reads_the_command_line_variables_and_a_few_more() -> 
     assert (config.origin, config.ssl, config.cipher_key, config.crypto) == (
         "127.0.0.1:8089", False, "secret", "legacy",
     )  # fmt: skip
-    assert pubnub_config({**KEYS, "PUBNUB_SSL": "Yes"}).ssl is True
+    assert PubNubConfig.from_env(environ={**KEYS, "PUBNUB_SSL": "Yes"}).ssl is True
     with pytest.raises(ValidationError, match="PUBNUB_SSL must be one of"):
-        pubnub_config({**KEYS, "PUBNUB_SSL": "maybe"})
+        PubNubConfig.from_env(environ={**KEYS, "PUBNUB_SSL": "maybe"})
     with pytest.raises(ValidationError, match="subscribe_key is required"):
-        pubnub_config({"PUBNUB_USER_ID": "w1"})
+        PubNubConfig.from_env(environ={"PUBNUB_USER_ID": "w1"})
