@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.distributed.conftest import REQUIRE_SERVICES, services_required
+from tests.services import REQUIRE_SERVICES, services_required
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bulk.py"
 FILES = 40

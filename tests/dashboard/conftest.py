@@ -8,7 +8,6 @@ it): then they fail, so a run can never pass by skipping them.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 
@@ -17,12 +16,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 
-REQUIRE_SERVICES = "AIOSPACES_REQUIRE_SERVICES"
+from tests.services import REQUIRE_SERVICES, services_required
+
 WINDOW = (1280, 900)
-
-
-def _services_required() -> bool:
-    return os.environ.get(REQUIRE_SERVICES, "") not in ("", "0")
 
 
 def _find(*names: str) -> str | None:
@@ -43,7 +39,7 @@ def find_browser() -> tuple[str, str]:
             f"{missing} not found: install it to run the dashboard's browser tests "
             "(Debian/Ubuntu: apt-get install chromium chromium-driver)"
         )
-        if _services_required():
+        if services_required():
             pytest.fail(f"{message}; {REQUIRE_SERVICES} is set, so this is a failure")
         pytest.skip(message)
     return chromium, driver_binary

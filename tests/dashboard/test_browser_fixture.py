@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.dashboard import conftest
+from tests.services import REQUIRE_SERVICES
 
 
 @pytest.mark.parametrize("required", ["", "0", "1"])
@@ -15,7 +16,7 @@ def test_without_chromium_the_browser_tests_skip_unless_ci_requires_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, required: str
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setenv(conftest.REQUIRE_SERVICES, required)
+    monkeypatch.setenv(REQUIRE_SERVICES, required)
     outcome = pytest.fail.Exception if required == "1" else pytest.skip.Exception
     with pytest.raises(outcome) as caught:
         conftest.find_browser()
@@ -30,7 +31,7 @@ def test_a_missing_driver_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     chromium.write_text("#!/bin/sh\n")
     chromium.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.delenv(conftest.REQUIRE_SERVICES, raising=False)
+    monkeypatch.delenv(REQUIRE_SERVICES, raising=False)
     with pytest.raises(pytest.skip.Exception, match="chromedriver not found"):
         conftest.find_browser()
     driver = tmp_path / "chromedriver"

@@ -7,7 +7,6 @@ run can never pass by skipping them.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -18,13 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
-REQUIRE_SERVICES = "AIOSPACES_REQUIRE_SERVICES"
-"""Set (to anything but empty or 0) where a missing service must fail the tests, not skip them."""
-
-
-def services_required() -> bool:
-    """Whether a missing service fails the tests (CI) rather than skipping them."""
-    return os.environ.get(REQUIRE_SERVICES, "") not in ("", "0")
+from tests.services import REQUIRE_SERVICES, services_required
 
 
 def _free_port() -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.distributed import conftest
+from tests.services import REQUIRE_SERVICES
 
 ROOT = Path(__file__).parents[2]
 
@@ -31,7 +31,7 @@ def test_the_server_answers_and_starts_empty(redis_url: str) -> None:
 def test_without_redis_server_the_tests_skip_unless_ci_requires_them(
     tmp_path: Path, required: str, outcome: str
 ) -> None:
-    env = {**os.environ, "PATH": str(tmp_path), conftest.REQUIRE_SERVICES: required}
+    env = {**os.environ, "PATH": str(tmp_path), REQUIRE_SERVICES: required}
     test = "tests/distributed/test_redis_fixture.py::test_the_server_answers_and_starts_empty"
     run = subprocess.run(  # noqa: S603 - our own interpreter and tests
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
