@@ -152,7 +152,7 @@ async def _spaces(session: Session, base_url: str, count: int) -> None:
         _check("space_id" in str(error), f"validated before I/O: {error}")
 
 
-def run(backend: Backend = "auto", count: int = 25, files: int = 200) -> None:
+def run(backend: Backend = "auto", count: int = 25, files: int = 300) -> None:
     """Serve the emulator on loopback and run the workload against it."""
     emulator = Emulator(seed=7)
     with emulator.serve() as base_url:
