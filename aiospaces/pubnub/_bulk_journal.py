@@ -38,18 +38,20 @@ def journal_keys(items: Sequence[UploadItem]) -> list[str]:
     return keys
 
 
-def _sizes(items: Sequence[UploadItem]) -> list[int | None]:
-    """Return each file's size, as far as known (blocking: a path is looked up)."""
-    sizes: list[int | None] = []
-    for item in items:
-        size = item.size
-        if size is None and isinstance(item.source, str | os.PathLike):
-            with contextlib.suppress(OSError):  # reported as that file's failure
-                size = os.stat(item.source).st_size
-        elif size is None and isinstance(item.source, bytes | bytearray | memoryview):
-            size = memoryview(item.source).nbytes
-        sizes.append(size)
-    return sizes
+def known_size(item: UploadItem) -> int | None:
+    """Return a file's own size as far as known (blocking: a path is looked up).
+
+    Bytes and paths are measured (an unreadable path: None, reported as that file's failure);
+    other sources have the size they were given, if any.
+    """
+    source = item.source
+    if isinstance(source, bytes | bytearray | memoryview):
+        return memoryview(source).nbytes
+    if isinstance(source, str | os.PathLike):
+        with contextlib.suppress(OSError):
+            return os.stat(source).st_size
+        return None
+    return item.size
 
 
 class JournaledFiles:
@@ -98,7 +100,7 @@ class JournaledFiles:
                     crypto=config.crypto,
                 )
             )
-            sizes = await run_blocking(_sizes, items)
+            sizes = await run_blocking(lambda: [known_size(item) for item in items])
             await opened.add(
                 [record_for(item, size) for item, size in zip(items, sizes, strict=True)]
             )

@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -40,7 +39,7 @@ from aiospaces.core.errors import (
     ValidationError,
 )
 from aiospaces.core.threads import run_blocking
-from aiospaces.pubnub._bulk_journal import JournaledFiles, journal_keys
+from aiospaces.pubnub._bulk_journal import JournaledFiles, journal_keys, known_size
 from aiospaces.pubnub.files import MessageParams
 from aiospaces.pubnub.report import (
     UploadFailure,
@@ -333,26 +332,16 @@ class BulkUpload:
         self._emit(item, "failed")
 
     def _expected_bytes(self) -> int:
-        """Return the files' own bytes the job will send, as far as known (blocking)."""
-        done = self._files.announced if self._files is not None else set()
-        total = 0
-        for index, item in enumerate(self._items):
-            if done and self._keys[index] in done:
-                continue  # skipped: already announced
-            source = item.source
-            if isinstance(source, bytes | bytearray | memoryview):
-                size = memoryview(source).nbytes
-            elif isinstance(source, str | os.PathLike):
-                try:
-                    size = Path(source).stat().st_size
-                except OSError:
-                    continue  # reported as that file's failure
-            elif item.size is not None:
-                size = item.size
-            else:
-                continue
-            total += size
-        return total
+        """Return the files' own bytes the job will send, as far as known (blocking).
+
+        With a journal, its records hold the sizes (measured as the files were added) and
+        files already announced are skipped; without one, each file is measured here.
+        """
+        files = self._files
+        if files is not None:
+            records = files.records
+            return sum(records[key].size or 0 for key in records if key not in files.announced)
+        return sum(known_size(item) or 0 for item in self._items)
 
     def _emit(self, item: UploadItem | None, event: str) -> None:
         if self._on_progress is None:
