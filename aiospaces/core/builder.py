@@ -342,11 +342,17 @@ def prefill(params: Mapping[str, object], /, **ids: object) -> dict[str, object]
     return {**{name: value for name, value in ids.items() if value is not None}, **params}
 
 
-@functools.cache
+_EXPECTED: dict[type, str] = {}
+
+
 def _expected_of(cls: type) -> str:
     """Return what a successful answer of builder class ``cls`` holds (worked out once)."""
-    result = _result_type(cls, {})
-    return "a JSON body" if result is None else f"a JSON {_type_name(result)}"
+    known = _EXPECTED.get(cls)
+    if known is None:
+        result = _result_type(cls, {})
+        known = "a JSON body" if result is None else f"a JSON {_type_name(result)}"
+        _EXPECTED[cls] = known
+    return known
 
 
 def _result_type(cls: type, given: dict[Any, Any]) -> Any:
