@@ -180,8 +180,38 @@ class FileRecord:
         return _json_ready(self)
 
     def to_json(self) -> str:
-        """Return it as compact JSON."""
-        return json.dumps(_converter.unstructure(self), separators=(",", ":"))
+        """Return it as compact JSON (what ``to_dict`` gives, fields in declaration order)."""
+        # Written out rather than through the converter: a running job writes three records
+        # per file, and the converter walks the form's fields pair by pair (a quarter of the
+        # journal's cost on the event loop). A test checks both give the same text.
+        reservation = self.reservation
+        return _COMPACT.encode(
+            {
+                "key": self.key,
+                "name": self.name,
+                "size": self.size,
+                "state": self.state.value,
+                "reservation": None
+                if reservation is None
+                else {
+                    "file_id": reservation.file_id,
+                    "file_name": reservation.file_name,
+                    "url": reservation.url,
+                    "fields": reservation.fields,  # pairs: JSON arrays, as to_dict writes
+                    "expires": reservation.expires,
+                    "created": reservation.created,
+                },
+                "abandoned": self.abandoned,
+                "timetoken": self.timetoken,
+                "step": self.step,
+                "error": self.error,
+                "attempts": self.attempts,
+                "started": self.started,
+                "updated": self.updated,
+                "owner": self.owner,
+                "lease_until": self.lease_until,
+            }
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileRecord:
@@ -382,6 +412,7 @@ class JobJournal(Protocol):
 
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
+_COMPACT = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # records hold no cycles
 
 
 def _json_ready(value: object) -> dict[str, Any]:
