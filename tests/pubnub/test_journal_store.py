@@ -296,6 +296,32 @@ async def test_concurrent_writes_share_commits_each_atomic_alone(tmp_path: Path)
         assert (counts[FileState.STORED], counts[FileState.PENDING]) == (63, 1)
 
 
+async def test_a_batch_with_stale_writes_tells_each_write_its_outcome(tmp_path: Path) -> None:
+    # A batch is first run as one executemany; a write whose expected state is stale
+    # changes nothing, and then each write must still learn its own outcome.
+    async with await SqliteJournal.open(tmp_path / "job.db") as journal:
+        await journal.add([_record(f"/{i}") for i in range(40)])
+        results: dict[int, bool] = {}
+
+        async def write(i: int) -> None:
+            expect = FileState.RESERVED if i % 7 == 3 else FileState.PENDING  # stale: not there
+            stored = _record(f"/{i}", FileState.STORED, reservation=FORM)
+            results[i] = await journal.put(stored, expect=expect)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(40):
+                tg.start_soon(write, i)
+            tg.start_soon(journal.put, _record("/39", FileState.FAILED))  # no expectation
+        stale = {i for i in range(40) if i % 7 == 3}
+        assert {i for i, written in results.items() if not written} == stale
+        counts = await journal.counts()
+        assert counts[FileState.PENDING] == len(stale)
+        for i in range(39):
+            record = await journal.get(f"/{i}")
+            assert record is not None
+            assert record.state is (FileState.PENDING if i in stale else FileState.STORED)
+
+
 async def test_writes_to_a_closed_journal_fail(tmp_path: Path) -> None:
     journal = await SqliteJournal.open(tmp_path / "job.db")
     await journal.add([_record("/a")])
