@@ -42,11 +42,11 @@ def commit(db: sqlite3.Connection, batch: list[Write]) -> None:
     """Run the writes in one transaction, each atomic alone; set each one's outcome.
 
     The common case (every write expects a state, one write per key: a running job's) is
-    one ``executemany``: a single call holds the GIL, which the event loop needs, far less
-    than a statement per write. If a write then changes nothing or one raises, the
-    transaction is rolled back and the batch run again a write at a time, each in a
-    savepoint of its own, which tells each write's outcome and lets a failing one take no
-    other with it.
+    one ``executemany``, a single call instead of a Python-level statement per write (the
+    event loop waits on the GIL whenever this thread holds it). If a write then changes
+    nothing or one raises, the transaction is rolled back and the batch run again a write
+    at a time, each in a savepoint of its own, which tells each write's outcome and lets a
+    failing one take no other with it.
     """
     rows = [(w.state, w.text, w.key, w.expect.value) for w in batch if w.expect is not None]
     if len(rows) == len(batch) == len({write.key for write in batch}):
