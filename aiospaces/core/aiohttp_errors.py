@@ -134,6 +134,8 @@ class AiohttpErrorsTransport(httpx.AsyncBaseTransport):
             raise mapped from None
         stream = response.stream
         assert isinstance(stream, httpx.AsyncByteStream)  # noqa: S101 - async transport
+        if isinstance(stream, httpx.ByteStream):  # read with its head already
+            return response
         # header names ignore case; a default that is no number reads like "" (no read-ahead)
         length = response.headers.get("content-length", "")  # pragma: no mutate
         if length.isascii() and length.isdigit() and int(length) <= READ_AHEAD:

@@ -151,15 +151,14 @@ def build_client(
         if http2:
             raise ValidationError("the aiohttp backend speaks HTTP/1.1 only; drop http2=True")
         try:
-            from httpx_aiohttp import AiohttpTransport  # noqa: PLC0415 - imported when used
-
             from aiospaces.core.aiohttp_errors import AiohttpErrorsTransport  # noqa: PLC0415
+            from aiospaces.core.aiohttp_send import LeanAiohttpTransport  # noqa: PLC0415
         except ImportError as exc:
             raise ValidationError(
                 "backend='aiohttp' needs aiohttp and httpx-aiohttp (dependencies of aiospaces): "
                 "pip install aiohttp httpx-aiohttp"
             ) from exc
-        transport = AiohttpErrorsTransport(AiohttpTransport(limits=limits))
+        transport = AiohttpErrorsTransport(LeanAiohttpTransport(limits=limits))
     elif transport is None:
         # httpcore's pool leaks a slot when asyncio cancels a call at the wrong moment
         transport = CancelSafeTransport(httpx.AsyncHTTPTransport(limits=limits, http2=http2))
