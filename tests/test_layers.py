@@ -31,7 +31,10 @@ LAZY_EXTRAS = {
         "aiospaces.distributed.settings",
         "aiospaces.distributed.tasks",
     },
-    "aiospaces.core.transport": {"aiospaces.core.aiohttp_errors"},  # the aiohttp extra
+    "aiospaces.core.transport": {  # the aiohttp backend's modules, imported when it is used
+        "aiospaces.core.aiohttp_errors",
+        "aiospaces.core.aiohttp_send",
+    },
     "aiospaces.testing.plugin": {"aiospaces.emulator.app"},  # the emulator extra
 }
 

@@ -19,6 +19,11 @@ aiohttp failure by what it means:
 
 Messages keep aiohttp's class name and text with every URL in them redacted; the aiohttp
 exception is not chained, so no traceback prints it.
+
+A small body (at most [READ_AHEAD][aiospaces.core.cancelsafe.READ_AHEAD] bytes by its
+``Content-Length``, most API answers) is read with the response's head, as on the httpx
+backend: its connection goes back to the pool at once, and reading the body later costs no
+trip through aiohttp's stream.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import httpx
 
+from aiospaces.core.cancelsafe import READ_AHEAD
 from aiospaces.core.transport import redact_url
 
 if TYPE_CHECKING:
@@ -89,6 +95,20 @@ class _MappedStream(httpx.AsyncByteStream):
             raise mapped from None
 
 
+async def _read_all(stream: httpx.AsyncByteStream) -> bytes:
+    """Return the whole body and close ``stream`` (its connection back to the pool), mapped."""
+    try:
+        try:
+            return b"".join([chunk async for chunk in stream])
+        finally:
+            await stream.aclose()
+    except Exception as exc:
+        mapped = map_aiohttp_error(exc)
+        if mapped is exc:
+            raise
+        raise mapped from None
+
+
 class AiohttpErrorsTransport(httpx.AsyncBaseTransport):
     """Wrap ``httpx_aiohttp.AiohttpTransport`` so its failures mean what httpx's would.
 
@@ -100,7 +120,11 @@ class AiohttpErrorsTransport(httpx.AsyncBaseTransport):
         self.inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through aiohttp; map its failures (here and while the body is read)."""
+        """Send through aiohttp; map its failures (here and while the body is read).
+
+        A body of at most ``READ_AHEAD`` bytes by its ``Content-Length`` is read here, and
+        its connection given back; a longer or unsized one is streamed.
+        """
         try:
             response = await self.inner.handle_async_request(request)
         except Exception as exc:
@@ -108,8 +132,16 @@ class AiohttpErrorsTransport(httpx.AsyncBaseTransport):
             if mapped is exc:
                 raise
             raise mapped from None
-        assert isinstance(response.stream, httpx.AsyncByteStream)  # noqa: S101 - async transport
-        response.stream = _MappedStream(response.stream)
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)  # noqa: S101 - async transport
+        if isinstance(stream, httpx.ByteStream):  # read with its head already
+            return response
+        # header names ignore case; a default that is no number reads like "" (no read-ahead)
+        length = response.headers.get("content-length", "")  # pragma: no mutate
+        if length.isascii() and length.isdigit() and int(length) <= READ_AHEAD:
+            response.stream = httpx.ByteStream(await _read_all(stream))
+        else:
+            response.stream = _MappedStream(stream)
         return response
 
     async def aclose(self) -> None:

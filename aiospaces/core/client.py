@@ -304,10 +304,13 @@ class BaseClient:
     # -- errors ---------------------------------------------------------------------------------
 
     def _request_id(self, response: httpx.Response) -> str | None:
+        headers = response.headers
+        present = headers.keys()  # lower-cased, in one pass: most answers carry none of them
         for name in self.request_id_headers:
-            value = response.headers.get(name)
-            if value:
-                return str(value)
+            if name.lower() in present:
+                value = headers.get(name)
+                if value:
+                    return str(value)
         return None
 
     def _api_error(  # every caller passes attempts: the default is never used

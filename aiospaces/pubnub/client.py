@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack
@@ -64,6 +65,20 @@ PNSDK = f"aiospaces-Python/{__version__}"
 
 _S3_CODE = re.compile(r"<Code>([^<]*)</Code>")
 _S3_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
+
+
+def _pair(key: str, value: str) -> str:
+    """Return ``key=value`` percent-encoded (see ``PubNub._encode_query``)."""
+    if key == "channel-group":
+        encoded = ",".join(quote(name, safe="~") for name in value.split(","))
+    else:
+        encoded = quote(value, safe="~")
+    return f"{quote(key, safe='')}={encoded}"
+
+
+_CACHED_VALUE = 100
+"""Pairs with values up to this long are encoded once: ``pnsdk``, ``uuid``, ``include``..."""
+_cached_pair = functools.lru_cache(maxsize=512)(_pair)
 
 
 def _text(value: object) -> str | None:
@@ -336,13 +351,9 @@ class PubNub(BaseClient):
 
         ``channel-group`` is a list: each name is encoded, the commas between them are not.
         """
-
-        def encoded(key: str, value: str) -> str:
-            if key == "channel-group":
-                return ",".join(quote(name, safe="~") for name in value.split(","))
-            return quote(value, safe="~")
-
-        return "&".join(f"{quote(k, safe='')}={encoded(k, v)}" for k, v in query)
+        return "&".join(
+            [_cached_pair(k, v) if len(v) <= _CACHED_VALUE else _pair(k, v) for k, v in query]
+        )
 
     def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:
         """Add ``pnsdk``, ``uuid``, ``auth`` and, with a secret key, ``timestamp``/``signature``."""

@@ -44,6 +44,10 @@ def test_forbid_extra_keys_for_strict_parsing() -> None:
     [
         ("2025-02-06T21:27:14.24137Z", datetime(2025, 2, 6, 21, 27, 14, 241370, tzinfo=UTC)),
         ("2025-02-06T21:27:14.123456789Z", datetime(2025, 2, 6, 21, 27, 14, 123456, tzinfo=UTC)),
+        (
+            "2025-02-06T21:27:14." + "9" * 40 + "+05:30",  # cut to microseconds, never rounded
+            datetime(2025, 2, 6, 15, 57, 14, 999999, tzinfo=UTC),
+        ),
         ("2025-02-06T21:27:14", datetime(2025, 2, 6, 21, 27, 14, tzinfo=UTC)),
         ("1600000000", datetime(2020, 9, 13, 12, 26, 40, tzinfo=UTC)),
         (1600000000, datetime(2020, 9, 13, 12, 26, 40, tzinfo=UTC)),

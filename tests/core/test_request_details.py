@@ -161,3 +161,26 @@ async def test_the_wait_between_attempts_is_real() -> None:
         took = time.perf_counter() - started
     assert exchange.status.attempts == 2
     assert took >= 0.03
+
+
+class Traced(ToyClient):
+    request_id_headers: ClassVar[tuple[str, ...]] = ("X-Trace", "x-request-id", "request-id")
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Request-Id": "r", "X-REQUEST-ID": "x"}, "x"),  # the first name listed wins, any case
+        ({"x-trace": "", "request-id": "r"}, "r"),  # an empty value is no request id
+        ({"x-trace": "t", "x-request-id": "x"}, "t"),  # a vendor's name, written in capitals
+        ({"content-type": "application/json"}, None),
+    ],
+)
+async def test_the_request_id_is_the_first_header_listed_that_has_a_value(
+    headers: dict[str, str], expected: str | None
+) -> None:
+    async with aiospaces.Session(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=THING, headers=headers))
+    ) as session:
+        envelope = await Traced(session, base_url=BASE).get_thing(thing_id="a").future()
+    assert envelope.status.request_id == expected

@@ -60,7 +60,7 @@ async def test_http2_and_aiohttp_backends_build_clients() -> None:
     async with aiospaces.Session(backend="aiohttp") as session:
         wrapper: Any = session.http_client._transport
         assert type(wrapper).__name__ == "AiohttpErrorsTransport"
-        assert type(wrapper.inner).__name__ == "AiohttpTransport"
+        assert type(wrapper.inner).__name__ == "LeanAiohttpTransport"  # httpx-aiohttp's, leaner
         assert session.pool_stats() == PoolStats(connections=0, in_flight=0)
     with pytest.raises(aiospaces.ValidationError, match=r"HTTP/1\.1"):
         aiospaces.Session(backend="aiohttp", http2=True).http_client  # noqa: B018

@@ -62,3 +62,16 @@ async def test_stream_reads_a_stored_file_through_its_redirect(pn: PubNub) -> No
     assert exchange.response.is_closed
     stats = pn.session.pool_stats()
     assert stats is None or stats.in_flight == 0
+
+
+@pytest.mark.parametrize("size", [1, 100, 101, 5000])
+def test_query_values_encode_alike_whatever_their_length(size: int) -> None:
+    pn = PubNub(aiospaces.Session(), subscribe_key=SUB, user_id="me")
+    value = ("a+b ~é/,"[i % 8] for i in range(size))
+    text = "".join(value)
+    once = pn._encode_query([("meta", text), ("channel-group", "g 1,g+2")])
+    again = pn._encode_query([("meta", text), ("channel-group", "g 1,g+2")])
+    expected = "".join(
+        {"+": "%2B", " ": "%20", "é": "%C3%A9", "/": "%2F", ",": "%2C"}.get(c, c) for c in text
+    )
+    assert once == again == f"meta={expected}&channel-group=g%201,g%2B2"
