@@ -21,7 +21,7 @@ import sniffio
 
 from aiospaces.core import threads
 from aiospaces.core.multipart import MultipartUpload
-from aiospaces.core.sources import READ_SIZE, UploadSource
+from aiospaces.core.sources import READ_SIZE, TRANSFORM_SIZE, UploadSource
 from aiospaces.core.threads import AHEAD_PIECES, read_ahead
 from aiospaces.pubnub.crypto import CryptoModule
 
@@ -363,3 +363,22 @@ async def test_an_error_of_step_reaches_the_consumer_after_the_pieces_before_it(
         await consume()
     assert got == [b"a", b"b"]
     assert threads._ahead.get() == [AHEAD_PIECES]
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes"])
+async def test_encrypted_pieces_are_read_in_smaller_steps_than_plain_ones(
+    tmp_path: Path, kind: str
+) -> None:
+    # the thread holds a piece's plaintext and ciphertext at once: smaller steps, same memory
+    data = blob()
+    path = tmp_path / "in.bin"
+    path.write_bytes(data)
+    source = await UploadSource.open(path if kind == "path" else data)
+    plain = [len(piece) async for piece in source.chunks()]
+    xored = [len(piece) async for piece in source.chunks(XorTransform())]
+    assert max(plain) == READ_SIZE
+    assert sum(plain) == SIZE
+    assert max(xored) == TRANSFORM_SIZE
+    assert set(xored[:-1]) == {TRANSFORM_SIZE}
+    assert sum(xored) == SIZE + 16  # the last piece carries the 16-byte tail
+    await source.aclose()
