@@ -17,6 +17,7 @@ whatever the number of concurrent uploads, so memory stays flat.
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import threading
 from typing import TYPE_CHECKING, Generic, TypeAlias, TypeVar, TypeVarTuple, Unpack
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AHEAD_PIECES",
     "BLOCKING_THREADS",
+    "DEPTH",
     "RUN_PIECES",
     "read_ahead",
     "run_blocking",
@@ -46,6 +48,10 @@ BLOCKING_THREADS = min(4, os.cpu_count() or 1)
 
 AHEAD_PIECES = BLOCKING_THREADS
 """Pieces [read_ahead][aiospaces.core.threads.read_ahead] may prepare ahead, per event loop."""
+
+DEPTH = 2
+"""Pieces one [read_ahead][aiospaces.core.threads.read_ahead] may have ready or under way
+beyond the one its consumer is using (each takes one of the loop's ``AHEAD_PIECES``)."""
 
 RUN_PIECES = 16
 """Pieces one [read_ahead][aiospaces.core.threads.read_ahead] thread call may prepare in a row
@@ -91,7 +97,8 @@ async def read_ahead(
     while the consumer uses the current one, if fewer than
     [AHEAD_PIECES][aiospaces.core.threads.AHEAD_PIECES] pieces are being prepared ahead in
     this event loop (otherwise the next piece is prepared when asked for, as on other async
-    libraries); never more than one piece ahead of the consumer. A piece finished while the
+    libraries); never more than [DEPTH][aiospaces.core.threads.DEPTH] pieces ahead of the
+    consumer, each taking one of those slots. A piece finished while the
     consumer waits for it is handed over and the same thread call goes on with the next one
     (up to [RUN_PIECES][aiospaces.core.threads.RUN_PIECES] in a row), so the thread does not
     wait for the event loop between pieces. ``ended()``, asked after each piece in the thread
@@ -130,12 +137,12 @@ class _Ahead(Generic[T]):
     """The state [read_ahead][aiospaces.core.threads.read_ahead] shares with its thread jobs.
 
     A job (one ``run`` call) prepares pieces one after the other while it may: while the
-    consumer waits for the piece (the piece is then handed over directly), or, one piece
-    ahead of the consumer, while a slot of the event loop's ``AHEAD_PIECES`` is free. It ends
-    when a finished piece has to wait for the consumer, after ``RUN_PIECES`` pieces (so that
-    other uploads get the thread too), at the end of ``step`` or when the consumer stops;
-    the consumer starts the next job when it takes a piece. All fields change under
-    ``_lock`` (from the loop and from the job's thread).
+    consumer waits for the piece (the piece is then handed over directly), or, up to
+    ``DEPTH`` pieces ahead of the consumer, while a slot of the event loop's
+    ``AHEAD_PIECES`` is free for each. It ends when ``DEPTH`` pieces wait for the consumer,
+    after ``RUN_PIECES`` pieces (so that other uploads get the thread too), at the end of
+    ``step`` or when the consumer stops; the consumer starts the next job when it takes a
+    piece. All fields change under ``_lock`` (from the loop and from the job's thread).
     """
 
     def __init__(
@@ -151,10 +158,10 @@ class _Ahead(Generic[T]):
         self._slots = slots
         self._loop = asyncio.get_running_loop()
         self._jobs: set[asyncio.Task[T | None]] = set()
-        self._ready: _Result[T] | None = None  # a finished piece the consumer did not take
+        # finished pieces the consumer did not take yet, each with whether it holds a slot
+        self._ready: collections.deque[tuple[_Result[T], bool]] = collections.deque()
         self._waiter: asyncio.Future[_Result[T]] | None = None  # the consumer waits on it
-        self._outstanding = False  # a piece is being prepared or is ready
-        self._held = False  # that piece holds one of the loop's slots (it is ahead)
+        self._outstanding = 0  # pieces ready or being prepared
         self._running = False  # a job is (about to be) running
         self._done = False  # step gave its last piece (or failed)
         self._stopping = False
@@ -162,19 +169,18 @@ class _Ahead(Generic[T]):
     async def get(self) -> T | None:
         """Return the next piece (None at the end), waiting for it if it is not ready."""
         with _lock:
-            ready = self._ready
-            if ready is not None:
-                self._ready = None
-                self._outstanding = False
-                self._give_back()
+            if self._ready:
+                result, held = self._ready.popleft()
+                self._outstanding -= 1
+                self._slots[0] += held  # no longer ahead: its slot is free again
+                waiter = None
             elif self._done:
                 return None
             else:
                 waiter = self._waiter = self._loop.create_future()
-        if ready is None:
+        if waiter is not None:
             self._arm()
-            ready = await waiter
-        result = ready
+            result = await waiter
         self._arm()  # the next piece is prepared while this one is used
         piece, error = result
         if error is not None:
@@ -194,7 +200,8 @@ class _Ahead(Generic[T]):
     def _job(self) -> None:
         """Prepare pieces in this thread while allowed (see the class)."""
         for count in range(RUN_PIECES + 1):
-            if not self._begin(count < RUN_PIECES):
+            held = self._begin(count < RUN_PIECES)
+            if held is None:
                 return
             result: _Result[T]
             try:
@@ -207,32 +214,30 @@ class _Ahead(Generic[T]):
                 self._done = self._done or last
                 waiter, self._waiter = self._waiter, None
                 if waiter is None:  # the consumer is busy: it takes the piece when it asks
-                    self._ready = result
-                    self._running = False
-                    return
-                self._outstanding = False
-                self._give_back()
+                    self._ready.append((result, held))
+                    continue
+                self._outstanding -= 1
+                self._slots[0] += held
             self._loop.call_soon_threadsafe(_hand_over, waiter, result)
 
-    def _begin(self, allowed: bool) -> bool:
-        """Claim the next piece for the running job, or end the job (False)."""
+    def _begin(self, allowed: bool) -> bool | None:
+        """Claim the next piece (True: with a slot); None ends the job."""
         with _lock:
             waiting = self._waiter is not None
-            go = allowed and not (self._stopping or self._done or self._outstanding)
-            if go and not waiting:  # ahead of the consumer: it needs a free slot
+            go = allowed and self._outstanding < DEPTH and not (self._stopping or self._done)
+            held = go and not waiting  # ahead of the consumer: it needs a free slot
+            if held:
                 go = self._slots[0] > 0
-                if go:
-                    self._slots[0] -= 1
-                    self._held = True
+                self._slots[0] -= go
             if go:
-                self._outstanding = True
-                return True
+                self._outstanding += 1
+                return held
             self._running = False
             # ended by RUN_PIECES while the consumer waits: a new job (queued behind other work)
             again = waiting and not (self._stopping or self._done)
         if again:
             self._loop.call_soon_threadsafe(self._arm)
-        return False
+        return None
 
     def _job_done(self, task: asyncio.Task[T | None]) -> None:
         """Forget a finished job; if it failed to run at all, fail the consumer's wait."""
@@ -247,12 +252,6 @@ class _Ahead(Generic[T]):
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
 
-    def _give_back(self) -> None:
-        """Return the slot held by a piece that is no longer ahead (called under the lock)."""
-        if self._held:
-            self._held = False
-            self._slots[0] += 1
-
     async def close(self) -> None:
         """Stop after the piece under way; wait until no job runs; give the slot back."""
         with _lock:
@@ -265,8 +264,8 @@ class _Ahead(Generic[T]):
             if not job.cancelled():
                 job.exception()  # retrieved: the consumer's own error or exit wins
         with _lock:
-            self._ready = None
-            self._give_back()
+            while self._ready:
+                self._slots[0] += self._ready.popleft()[1]
 
 
 def _hand_over(waiter: asyncio.Future[_Result[T]], result: _Result[T]) -> None:

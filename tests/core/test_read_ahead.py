@@ -112,7 +112,10 @@ async def test_a_retry_re_streams_the_same_body_from_the_start(tmp_path: Path) -
     await source.aclose()
 
 
-async def test_step_runs_in_order_one_call_at_a_time_and_ahead_by_one_piece() -> None:
+async def test_step_runs_in_order_one_call_at_a_time_and_ahead_by_one_piece(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(threads, "DEPTH", 1)
     lock = threading.Lock()
     calls: list[int] = []
     consumed: list[int] = []
@@ -382,3 +385,21 @@ async def test_encrypted_pieces_are_read_in_smaller_steps_than_plain_ones(
     assert set(xored[:-1]) == {TRANSFORM_SIZE}
     assert sum(xored) == SIZE + 16  # the last piece carries the 16-byte tail
     await source.aclose()
+
+
+async def test_no_more_than_depth_pieces_are_prepared_ahead_of_a_slow_consumer() -> None:
+    calls: list[int] = []
+    consumed: list[int] = []
+
+    def step() -> int | None:
+        calls.append(len(calls))
+        return calls[-1] if len(calls) <= 8 else None
+
+    async for piece in read_ahead(step):
+        await anyio.sleep(0.01)  # a slow network: the thread runs ahead as far as it may
+        assert len(calls) <= len(consumed) + 1 + threads.DEPTH
+        consumed.append(piece)
+        assert 0 <= threads._ahead.get()[0] <= AHEAD_PIECES
+    assert consumed == list(range(8))
+    assert max(calls) == 8  # the call that said there was no more
+    assert threads._ahead.get() == [AHEAD_PIECES]
