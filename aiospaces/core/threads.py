@@ -166,6 +166,7 @@ class _Ahead(Generic[T]):
         self._waiter: asyncio.Future[_Result[T]] | None = None  # the consumer waits on it
         self._outstanding = 0  # pieces ready or being prepared
         self._running = False  # a job is (about to be) running
+        self._rearm = False  # start a job once the last one's task is done
         self._done = False  # step gave its last piece (or failed)
         self._stopping = False
 
@@ -191,7 +192,16 @@ class _Ahead(Generic[T]):
         return piece
 
     def _arm(self) -> None:
-        """Start a job unless one runs, the pieces ended or the consumer stopped."""
+        """Start a job unless one runs, the pieces ended or the consumer stopped.
+
+        While the last job's task is not done, its thread may not be back in anyio's idle
+        pool yet: starting now could make anyio spawn another thread (a stack and a malloc
+        arena more, ~1 MiB of RSS). The job is then started once that task is done.
+        """
+        if self._jobs:
+            with _lock:  # a job still running serves the consumer itself
+                self._rearm = not (self._running or self._done or self._stopping)
+            return
         with _lock:
             if self._running or self._done or self._stopping:
                 return
@@ -247,6 +257,9 @@ class _Ahead(Generic[T]):
         self._jobs.discard(task)
         error = asyncio.CancelledError() if task.cancelled() else task.exception()
         if error is None:
+            if self._rearm:
+                self._rearm = False
+                self._arm()
             return
         with _lock:
             self._running = False

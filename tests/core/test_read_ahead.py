@@ -403,3 +403,35 @@ async def test_no_more_than_depth_pieces_are_prepared_ahead_of_a_slow_consumer()
     assert consumed == list(range(8))
     assert max(calls) == 8  # the call that said there was no more
     assert threads._ahead.get() == [AHEAD_PIECES]
+
+
+async def test_a_new_thread_call_waits_until_the_last_one_is_back_in_the_pool() -> None:
+    # a thread call that has prepared its pieces may take a moment to return to anyio's idle
+    # pool; starting the next call meanwhile makes anyio spawn another thread (more memory)
+    active = peak = 0
+    left = list(range(12, 0, -1))
+
+    def step() -> int | None:
+        return left.pop() if left else None
+
+    async def run(func: Callable[[], int | None]) -> int | None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        try:
+            result = func()
+            await anyio.sleep(0.002)  # the thread is not back in the pool yet
+            return result
+        finally:
+            active -= 1
+
+    async def consume() -> list[int]:
+        got = []
+        async for piece in read_ahead(step, run=run):
+            got.append(piece)
+            await anyio.sleep(0.0001)  # busy: the call ends with pieces ready
+        return got
+
+    with anyio.fail_after(10):
+        assert await consume() == list(range(1, 13))
+    assert peak == 1
