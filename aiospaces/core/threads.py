@@ -49,8 +49,8 @@ BLOCKING_THREADS = min(4, os.cpu_count() or 1)
 AHEAD_PIECES = 4 * BLOCKING_THREADS
 """Pieces [read_ahead][aiospaces.core.threads.read_ahead] may prepare ahead, per event loop.
 With only one per thread, 32 concurrent uploads rarely had a slot free, so nearly every
-piece cost its own thread hop; four per thread cut the hops by a third and the event loop's
-CPU per MiB by about a fifth, for at most a few more 128 KiB pieces in memory."""
+piece cost its own thread hop; four per thread cut the hops by a third, for at most a few
+more 128 KiB pieces in memory."""
 
 DEPTH = 2
 """Pieces one [read_ahead][aiospaces.core.threads.read_ahead] may have ready or under way
