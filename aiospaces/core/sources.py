@@ -28,7 +28,14 @@ from aiospaces.core.threads import read_ahead, run_blocking, run_waiting
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
-__all__ = ["CHUNK_SIZE", "READ_SIZE", "FileSource", "Transform", "UploadSource"]
+__all__ = [
+    "CHUNK_SIZE",
+    "READ_SIZE",
+    "TRANSFORM_SIZE",
+    "FileSource",
+    "Transform",
+    "UploadSource",
+]
 
 CHUNK_SIZE = 64 * 1024
 """The unit of reading; smaller pieces (an async iterable's) are transformed on the loop."""
@@ -36,6 +43,12 @@ READ_SIZE = 4 * CHUNK_SIZE
 """Bytes read, transformed and handed to the transport per worker-thread call. A thread hop
 costs ~0.1 ms and each write through httpx has a fixed cost too, so one 64 KiB chunk per step
 ran at half the speed of raw httpx; 256 KiB keeps memory small and reaches its speed."""
+TRANSFORM_SIZE = 2 * CHUNK_SIZE
+"""Bytes read and transformed per worker-thread call when there is a transform (encryption).
+The thread holds the plaintext and its ciphertext while the transport still holds the piece
+before (and one piece may wait ready), so pieces of ``READ_SIZE`` peaked at 1.3 MiB of RSS
+growth for one 5 MiB encrypted upload, these at 0.6 MiB. Encryption stays the slower side,
+so the smaller pieces cost no throughput (the thread goes on from one piece to the next)."""
 
 FileSource: TypeAlias = (
     bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes] | AsyncIterable[bytes]
@@ -188,8 +201,8 @@ class UploadSource:
     async def chunks(self, transform: Transform | None = None) -> AsyncGenerator[bytes, None]:
         """Yield the content from its start, transformed, in pieces of up to ``READ_SIZE``.
 
-        Files are read ``READ_SIZE`` bytes per worker-thread call (and encrypted in the same
-        call); async iterables pass through chunk by chunk.
+        Files are read ``READ_SIZE`` bytes per worker-thread call (``TRANSFORM_SIZE`` with a
+        transform, which runs in the same call); async iterables pass through chunk by chunk.
 
         Raises:
             ValidationError: A non-replayable source is read a second time, or a stream's
@@ -223,6 +236,7 @@ class UploadSource:
                 await run_blocking(file.seek, self._start)
         path = self._path
         ended = False
+        step = READ_SIZE if transform is None else TRANSFORM_SIZE
 
         def read() -> bytes | None:
             """Return the next piece, read and transformed in one thread call; None at the end."""
@@ -235,7 +249,7 @@ class UploadSource:
                 if file is None:  # a body the transport kept pulling after the call ended
                     ended = True
                     return None
-            data = file.read(min(READ_SIZE, remaining)) if remaining else b""
+            data = file.read(min(step, remaining)) if remaining else b""
             if remaining and not data:
                 raise ValidationError(
                     f"the file ended {remaining} bytes early (it changed while uploading?)"
@@ -287,15 +301,15 @@ async def _memory_pieces(
     data: memoryview, transform: Transform | None
 ) -> AsyncGenerator[bytes, None]:
     if transform is not None and len(data) >= CHUNK_SIZE:  # pragma: no mutate - either is right
-        offsets = iter(range(0, len(data), READ_SIZE))
+        offsets = iter(range(0, len(data), TRANSFORM_SIZE))
 
         def encrypt() -> bytes | None:
             """Return the next piece encrypted (the last with the padding); None at the end."""
             offset = next(offsets, None)
             if offset is None:
                 return None
-            out = transform.update(bytes(data[offset : offset + READ_SIZE]))
-            return out + transform.finalize() if offset + READ_SIZE >= len(data) else out
+            out = transform.update(bytes(data[offset : offset + TRANSFORM_SIZE]))
+            return out + transform.finalize() if offset + TRANSFORM_SIZE >= len(data) else out
 
         pieces = read_ahead(encrypt, ended=lambda: operator.length_hint(offsets) == 0)
         async with contextlib.aclosing(pieces):

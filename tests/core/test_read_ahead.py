@@ -21,7 +21,7 @@ import sniffio
 
 from aiospaces.core import threads
 from aiospaces.core.multipart import MultipartUpload
-from aiospaces.core.sources import READ_SIZE, UploadSource
+from aiospaces.core.sources import READ_SIZE, TRANSFORM_SIZE, UploadSource
 from aiospaces.core.threads import AHEAD_PIECES, read_ahead
 from aiospaces.pubnub.crypto import CryptoModule
 
@@ -112,7 +112,10 @@ async def test_a_retry_re_streams_the_same_body_from_the_start(tmp_path: Path) -
     await source.aclose()
 
 
-async def test_step_runs_in_order_one_call_at_a_time_and_ahead_by_one_piece() -> None:
+async def test_step_runs_in_order_one_call_at_a_time_and_ahead_by_one_piece(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(threads, "DEPTH", 1)
     lock = threading.Lock()
     calls: list[int] = []
     consumed: list[int] = []
@@ -218,9 +221,11 @@ async def test_a_step_that_says_it_ended_is_not_called_again(
     if library == "other":  # another async library: one piece after the other, nothing ahead
         monkeypatch.setattr(sniffio, "current_async_library", lambda: "trio")
     runs: list[int] = []
+    steps: list[int] = []
     left = [b"b", b"a"]
 
     def step() -> bytes | None:
+        steps.append(1)
         return left.pop()
 
     async def run(func: Callable[[], bytes | None]) -> bytes | None:
@@ -228,7 +233,8 @@ async def test_a_step_that_says_it_ended_is_not_called_again(
         return func()
 
     assert [p async for p in read_ahead(step, run=run, ended=lambda: not left)] == [b"a", b"b"]
-    assert len(runs) == 2  # no third call to learn that there is nothing more
+    assert len(steps) == 2  # no third call to learn that there is nothing more
+    assert 1 <= len(runs) <= 2  # on asyncio one run may go on to the next piece
 
 
 async def test_progress_counts_what_was_sent_not_the_piece_prepared_ahead(tmp_path: Path) -> None:
@@ -290,3 +296,142 @@ async def test_progress_of_input_whose_output_came_later_is_reported_by_the_end(
     assert sum(reported) == SIZE
     assert all(n > 0 for n in reported)
     await source.aclose()
+
+
+async def test_a_thread_call_goes_on_with_the_next_piece_while_the_consumer_waits() -> None:
+    # the consumer takes each piece at once: one thread call prepares them one after the
+    # other, instead of one call (a round trip through the event loop) per piece
+    runs: list[int] = []
+    left = list(range(10, 0, -1))
+
+    def step() -> int | None:
+        time.sleep(0.001)
+        return left.pop() if left else None
+
+    async def run(func: Callable[[], int | None]) -> int | None:
+        runs.append(1)
+        return await anyio.to_thread.run_sync(func)
+
+    assert [p async for p in read_ahead(step, run=run)] == list(range(1, 11))
+    assert len(runs) < 10
+
+
+@pytest.mark.parametrize("run_pieces", [1, 2, 3])
+async def test_a_thread_call_stops_after_run_pieces_and_the_next_one_carries_on(
+    monkeypatch: pytest.MonkeyPatch, run_pieces: int
+) -> None:
+    monkeypatch.setattr(threads, "RUN_PIECES", run_pieces)
+    runs: list[int] = []
+    left = list(range(25, 0, -1))
+
+    def step() -> int | None:
+        return left.pop() if left else None
+
+    async def run(func: Callable[[], int | None]) -> int | None:
+        runs.append(1)
+        return await anyio.to_thread.run_sync(func)
+
+    with anyio.fail_after(10):  # a consumer left waiting after a capped call would hang here
+        assert [p async for p in read_ahead(step, run=run)] == list(range(1, 26))
+    assert len(runs) >= 25 // run_pieces
+    assert threads._ahead.get() == [AHEAD_PIECES]
+
+
+async def test_a_thread_call_that_cannot_start_fails_the_consumer_instead_of_hanging() -> None:
+    async def run(func: Callable[[], bytes | None]) -> bytes | None:
+        raise RuntimeError("no thread for you")
+
+    with anyio.fail_after(10), pytest.raises(RuntimeError, match="no thread"):
+        async for _ in read_ahead(lambda: b"x", run=run):
+            pass
+    assert threads._ahead.get() == [AHEAD_PIECES]
+
+
+async def test_an_error_of_step_reaches_the_consumer_after_the_pieces_before_it() -> None:
+    left = [b"b", b"a"]
+
+    def step() -> bytes | None:
+        if not left:
+            raise OSError("disk gone")
+        return left.pop()
+
+    got: list[bytes] = []
+
+    async def consume() -> None:
+        async for piece in read_ahead(step):
+            got.append(piece)
+            await anyio.sleep(0.005)  # the failing piece is prepared (and parked) meanwhile
+
+    with pytest.raises(OSError, match="disk gone"):
+        await consume()
+    assert got == [b"a", b"b"]
+    assert threads._ahead.get() == [AHEAD_PIECES]
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes"])
+async def test_encrypted_pieces_are_read_in_smaller_steps_than_plain_ones(
+    tmp_path: Path, kind: str
+) -> None:
+    # the thread holds a piece's plaintext and ciphertext at once: smaller steps, same memory
+    data = blob()
+    path = tmp_path / "in.bin"
+    path.write_bytes(data)
+    source = await UploadSource.open(path if kind == "path" else data)
+    plain = [len(piece) async for piece in source.chunks()]
+    xored = [len(piece) async for piece in source.chunks(XorTransform())]
+    assert max(plain) == READ_SIZE
+    assert sum(plain) == SIZE
+    assert max(xored) == TRANSFORM_SIZE
+    assert set(xored[:-1]) == {TRANSFORM_SIZE}
+    assert sum(xored) == SIZE + 16  # the last piece carries the 16-byte tail
+    await source.aclose()
+
+
+async def test_no_more_than_depth_pieces_are_prepared_ahead_of_a_slow_consumer() -> None:
+    calls: list[int] = []
+    consumed: list[int] = []
+
+    def step() -> int | None:
+        calls.append(len(calls))
+        return calls[-1] if len(calls) <= 8 else None
+
+    async for piece in read_ahead(step):
+        await anyio.sleep(0.01)  # a slow network: the thread runs ahead as far as it may
+        assert len(calls) <= len(consumed) + 1 + threads.DEPTH
+        consumed.append(piece)
+        assert 0 <= threads._ahead.get()[0] <= AHEAD_PIECES
+    assert consumed == list(range(8))
+    assert max(calls) == 8  # the call that said there was no more
+    assert threads._ahead.get() == [AHEAD_PIECES]
+
+
+async def test_a_new_thread_call_waits_until_the_last_one_is_back_in_the_pool() -> None:
+    # a thread call that has prepared its pieces may take a moment to return to anyio's idle
+    # pool; starting the next call meanwhile makes anyio spawn another thread (more memory)
+    active = peak = 0
+    left = list(range(12, 0, -1))
+
+    def step() -> int | None:
+        return left.pop() if left else None
+
+    async def run(func: Callable[[], int | None]) -> int | None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        try:
+            result = func()
+            await anyio.sleep(0.002)  # the thread is not back in the pool yet
+            return result
+        finally:
+            active -= 1
+
+    async def consume() -> list[int]:
+        got = []
+        async for piece in read_ahead(step, run=run):
+            got.append(piece)
+            await anyio.sleep(0.0001)  # busy: the call ends with pieces ready
+        return got
+
+    with anyio.fail_after(10):
+        assert await consume() == list(range(1, 13))
+    assert peak == 1
