@@ -218,18 +218,16 @@ def assert_accounted(report: UploadReport, sources: list[Any]) -> None:
 async def test_cancelling_during_publish_reports_the_stored_file(
     pn: PubNub, emulator: Emulator, files: list[Path]
 ) -> None:
-    emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", delay=30))
-    sent_all = anyio.Event()
-
-    def on_progress(event: UploadProgress) -> None:
-        if event.bytes_total and event.bytes_sent == event.bytes_total:
-            sent_all.set()
-
-    job = pn.upload_files("bulk", files[:1], on_progress=on_progress)
+    held = emulator.faults.add(Fault(method="GET", path="/v1/files/publish-file/*", delay=30))
+    job = pn.upload_files("bulk", files[:1])
     async with anyio.create_task_group() as tg:
         tg.start_soon(job.run)
-        await sent_all.wait()
-        await anyio.wait_all_tasks_blocked()  # the publish is held by the slow server
+        # cancel once the publish has reached the server, which holds it: waiting for the
+        # last byte sent and then for every task to block could catch the store's answer
+        # still on its way, and the file would not be stored yet
+        with anyio.fail_after(10):
+            while not held.fired:  # noqa: ASYNC110 - a counter: no event to wait on
+                await anyio.sleep(0.005)
         tg.cancel_scope.cancel()
     # the publish was out when the job was cancelled: it may have been announced
     (unknown,) = job.report.announcement_unknown
