@@ -78,6 +78,8 @@ def _pair(key: str, value: str) -> str:
 
 _CACHED_VALUE = 100
 """Pairs with values up to this long are encoded once: ``pnsdk``, ``uuid``, ``include``..."""
+_UNCACHED = frozenset({"auth", "signature", "timestamp"})
+"""Keys never kept encoded: secrets stay out of a process-wide cache, and these change anyway."""
 _cached_pair = functools.lru_cache(maxsize=512)(_pair)
 
 
@@ -352,7 +354,10 @@ class PubNub(BaseClient):
         ``channel-group`` is a list: each name is encoded, the commas between them are not.
         """
         return "&".join(
-            [_cached_pair(k, v) if len(v) <= _CACHED_VALUE else _pair(k, v) for k, v in query]
+            [
+                _pair(k, v) if len(v) > _CACHED_VALUE or k in _UNCACHED else _cached_pair(k, v)
+                for k, v in query
+            ]
         )
 
     def _prepare(self, spec: RequestSpec, attempt: int) -> RequestSpec:

@@ -10,6 +10,7 @@ import aiospaces
 from aiospaces.core.request import CallOptions, RequestSpec
 from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub import PubNub
+from aiospaces.pubnub import client as pubnub_client
 
 SUB = "sub-c-raw"
 
@@ -75,3 +76,11 @@ def test_query_values_encode_alike_whatever_their_length(size: int) -> None:
         {"+": "%2B", " ": "%20", "é": "%C3%A9", "/": "%2F", ",": "%2C"}.get(c, c) for c in text
     )
     assert once == again == f"meta={expected}&channel-group=g%201,g%2B2"
+
+
+def test_secrets_in_a_query_are_never_kept_encoded() -> None:
+    pn = PubNub(aiospaces.Session(), subscribe_key=SUB, user_id="me")
+    pubnub_client._cached_pair.cache_clear()
+    text = pn._encode_query([("auth", "tok-3"), ("signature", "v2.sig"), ("uuid", "me")])
+    assert text == "auth=tok-3&signature=v2.sig&uuid=me"
+    assert pubnub_client._cached_pair.cache_info().currsize == 1  # uuid alone
