@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import httpx
 
-from aiospaces.core.cancelsafe import READ_AHEAD
+from aiospaces.core.cancelsafe import read_with_head
 from aiospaces.core.transport import redact_url
 
 if TYPE_CHECKING:
@@ -136,9 +136,7 @@ class AiohttpErrorsTransport(httpx.AsyncBaseTransport):
         assert isinstance(stream, httpx.AsyncByteStream)  # noqa: S101 - async transport
         if isinstance(stream, httpx.ByteStream):  # read with its head already
             return response
-        # header names ignore case; a default that is no number reads like "" (no read-ahead)
-        length = response.headers.get("content-length", "")  # pragma: no mutate
-        if length.isascii() and length.isdigit() and int(length) <= READ_AHEAD:
+        if read_with_head(response.headers.get("content-length", "")):
             response.stream = httpx.ByteStream(await _read_all(stream))
         else:
             response.stream = _MappedStream(stream)

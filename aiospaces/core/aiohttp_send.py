@@ -27,7 +27,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 from httpx_aiohttp.transport import AiohttpResponseStream
 
-from aiospaces.core.cancelsafe import READ_AHEAD
+from aiospaces.core.cancelsafe import read_with_head
 
 __all__ = ["LeanAiohttpTransport"]
 
@@ -79,9 +79,7 @@ class LeanAiohttpTransport(AiohttpTransport):
             proxy_headers=proxy.headers if proxy else None,
         )
         stream: httpx.AsyncByteStream
-        # header names ignore case; a default that is no number reads like "" (no read-ahead)
-        length = response.headers.get("Content-Length", "")  # pragma: no mutate
-        if length.isascii() and length.isdigit() and int(length) <= READ_AHEAD:
+        if read_with_head(response.headers.get("Content-Length", "")):
             stream = httpx.ByteStream(await response.read())  # closes it if reading fails
             response.release()
         else:

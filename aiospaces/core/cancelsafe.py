@@ -34,7 +34,7 @@ import sniffio
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
-__all__ = ["READ_AHEAD", "CancelSafeTransport", "run_shielded"]
+__all__ = ["READ_AHEAD", "CancelSafeTransport", "read_with_head", "run_shielded"]
 
 T = TypeVar("T")
 
@@ -42,6 +42,17 @@ _END = object()
 
 READ_AHEAD = 64 * 1024
 """Bodies up to this size (by ``Content-Length``) are read with the response's head."""
+
+
+def read_with_head(content_length: str) -> bool:
+    """Whether a body of this ``Content-Length`` header value is read with its head.
+
+    Only a plain decimal of at most [READ_AHEAD][aiospaces.core.cancelsafe.READ_AHEAD]
+    (most API answers); no value (``""``), or anything else, is streamed.
+    """
+    return (
+        content_length.isascii() and content_length.isdigit() and int(content_length) <= READ_AHEAD
+    )
 
 
 async def run_shielded(
@@ -141,9 +152,7 @@ class CancelSafeTransport(httpx.AsyncBaseTransport):
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
-        # header names ignore case; a default that is no number reads like "" (no read-ahead)
-        length = response.headers.get("content-length", "")  # pragma: no mutate
-        if not (length.isascii() and length.isdigit() and int(length) <= READ_AHEAD):
+        if not read_with_head(response.headers.get("content-length", "")):
             return response
         stream = response.stream
         assert isinstance(stream, httpx.AsyncByteStream)  # noqa: S101 - async transport

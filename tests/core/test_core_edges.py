@@ -15,7 +15,7 @@ import respx
 
 import aiospaces
 from aiospaces.core import validate
-from aiospaces.core.cancelsafe import READ_AHEAD, CancelSafeTransport, run_shielded
+from aiospaces.core.cancelsafe import READ_AHEAD, CancelSafeTransport, read_with_head, run_shielded
 from aiospaces.core.convert import make_converter, wire
 from aiospaces.core.request import RequestSpec
 from aiospaces.core.settings import checked
@@ -336,3 +336,23 @@ async def test_the_transport_does_not_follow_redirects_unless_asked() -> None:
         response = await session.transport.send(httpx.Request("GET", f"{BASE}/moved"))
         await response.aclose()
     assert response.status_code == 307
+
+
+@pytest.mark.parametrize(
+    ("length", "read"),
+    [
+        ("0", True),
+        ("65536", True),  # READ_AHEAD itself
+        ("65537", False),
+        ("", False),  # no Content-Length: streamed
+        ("-1", False),
+        ("1e3", False),
+        (" 12", False),
+        ("\u0663", False),  # a digit, but not an ASCII one
+    ],
+)
+def test_only_a_plain_length_up_to_read_ahead_is_read_with_its_head(
+    length: str, read: bool
+) -> None:
+    assert READ_AHEAD == 65536
+    assert read_with_head(length) is read
