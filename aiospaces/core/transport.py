@@ -55,7 +55,7 @@ DEFAULT_MAX_REDIRECTS = 5
 """Redirects a request that asks for it follows (storage downloads) on a Session's own client."""
 
 _PARSED_URLS = 256
-"""How many recently sent URLs a process keeps parsed (``httpx.URL``), for those sent again."""
+"""How many recently sent URLs a Session keeps parsed (``httpx.URL``), for those sent again."""
 
 _secret_params: set[str] = {"token", "secret", "secret_key", "password"}
 _secret_path_parents: set[str] = set()
@@ -208,6 +208,10 @@ class Transport:
     def __init__(self, client: httpx.AsyncClient, *, owned: bool) -> None:
         self.client = client
         self._owned = owned
+        # A URL sent again is parsed once (an httpx.URL is immutable; a malformed one is not
+        # kept and raises again). Kept per Transport: URLs may carry auth keys and tokens,
+        # which then live no longer than the Session that sent them.
+        self._parsed_url = functools.lru_cache(maxsize=_PARSED_URLS)(httpx.URL)
 
     def build_request(
         self,
@@ -225,7 +229,7 @@ class Transport:
         """
         return self.client.build_request(
             method,
-            _parsed_url(url),
+            self._parsed_url(url),
             headers=headers,
             content=content,
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
@@ -260,16 +264,6 @@ class Transport:
         if hasattr(inner, "handle_async_request") and hasattr(inner, "client"):
             return PoolStats(connections=0, in_flight=0)  # aiohttp session not created yet
         return None
-
-
-@functools.lru_cache(maxsize=_PARSED_URLS)
-def _parsed_url(url: str) -> httpx.URL:
-    """Return ``httpx.URL(url)``, parsed once for a URL sent again (an ``httpx.URL`` is immutable).
-
-    Raises:
-        httpx.InvalidURL: The URL is malformed (not kept: the next call raises again).
-    """
-    return httpx.URL(url)
 
 
 async def close_response(response: httpx.Response) -> None:

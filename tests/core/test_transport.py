@@ -8,7 +8,7 @@ import respx
 
 import aiospaces
 from aiospaces.core import attempts as core_attempts
-from aiospaces.core.transport import _parsed_url, redact_url
+from aiospaces.core.transport import redact_url
 from tests.core.toy import ToyClient
 
 BASE = "https://toy.example"
@@ -74,10 +74,10 @@ async def test_httpx_request_logs_mask_secrets(caplog: pytest.LogCaptureFixture)
 async def test_a_url_sent_again_is_parsed_once_and_each_request_is_its_own() -> None:
     async with aiospaces.Session(transport=httpx.MockTransport(lambda r: httpx.Response(200))) as s:
         url = f"{BASE}/v2/objects/sub/channels/once-{id(s)}?include=custom&uuid=me"
-        before = _parsed_url.cache_info()
+        before = s.transport._parsed_url.cache_info()
         first = s.transport.build_request("GET", url, headers={}, content=None, timeout=None)
         second = s.transport.build_request("GET", url, headers={}, content=None, timeout=None)
-        after = _parsed_url.cache_info()
+        after = s.transport._parsed_url.cache_info()
     assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
     assert first is not second
     assert str(first.url) == str(second.url) == url
