@@ -185,9 +185,10 @@ class RedisJournal:
         text = await self._client.get(self._keys["settings"])
         return None if text is None else JobSettings.from_dict(json.loads(text))
 
-    async def add(self, records: Sequence[FileRecord]) -> None:
-        """Insert the records whose key is missing; records already there are untouched."""
-        await self.add_open(records)
+    async def add(self, records: Sequence[FileRecord]) -> int:
+        """Insert the records whose key is missing (untouched if there); return how many were."""
+        added, _ = await self.add_open(records)
+        return added
 
     async def add_open(self, records: Sequence[FileRecord]) -> tuple[int, list[str]]:
         """Insert the records whose key is missing; say what there is to do.

@@ -101,12 +101,12 @@ class JournaledFiles:
                 )
             )
             sizes = await run_blocking(lambda: [known_size(item) for item in items])
-            await opened.add(
-                [record_for(item, size) for item, size in zip(items, sizes, strict=True)]
-            )
+            new = [record_for(item, size) for item, size in zip(items, sizes, strict=True)]
+            added = await opened.add(new)
             files = cls(opened, steps, owned)
             wanted = set(keys)
-            for record in await opened.records():
+            # every file new (a fresh job): the records are the ones just added, unread
+            for record in new if added == len(new) else await opened.records():
                 if record.key not in wanted:
                     continue
                 files.records[record.key] = record

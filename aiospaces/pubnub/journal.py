@@ -372,8 +372,12 @@ class JobJournal(Protocol):
         """Return the recorded settings (None before the first ``bind``)."""
         ...
 
-    async def add(self, records: Sequence[FileRecord]) -> None:
-        """Insert the records whose key is missing; records already there are untouched."""
+    async def add(self, records: Sequence[FileRecord]) -> int:
+        """Insert the records whose key is missing; records already there are untouched.
+
+        Returns:
+            How many records were new (inserted).
+        """
         ...
 
     async def get(self, key: str) -> FileRecord | None:

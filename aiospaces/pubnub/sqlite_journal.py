@@ -182,19 +182,23 @@ class SqliteJournal:
         """Return the recorded settings (None before the first ``bind``)."""
         return await self._run(lambda db: _settings(db, self.path))
 
-    async def add(self, records: Sequence[FileRecord]) -> None:
-        """Insert the records whose key is missing (one transaction); others are untouched."""
+    async def add(self, records: Sequence[FileRecord]) -> int:
+        """Insert the records whose key is missing (one transaction); others are untouched.
+
+        Returns:
+            How many records were new (inserted).
+        """
         rows = [(r.key, r.state.value, r.to_json()) for r in records]
 
-        def add(db: sqlite3.Connection) -> None:
+        def add(db: sqlite3.Connection) -> int:
             with transaction(db):
-                db.executemany(
+                return db.executemany(
                     "INSERT INTO files (key, state, record) VALUES (?, ?, ?) "
                     "ON CONFLICT (key) DO NOTHING",
                     rows,
-                )
+                ).rowcount
 
-        await self._run(add)
+        return await self._run(add)
 
     async def get(self, key: str) -> FileRecord | None:
         """Return the record of ``key``, or None."""

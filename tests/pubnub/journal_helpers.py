@@ -45,6 +45,7 @@ class MemoryJournal:
     broken: Exception | None = None  # every write raises this
     recorded: JobSettings | None = None
     closed: bool = False
+    reads: int = 0  # calls of records()
 
     async def bind(self, settings: JobSettings) -> None:
         if self.recorded is None:
@@ -55,9 +56,11 @@ class MemoryJournal:
     async def settings(self) -> JobSettings | None:
         return self.recorded
 
-    async def add(self, records: Sequence[FileRecord]) -> None:
+    async def add(self, records: Sequence[FileRecord]) -> int:
+        before = len(self.rows)
         for record in records:
             self.rows.setdefault(record.key, record)
+        return len(self.rows) - before
 
     async def get(self, key: str) -> FileRecord | None:
         return self.rows.get(key)
@@ -78,6 +81,7 @@ class MemoryJournal:
         raise NotImplementedError
 
     async def records(self) -> list[FileRecord]:
+        self.reads += 1
         return list(self.rows.values())
 
     async def counts(self) -> dict[FileState, int]:

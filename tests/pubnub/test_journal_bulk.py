@@ -103,8 +103,19 @@ async def test_a_job_object_is_used_and_left_open(
     assert not journal.closed
     assert sorted(journal.rows) == ["one.txt", "two.txt"]
     assert {r.size for r in journal.rows.values()} == {3}
+    assert journal.reads == 0  # every file was new: the records added were not read back
     again = await pn.upload_files(CHANNEL, items, journal=journal)
     assert {r.actions for r in again.resumed} == {(Action.SKIPPED,)}
+    assert journal.reads == 1
+    more = [*items, UploadItem(b"three", file_name="three.txt")]  # one new, two known
+    third = await pn.upload_files(CHANNEL, more, journal=journal)
+    assert third.ok
+    assert {r.item.file_name: r.actions for r in third.resumed} == {
+        "one.txt": (Action.SKIPPED,),
+        "two.txt": (Action.SKIPPED,),
+    }
+    assert journal.rows["three.txt"].state is FileState.ANNOUNCED
+    assert journal.reads == 2
 
 
 async def test_a_journal_of_another_job_is_refused(

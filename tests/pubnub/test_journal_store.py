@@ -76,8 +76,9 @@ async def test_the_database_is_wal_with_the_chosen_synchronous_level(tmp_path: P
 async def test_add_keeps_existing_records(tmp_path: Path) -> None:
     async with await SqliteJournal.open(tmp_path / "job.db") as journal:
         stored = _record("/a", FileState.STORED, reservation=FORM)
-        await journal.add([stored])
-        await journal.add([_record("/a"), _record("/b")])
+        assert await journal.add([stored]) == 1  # how many were new
+        assert await journal.add([_record("/a"), _record("/b")]) == 1
+        assert await journal.add([_record("/b")]) == 0
         assert await journal.get("/a") == stored
         assert (await journal.get("/b")) == _record("/b")
 
