@@ -68,6 +68,7 @@ JOURNAL_KIND = "aiospaces-upload-journal"
 """What the ``journal`` table says the file is."""
 SCHEMA_VERSION = 1
 """The schema this version writes (a journal of a newer one is refused)."""
+_CACHE_KIB = 512  # database pages a journal's connection keeps in memory (KiB)
 
 _SCHEMA = """
 CREATE TABLE journal (
@@ -388,6 +389,9 @@ def _prepare(db: sqlite3.Connection, path: Path, durable: bool) -> None:
             raise JournalError(not_journal)  # someone else's database: left untouched
         db.execute("PRAGMA journal_mode = WAL")
         db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        # A job touches the rows of the files in flight: SQLite's default of about 2 MiB of
+        # cached pages per connection is memory a bulk job does not need.
+        db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
         if not tables:
             with transaction(db):
                 for statement in _SCHEMA.split(";"):

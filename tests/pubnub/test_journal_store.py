@@ -67,6 +67,7 @@ async def test_the_database_is_wal_with_the_chosen_synchronous_level(tmp_path: P
             db = journal._connection
             assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
             assert db.execute("PRAGMA synchronous").fetchone() == (level,)
+            assert db.execute("PRAGMA cache_size").fetchone() == (-512,)  # KiB, not 2 MiB
         with sqlite3.connect(path) as db:
             assert db.execute("SELECT kind, schema_version FROM journal").fetchall() == [
                 (JOURNAL_KIND, SCHEMA_VERSION)
