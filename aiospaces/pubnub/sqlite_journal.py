@@ -30,8 +30,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sqlite3
-import sys
 import threading
 import time
 from pathlib import Path
@@ -43,20 +41,18 @@ import attrs
 import cattrs
 
 from aiospaces.core.threads import run_blocking
+from aiospaces.pubnub._sqlite_file import connect
 from aiospaces.pubnub._sqlite_writes import Write, commit, next_waiting, transaction
 from aiospaces.pubnub.journal import (
     FINAL_STATES,
     FileRecord,
     FileState,
     JobSettings,
-    JournalBusyError,
     JournalError,
 )
 
-if sys.platform != "win32":
-    import fcntl
-
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Callable, Sequence
     from types import TracebackType
 
@@ -68,23 +64,6 @@ JOURNAL_KIND = "aiospaces-upload-journal"
 """What the ``journal`` table says the file is."""
 SCHEMA_VERSION = 1
 """The schema this version writes (a journal of a newer one is refused)."""
-_CACHE_KIB = 512  # database pages a journal's connection keeps in memory (KiB)
-
-_SCHEMA = """
-CREATE TABLE journal (
-    kind TEXT NOT NULL,
-    schema_version INTEGER NOT NULL,
-    created REAL NOT NULL,
-    settings TEXT
-);
-CREATE TABLE files (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL UNIQUE,
-    state TEXT NOT NULL,
-    record TEXT NOT NULL
-);
-CREATE INDEX files_state ON files (state);
-"""
 
 
 class SqliteJournal:
@@ -341,74 +320,7 @@ def _settings(db: sqlite3.Connection, path: Path) -> JobSettings | None:
 
 
 def _open(path: Path, create: bool, lock: bool, durable: bool) -> SqliteJournal:
-    exists = path.exists()
-    if not exists and not create:
-        raise JournalError(f"there is no journal at {path}")
-    if exists and not path.is_file():
-        raise JournalError(f"{path} is not a file")
-    lock_fd = _lock(path) if lock else None
-    try:
-        connection = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
-        try:
-            _prepare(connection, path, durable)
-        except BaseException:
-            connection.close()
-            raise
-    except BaseException:
-        if lock_fd is not None:
-            os.close(lock_fd)
-        raise
+    connection, lock_fd = connect(
+        path, create=create, lock=lock, durable=durable, kind=JOURNAL_KIND, version=SCHEMA_VERSION
+    )
     return SqliteJournal(connection, path, lock_fd)
-
-
-def _lock(path: Path) -> int | None:
-    """Take the journal's lock for this process (created 0600: it holds upload forms)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    if sys.platform == "win32":  # pragma: no cover - no flock: one job at a time is up to you
-        return fd
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise JournalBusyError(
-            f"another process is running a job with the journal {path}"
-        ) from None
-    return fd
-
-
-def _prepare(db: sqlite3.Connection, path: Path, durable: bool) -> None:
-    """Check the file is a journal of a schema this version reads (or make one of an empty file)."""
-    not_journal = f"{path} is not an aiospaces upload journal"
-    try:
-        tables = {
-            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        if tables and "journal" not in tables:
-            raise JournalError(not_journal)  # someone else's database: left untouched
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-        # A job touches the rows of the files in flight: SQLite's default of about 2 MiB of
-        # cached pages per connection is memory a bulk job does not need.
-        db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
-        if not tables:
-            with transaction(db):
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(
-                    "INSERT INTO journal (kind, schema_version, created) VALUES (?, ?, ?)",
-                    (JOURNAL_KIND, SCHEMA_VERSION, time.time()),
-                )
-            return
-        row = db.execute("SELECT kind, schema_version FROM journal").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise JournalError(f"{not_journal} ({exc})") from exc
-    if row is None or row[0] != JOURNAL_KIND:
-        raise JournalError(not_journal)
-    if not isinstance(row[1], int) or row[1] > SCHEMA_VERSION:
-        raise JournalError(
-            f"{path} is a journal of schema {row[1]}; this version of aiospaces reads "
-            f"schema {SCHEMA_VERSION}: upgrade aiospaces to resume it"
-        )
