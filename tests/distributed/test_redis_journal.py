@@ -61,10 +61,11 @@ async def test_add_inserts_the_missing_keys_only_and_keeps_the_order(
 
 async def test_add_says_which_files_are_still_to_do(journal: RedisJournal) -> None:
     a, b, c = records(3)
-    await journal.add([a, b])
+    assert await journal.add([a, b]) == 2  # how many were new
     await journal.put(attrs.evolve(a, state=FileState.ANNOUNCED, timetoken=1))
     await journal.put(attrs.evolve(b, state=FileState.STORED, reservation=FORM))
     assert await journal.add_open([a, b, c]) == (1, [b.key, c.key])
+    assert await journal.add([a, b, c]) == 0  # all there now
     assert await journal.add_open([attrs.evolve(c, key="x", state=FileState.FAILED)]) == (1, [])
 
 
