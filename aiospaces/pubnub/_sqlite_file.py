@@ -1,4 +1,4 @@
-"""Opening a SqliteJournal's file: its lock, its settings (WAL, synchronous) and its schema."""
+"""Opening a SqliteJournal's file: its lock, settings (WAL, synchronous, page cache), schema."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["connect"]
 
 _CACHE_KIB = 512  # database pages a journal's connection keeps in memory (KiB)
-
 
 _SCHEMA = """
 CREATE TABLE journal (
