@@ -1,41 +1,132 @@
-"""The writes of a SqliteJournal: one ``put`` waiting for its commit, and a batch's commit."""
+"""A SqliteJournal's writes: one ``put``'s write, a batch's commit, the group-commit thread."""
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import sqlite3
+import threading
 from typing import TYPE_CHECKING
 
 import attrs
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    import anyio
+    import asyncio
+    from collections.abc import Callable, Iterator
 
     from aiospaces.pubnub.journal import FileState
 
-__all__ = ["Write", "commit", "next_waiting", "transaction"]
+__all__ = ["IDLE_SECONDS", "GroupCommits", "Write", "commit", "transaction"]
+
+IDLE_SECONDS = 1.0
+"""How long a [GroupCommits][aiospaces.pubnub._sqlite_writes.GroupCommits] thread waits for
+more writes before it ends (the next write starts another)."""
 
 
 @attrs.define
 class Write:
-    """One ``put`` waiting for its commit."""
+    """One ``put`` waiting for its commit (``done``: its caller's future, on ``loop``)."""
 
     key: str
     state: str
     text: str
     expect: FileState | None
-    done: anyio.Event
+    done: asyncio.Future[None] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
     written: bool = False
     error: Exception | None = None
-    waiting: bool = True  # its caller waits for it (not cancelled)
-    lead: bool = False  # its caller's turn to commit the queued writes
 
 
-def next_waiting(queue: list[Write]) -> Write | None:
-    """Return the first queued write whose caller still waits, or None."""
-    return next((write for write in queue if write.waiting), None)
+class GroupCommits:
+    """Commits ``put``'s writes in a thread of its own, many files' writes per commit.
+
+    A write is queued and its caller waits on its future. The thread takes every write
+    queued since its last commit, commits them as one batch (``run_batch``: one
+    transaction, each write atomic alone) and resolves their futures on their event loop in
+    one callback; writes queued while it commits make the next batch. So a busy job costs
+    one commit and one wake-up of the event loop per batch, not per write, and the thread
+    is woken only when it is waiting. It ends after ``IDLE_SECONDS`` without work; the next
+    write starts another. A write whose caller was cancelled is committed all the same.
+    """
+
+    def __init__(self, run_batch: Callable[[list[Write]], None]) -> None:
+        self._run_batch = run_batch
+        self._lock = threading.Lock()  # the fields below; taken by the loop and the thread
+        self._pending: list[Write] = []
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None  # alive, or about to be
+        self._waiting = False  # the thread waits on _wake
+        self._stopping = False
+
+    def submit(self, write: Write, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+        """Queue ``write``; return the future its commit resolves (on ``loop``)."""
+        future: asyncio.Future[None] = loop.create_future()
+        write.done = future
+        write.loop = loop
+        with self._lock:
+            self._pending.append(write)
+            start = self._thread is None
+            if start:
+                self._thread = threading.Thread(
+                    target=self._work, name="aiospaces-journal-commits", daemon=True
+                )
+                thread = self._thread
+            wake = self._waiting
+            self._waiting = False
+        if start:
+            thread.start()
+        elif wake:
+            self._wake.put(None)
+        return future
+
+    def stop(self) -> None:
+        """Commit what is queued, end the thread and wait for it (blocking)."""
+        with self._lock:
+            self._stopping = True
+            thread = self._thread
+        self._wake.put(None)
+        if thread is not None:
+            thread.join()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    if self._stopping:
+                        self._thread = None
+                        return
+                    self._waiting = True
+            if batch:
+                self._commit(batch)
+                continue
+            try:
+                self._wake.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if not self._pending:  # nothing came while it timed out: end
+                        self._thread = None
+                        self._waiting = False
+                        return
+
+    def _commit(self, batch: list[Write]) -> None:
+        try:
+            self._run_batch(batch)
+        except Exception as exc:  # the commit failed: none of them was written
+            for write in batch:
+                write.error = exc
+        loops = {write.loop for write in batch}
+        for loop in loops:
+            if loop is None:  # pragma: no cover - submit sets it
+                continue
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
+                loop.call_soon_threadsafe(_resolve, [w for w in batch if w.loop is loop])
+
+
+def _resolve(batch: list[Write]) -> None:
+    for write in batch:
+        if write.done is not None and not write.done.done():  # not cancelled meanwhile
+            write.done.set_result(None)
 
 
 def commit(db: sqlite3.Connection, batch: list[Write]) -> None:

@@ -17,9 +17,11 @@ were lost (a second object, or a second announcement of a file whose every recor
 ``durable=True`` chooses ``synchronous=FULL``: each commit waits for the disk (an ``fsync``),
 so nothing committed is lost even then, at the cost of a disk flush per commit.
 
-Calls run in a worker thread, one at a time (a capacity limiter of their own, so that they never
-wait behind the file reads and encryption of [run_blocking][aiospaces.core.threads.run_blocking]),
-and the event loop never waits on the disk. While a job runs, the file is locked
+Writes are committed by a thread of the journal's own, which takes every write queued while it
+committed the last batch (on asyncio; see ``put``); the other calls run in a worker thread, one
+at a time (a capacity limiter of their own, so that they never wait behind the file reads and
+encryption of [run_blocking][aiospaces.core.threads.run_blocking]). The event loop never waits
+on the disk. While a job runs, the file is locked
 for it (``flock``; released when the process ends, even when killed): a second job on the same
 journal is refused with [JournalBusyError][aiospaces.pubnub.journal.JournalBusyError]. Reading
 it (``aiospaces files status``) needs no lock.
@@ -27,6 +29,7 @@ it (``aiospaces files status``) needs no lock.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
@@ -42,7 +45,7 @@ import cattrs
 
 from aiospaces.core.threads import run_blocking
 from aiospaces.pubnub._sqlite_file import connect
-from aiospaces.pubnub._sqlite_writes import Write, commit, next_waiting, transaction
+from aiospaces.pubnub._sqlite_writes import GroupCommits, Write, commit, transaction
 from aiospaces.pubnub.journal import (
     FINAL_STATES,
     FileRecord,
@@ -83,11 +86,7 @@ class SqliteJournal:
         self._mutex = threading.Lock()
         self._closed = False
         self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop
-        self._queue: list[Write] = []
-        self._flushing = False
-        # The running backend's Event class: anyio.Event() looks the backend up on every
-        # call (about 14 us, against 1 us for the class itself); a put makes one per write.
-        self._event_type: type[anyio.Event] | None = None
+        self._commits = GroupCommits(self._commit_batch)
 
     @classmethod
     async def open(
@@ -192,60 +191,30 @@ class SqliteJournal:
     async def put(self, record: FileRecord, *, expect: FileState | None = None) -> bool:
         """Write ``record``; with ``expect``, only if the stored state still is that one.
 
-        The write is committed when this returns. Writes made while a commit is under way
-        share the next one (group commit), each atomic alone: a failing one rolls the batch
-        back, which is then run again with a savepoint around each write, so it takes no
-        other with it. The next commit is made by the first of their
-        callers, so no caller commits more than its own batch.
+        The write is committed when this returns. On asyncio, writes made while a commit is
+        under way share the next one (a group commit, made by a thread of the journal's own),
+        each atomic alone: a failing one rolls the batch back, which is then run again with
+        a savepoint around each write, so it takes no other with it. On other async
+        libraries each write is a commit of its own. A write whose caller is cancelled may
+        still be committed.
         """
-        if self._event_type is None:
-            self._event_type = type(anyio.Event())
-        done = self._event_type()
-        write = Write(record.key, record.state.value, record.to_json(), expect, done)
-        self._queue.append(write)
-        if not self._flushing:  # no commit under way: this call makes one
-            self._flushing = True
-            await self._flush()
+        write = Write(record.key, record.state.value, record.to_json(), expect)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # another async library: one commit per write
+            await self._run(functools.partial(commit, batch=[write]))
         else:
-            try:
-                await write.done.wait()  # committed, or this call's turn to commit
-            except BaseException:
-                write.waiting = False
-                if write.lead:  # cancelled as its turn came: commit the batch all the same
-                    await self._flush()
-                raise
-            if write.lead:
-                await self._flush()
+            await self._commits.submit(write, loop)
         if write.error is not None:
             raise write.error
         return write.written
 
-    async def _flush(self) -> None:
-        """Commit the queued writes (this call holds the turn), then pass the turn on.
-
-        The turn goes to the caller of the first write queued meanwhile, which commits the
-        next batch; writes whose callers were cancelled are committed here.
-        """
-        successor: Write | None = None
-        try:
-            with anyio.CancelScope(shield=True):  # others wait on these writes
-                while self._queue and successor is None:
-                    batch, self._queue = self._queue, []
-                    try:
-                        await self._run(functools.partial(commit, batch=batch))
-                    except Exception as exc:  # the commit failed: none of them was written
-                        for write in batch:
-                            write.error = exc
-                    for write in batch:
-                        write.done.set()
-                    successor = next_waiting(self._queue)
-        finally:
-            successor = successor or next_waiting(self._queue)
-            if successor is None:
-                self._flushing = False
-            else:  # the turn is passed on: a commit stays under way
-                successor.lead = True
-                successor.done.set()
+    def _commit_batch(self, batch: list[Write]) -> None:
+        """Commit a batch in the commit thread, unless the journal is closed (blocking)."""
+        with self._mutex:
+            if self._closed:
+                raise JournalError(f"the journal {self.path} is closed")
+            commit(self._connection, batch)
 
     async def claim(self, key: str, owner: str, lease: float) -> FileRecord | None:
         """Take ``key`` for ``owner`` for ``lease`` seconds, unless final or held by another."""
@@ -291,6 +260,7 @@ class SqliteJournal:
         """Close the database, then release the lock (again: nothing)."""
 
         def close() -> None:
+            self._commits.stop()  # the writes queued are committed first
             with self._mutex:
                 if self._closed:
                     return
