@@ -6,8 +6,6 @@ import contextlib
 import os
 from typing import TYPE_CHECKING, cast
 
-import attrs
-
 from aiospaces.core.errors import (
     AmbiguousResultError,
     FileUploadError,
@@ -72,17 +70,42 @@ class Run:
     def outcome(self, sent: SentFile | None = None, error: Exception | None = None) -> StepOutcome:
         return StepOutcome(self.record, self.resumed_from, tuple(self.actions), sent, error)
 
-    async def write(self, **changes: object) -> None:
-        """Write the record with ``changes`` if the journal still holds the last one written."""
-        new = attrs.evolve(
-            self.record,
-            updated=self.steps.clock(),
-            started=self.started,
+    async def write(
+        self,
+        state: FileState,
+        *,
+        reservation: Reservation | None,
+        timetoken: int | None = None,
+        step: str | None = None,
+        error: str | None = None,
+        abandoned: tuple[str, ...] | None = None,
+    ) -> None:
+        """Write the record in ``state`` if the journal still holds the last one written.
+
+        The new record has the given fields (``abandoned`` only when given), this run's
+        attempts and start, and the time; the rest is the last record's.
+        """
+        old = self.record
+        # Made field by field rather than by attrs.evolve, which walks every field generically
+        # (a job writes three records per file, on the event loop).
+        new = FileRecord(
+            key=old.key,
+            name=old.name,
+            size=old.size,
+            state=state,
+            reservation=reservation,
+            abandoned=old.abandoned if abandoned is None else abandoned,
+            timetoken=timetoken,
+            step=step,
+            error=error,
             attempts=self.base_attempts + self.tries,
-            **changes,  # type: ignore[arg-type]
+            started=self.started,
+            updated=self.steps.clock(),
+            owner=old.owner,
+            lease_until=old.lease_until,
         )
         try:
-            written = await self.steps.journal.put(new, expect=self.record.state)
+            written = await self.steps.journal.put(new, expect=old.state)
         except Exception as exc:
             raise JournalFailure(exc) from exc
         if not written:
@@ -91,7 +114,14 @@ class Run:
 
     async def fail(self, state: FileState, step: str, error: Exception) -> StepOutcome:
         self.actions.append(Action.UNKNOWN if state is FileState.UNKNOWN else Action.FAILED)
-        await self.write(state=state, step=step, error=str(error)[:_ERROR_TEXT])
+        record = self.record
+        await self.write(
+            state,
+            reservation=record.reservation,
+            timetoken=record.timetoken,
+            step=step,
+            error=str(error)[:_ERROR_TEXT],
+        )
         return self.outcome(error=error)
 
     async def go(self) -> StepOutcome:
@@ -160,11 +190,13 @@ class Run:
 
     async def _reserved(self, reservation: Reservation) -> None:
         self.actions.append(Action.RESERVED)
-        await self.write(state=FileState.RESERVED, reservation=reservation, step=None, error=None)
+        await self.write(
+            FileState.RESERVED, reservation=reservation, timetoken=self.record.timetoken
+        )
 
     async def _stored(self, reservation: Reservation) -> None:
         self.actions.append(Action.STORED)
-        await self.write(state=FileState.STORED, reservation=reservation, step=None, error=None)
+        await self.write(FileState.STORED, reservation=reservation, timetoken=self.record.timetoken)
 
     async def _abandon(self, reservation: Reservation) -> None:
         """Delete what an expired form may have stored; forget the form, keep its file id."""
@@ -174,10 +206,14 @@ class Run:
                 channel=steps.channel, file_id=reservation.file_id, file_name=reservation.file_name
             )
         self.actions.append(Action.RESERVED_ANEW)
+        record = self.record
         await self.write(
-            state=FileState.PENDING,
+            FileState.PENDING,
             reservation=None,
-            abandoned=(*self.record.abandoned, reservation.file_id),
+            timetoken=record.timetoken,
+            step=record.step,
+            error=record.error,
+            abandoned=(*record.abandoned, reservation.file_id),
         )
 
     async def _verify(self) -> SentFile:
@@ -242,7 +278,9 @@ class Run:
 
     async def _announced(self, timetoken: int, action: Action) -> None:
         self.actions.append(action)
-        await self.write(state=FileState.ANNOUNCED, timetoken=timetoken, step=None, error=None)
+        await self.write(
+            FileState.ANNOUNCED, reservation=self.record.reservation, timetoken=timetoken
+        )
 
 
 def is_stored(record: FileRecord) -> bool:

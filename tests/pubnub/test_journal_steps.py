@@ -130,6 +130,40 @@ async def test_a_fresh_file_is_written_before_and_after_each_step(
     assert len(stream.history[CHANNEL]) == 1  # stored in history: how a rerun can check
 
 
+async def test_each_write_keeps_the_fields_its_step_does_not_change(pn: PubNub) -> None:
+    # Run.write builds each record field by field: a field added to FileRecord must be
+    # added there too (this list fails first, to say so)
+    assert [field.name for field in attrs.fields(FileRecord)] == [
+        "key", "name", "size", "state", "reservation", "abandoned", "timetoken", "step",
+        "error", "attempts", "started", "updated", "owner", "lease_until",
+    ]  # fmt: skip
+    journal = MemoryJournal()
+    written: list[FileRecord] = []
+    journal.on_put = written.append
+    lease = time.time() + 600
+    record = attrs.evolve(
+        record_for(_item()),
+        size=len(CONTENT),
+        abandoned=("old-id",),
+        owner="w-1",
+        lease_until=lease,
+    )
+    await journal.add([record])
+    outcome = await FileSteps(pn, journal, CHANNEL).advance(record, _item())
+    assert [r.state for r in written] == [FileState.RESERVED, FileState.STORED, FileState.ANNOUNCED]
+    for new in written:
+        kept = (new.key, new.name, new.size, new.abandoned, new.owner, new.lease_until)
+        assert kept == (record.key, "a.bin", len(CONTENT), ("old-id",), "w-1", lease)
+        assert (new.step, new.error, new.attempts) == (None, None, 1)
+    reserved, stored, announced = written
+    assert reserved.reservation is stored.reservation is announced.reservation is not None
+    assert (reserved.timetoken, stored.timetoken) == (None, None)
+    assert outcome.sent is not None
+    assert announced.timetoken == int(outcome.sent.timestamp)
+    assert reserved.started == stored.started == announced.started
+    assert reserved.updated <= stored.updated <= announced.updated
+
+
 async def test_an_announced_file_is_skipped(pn: PubNub, emulator: Emulator) -> None:
     reservation = await _reserve(pn)
     record = _record(FileState.ANNOUNCED, reservation, timetoken=17000000000000000)
