@@ -202,13 +202,15 @@ class FileRecord:
         """Return it as compact JSON (what ``to_dict`` gives, fields in declaration order)."""
         # Written out rather than through the converter: a running job writes three records
         # per file, and the converter walks the form's fields pair by pair. The reservation's
-        # text is the one it made once (Reservation.json_text), put between the fields before
-        # it and those after. A test checks both give the same text.
-        head = _COMPACT.encode(
-            {"key": self.key, "name": self.name, "size": self.size, "state": self.state.value}
-        )
-        tail = _COMPACT.encode(
+        # text is the one it made once (Reservation.json_text), put where the field is. A test
+        # checks both give the same text.
+        text = _COMPACT.encode(
             {
+                "key": self.key,
+                "name": self.name,
+                "size": self.size,
+                "state": self.state.value,
+                "reservation": None,
                 "abandoned": self.abandoned,
                 "timetoken": self.timetoken,
                 "step": self.step,
@@ -220,8 +222,13 @@ class FileRecord:
                 "lease_until": self.lease_until,
             }
         )
-        reservation = "null" if self.reservation is None else self.reservation.json_text
-        return f'{head[:-1]},"reservation":{reservation},{tail[1:]}'
+        if self.reservation is None:
+            return text
+        # The field is the first `,"reservation":null,`: in a JSON string every `"` is
+        # escaped and a closing `"` is followed by `,` `:` or `}`, so a `"` after a `,` opens
+        # a name, and no name before it is "reservation".
+        head, tail = text.split(_NO_RESERVATION, 1)
+        return f'{head},"reservation":{self.reservation.json_text},{tail}'
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileRecord:
@@ -427,6 +434,7 @@ class JobJournal(Protocol):
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
 _COMPACT = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # records hold no cycles
+_NO_RESERVATION = ',"reservation":null,'
 
 
 def _json_ready(value: object) -> dict[str, Any]:

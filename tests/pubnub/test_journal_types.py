@@ -90,7 +90,9 @@ def test_to_json_writes_every_field_as_to_dict_does(record: FileRecord) -> None:
 def test_to_json_is_the_compact_text_of_to_dict_with_the_form_encoded_once() -> None:
     stored = FileRecord("/d/a", "a", 3, FileState.STORED, FORM, ("x",), None, None, None, 1, 2.5)
     announced = attrs.evolve(stored, state=FileState.ANNOUNCED, timetoken=17, updated=9.75)
-    for record in (stored, announced, FileRecord("k", "n")):
+    # names that hold the text the form is put in place of
+    tricky = FileRecord('/d/,"reservation":null,', ',"reservation":null,"', 1, reservation=FORM)
+    for record in (stored, announced, FileRecord("k", "n"), tricky):
         assert record.to_json() == json.dumps(record.to_dict(), separators=(",", ":"))
     # the form's text is made by the first record that writes it, then shared by the later
     assert stored.reservation is not None
