@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import sqlite3
 import threading
@@ -16,7 +17,22 @@ if TYPE_CHECKING:
 
     from aiospaces.pubnub.journal import FileState
 
-__all__ = ["IDLE_SECONDS", "GroupCommits", "Write", "commit", "transaction"]
+__all__ = [
+    "IDLE_SECONDS",
+    "UPDATE_FROM",
+    "UPDATE_ROWS",
+    "GroupCommits",
+    "Write",
+    "commit",
+    "transaction",
+]
+
+UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
+"""Whether this SQLite has ``UPDATE ... FROM`` (a batch's writes in one statement)."""
+
+UPDATE_ROWS = 200
+"""Writes per ``UPDATE ... FROM`` statement (four parameters each, and one; SQLite before
+3.32 allowed 999 parameters per statement)."""
 
 IDLE_SECONDS = 1.0
 """How long a [GroupCommits][aiospaces.pubnub._sqlite_writes.GroupCommits] thread waits for
@@ -41,12 +57,12 @@ class GroupCommits:
     """Commits ``put``'s writes in a thread of its own, many files' writes per commit.
 
     A write is queued and its caller waits on its future. The thread takes every write
-    queued since its last commit, commits them as one batch (``run_batch``: one
-    transaction, each write atomic alone) and resolves their futures on their event loop in
-    one callback; writes queued while it commits make the next batch. So a busy job costs
-    one commit and one wake-up of the event loop per batch, not per write, and the thread
-    is woken only when it is waiting. It ends after ``IDLE_SECONDS`` without work; the next
-    write starts another. A write whose caller was cancelled is committed all the same.
+    queued since its last commit, commits them as one batch (``run_batch``: each write
+    atomic alone) and resolves their futures on their event loop in one callback; writes
+    queued while it commits make the next batch. So a busy job costs one commit and one
+    wake-up of the event loop per batch, not per write, and the thread is woken only when it
+    is waiting. It ends after ``IDLE_SECONDS`` without work; the next write starts another. A
+    write whose caller was cancelled is committed all the same.
     """
 
     def __init__(self, run_batch: Callable[[list[Write]], None]) -> None:
@@ -130,27 +146,58 @@ def _resolve(batch: list[Write]) -> None:
 
 
 def commit(db: sqlite3.Connection, batch: list[Write]) -> None:
-    """Run the writes in one transaction, each atomic alone; set each one's outcome.
+    """Run the writes, each atomic alone; set each one's outcome.
 
     The common case (every write expects a state, one write per key: a running job's) is
-    one ``executemany``, a single call instead of a Python-level statement per write (the
-    event loop waits on the GIL whenever this thread holds it). If a write then changes
-    nothing or one raises, the transaction is rolled back and the batch run again a write
-    at a time, each in a savepoint of its own, which tells each write's outcome and lets a
+    one ``UPDATE ... FROM (VALUES ...)`` statement per ``UPDATE_ROWS`` writes, a transaction
+    of its own (SQLite 3.33 and later), which changes every record or, if a state is not the
+    one expected, none. That is one call into SQLite, after which this thread takes the GIL
+    back once or twice, where a transaction of a statement per write takes it back twice per
+    statement; the event loop waits whenever this thread holds the GIL. Otherwise (other
+    writes, a state not the one expected, a statement that failed) the writes run in one
+    transaction, each in a savepoint of its own, which tells each write's outcome and lets a
     failing one take no other with it.
     """
-    rows = [(w.state, w.text, w.key, w.expect.value) for w in batch if w.expect is not None]
-    if len(rows) == len(batch) == len({write.key for write in batch}):
-        try:
-            with transaction(db):
-                if db.executemany(_UPDATE, rows).rowcount != len(rows):
-                    raise _NotAll
-        except (sqlite3.Error, _NotAll):
-            pass
-        else:
-            for write in batch:
-                write.written = True
+    if UPDATE_FROM and len({write.key for write in batch}) == len(batch):
+        expected = [(write, write.expect) for write in batch if write.expect is not None]
+        if len(expected) == len(batch):
+            for start in range(0, len(expected), UPDATE_ROWS):
+                chunk = expected[start : start + UPDATE_ROWS]
+                try:
+                    done = _update_from(db, chunk)
+                except sqlite3.Error:  # the statement changed nothing
+                    done = False
+                if not done:  # one by one: which write changes nothing, or fails
+                    _one_by_one(db, [write for write, _ in chunk])
             return
+    _one_by_one(db, batch)
+
+
+def _update_from(db: sqlite3.Connection, chunk: list[tuple[Write, FileState]]) -> bool:
+    """Run the writes as one statement if every expected state holds; return whether it did.
+
+    The statement changes every record or none (its own check counts the records in their
+    expected state); ``total_changes`` tells which, as ``rowcount`` is not kept for a
+    statement that starts with ``WITH``.
+    """
+    values = [v for write, expect in chunk for v in (write.state, write.text, write.key, expect)]
+    before = db.total_changes
+    db.execute(_update_sql(len(chunk)), [*values, len(chunk)])
+    if db.total_changes - before != len(chunk):
+        return False
+    for write, _ in chunk:
+        write.written = True
+    return True
+
+
+@functools.lru_cache(maxsize=64)
+def _update_sql(rows: int) -> str:
+    values = ",".join(["(?,?,?,?)"] * rows)  # only placeholders go into the text
+    return _UPDATE_FROM.format(values=values)
+
+
+def _one_by_one(db: sqlite3.Connection, batch: list[Write]) -> None:
+    """Run the writes in one transaction, each in a savepoint of its own."""
     with transaction(db):
         for write in batch:
             db.execute("SAVEPOINT one_write")
@@ -160,10 +207,6 @@ def commit(db: sqlite3.Connection, batch: list[Write]) -> None:
                 db.execute("ROLLBACK TO one_write")
                 write.error = exc
             db.execute("RELEASE one_write")
-
-
-class _NotAll(Exception):
-    """A write of the batch changed no record (its state was not the one expected)."""
 
 
 def _write(db: sqlite3.Connection, write: Write) -> bool:
@@ -180,6 +223,12 @@ _UPSERT = (
     "ON CONFLICT (key) DO UPDATE SET state = excluded.state, record = excluded.record"
 )
 _UPDATE = "UPDATE files SET state = ?, record = ? WHERE key = ? AND state = ?"
+_UPDATE_FROM = (
+    "WITH v (state, record, key, expect) AS (VALUES {values}) "
+    "UPDATE files SET state = v.state, record = v.record FROM v "
+    "WHERE files.key = v.key AND files.state = v.expect "
+    "AND (SELECT COUNT(*) FROM v JOIN files AS f ON f.key = v.key AND f.state = v.expect) = ?"
+)
 
 
 @contextlib.contextmanager

@@ -10,11 +10,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 
+from aiospaces.pubnub import _sqlite_writes
+from aiospaces.pubnub._sqlite_writes import Write
 from aiospaces.pubnub.journal import (
     FileRecord,
     FileState,
@@ -263,22 +264,34 @@ async def test_unreadable_rows_are_journal_errors(tmp_path: Path) -> None:
         assert repr(journal) == f"<SqliteJournal {str(path)!r}>"
 
 
-async def test_concurrent_writes_share_commits_each_atomic_alone(tmp_path: Path) -> None:
+@pytest.fixture(params=["one statement", "chunks of 3", "no UPDATE FROM"])
+def commit_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How a batch is committed: as one statement, a statement per 3 writes, or (SQLite
+    before 3.33) a statement per write."""
+    if request.param == "chunks of 3":
+        monkeypatch.setattr(_sqlite_writes, "UPDATE_ROWS", 3)
+    elif request.param == "no UPDATE FROM":
+        monkeypatch.setattr(_sqlite_writes, "UPDATE_FROM", False)
+    return str(request.param)
+
+
+async def test_concurrent_writes_share_commits_each_atomic_alone(
+    tmp_path: Path, commit_way: str
+) -> None:
     async with await SqliteJournal.open(tmp_path / "job.db") as journal:
         await journal.add([_record(f"/{i}") for i in range(64)])
         journal._connection.execute(
             "CREATE TRIGGER poison BEFORE UPDATE ON files WHEN NEW.key = '/13' "
             "BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
-        commits = 0
-        run = journal._run
+        batches: list[int] = []
+        run_batch = journal._commits._run_batch
 
-        async def counted(func: Any) -> Any:
-            nonlocal commits
-            commits += 1
-            return await run(func)
+        def counted(batch: list[Write]) -> None:
+            batches.append(len(batch))
+            run_batch(batch)
 
-        journal._run = counted  # type: ignore[method-assign]
+        journal._commits._run_batch = counted
         results: dict[int, bool | Exception] = {}
 
         async def write(i: int) -> None:
@@ -291,16 +304,19 @@ async def test_concurrent_writes_share_commits_each_atomic_alone(tmp_path: Path)
         async with anyio.create_task_group() as tg:
             for i in range(64):
                 tg.start_soon(write, i)
-        assert commits < 64  # writes made while a commit ran shared the next one
+        assert sum(batches) == 64
+        assert len(batches) < 64  # writes made while a commit ran shared the next one
         assert isinstance(results.pop(13), sqlite3.IntegrityError)
         assert set(results.values()) == {True}
         counts = await journal.counts()
         assert (counts[FileState.STORED], counts[FileState.PENDING]) == (63, 1)
 
 
-async def test_a_batch_with_stale_writes_tells_each_write_its_outcome(tmp_path: Path) -> None:
-    # A batch is first run as one executemany; a write whose expected state is stale
-    # changes nothing, and then each write must still learn its own outcome.
+async def test_a_batch_with_stale_writes_tells_each_write_its_outcome(
+    tmp_path: Path, commit_way: str
+) -> None:
+    # A batch is first run as one statement, which changes nothing if a write's expected
+    # state is stale (not there); each write must still learn its own outcome.
     async with await SqliteJournal.open(tmp_path / "job.db") as journal:
         await journal.add([_record(f"/{i}") for i in range(40)])
         results: dict[int, bool] = {}
@@ -322,6 +338,24 @@ async def test_a_batch_with_stale_writes_tells_each_write_its_outcome(tmp_path: 
             record = await journal.get(f"/{i}")
             assert record is not None
             assert record.state is (FileState.PENDING if i in stale else FileState.STORED)
+
+
+async def test_a_stale_write_is_not_written_even_when_the_record_holds_its_text(
+    tmp_path: Path, commit_way: str
+) -> None:
+    async with await SqliteJournal.open(tmp_path / "job.db") as journal:
+        await journal.add([_record(f"/{i}") for i in range(3)])
+        stored = [_record(f"/{i}", FileState.STORED, reservation=FORM) for i in range(3)]
+        assert await journal.put(stored[0], expect=FileState.PENDING)
+        results: dict[int, bool] = {}
+
+        async def write(i: int) -> None:
+            results[i] = await journal.put(stored[i], expect=FileState.PENDING)
+
+        async with anyio.create_task_group() as tg:  # one batch: /0 again, stale, with others
+            for i in range(3):
+                tg.start_soon(write, i)
+        assert results == {0: False, 1: True, 2: True}
 
 
 async def test_writes_to_a_closed_journal_fail(tmp_path: Path) -> None:
