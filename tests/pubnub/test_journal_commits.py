@@ -97,6 +97,24 @@ async def test_writes_queued_during_a_commit_share_the_next_one(tmp_path: Path) 
         assert (await journal.counts())[FileState.STORED] == 3
 
 
+async def test_writes_made_together_share_a_commit_though_none_is_under_way(
+    tmp_path: Path,
+) -> None:
+    async with await _journal(tmp_path) as journal:
+        gate = _Gate(journal)
+        gate.open()
+        written: list[bool] = []
+
+        async def write(i: int) -> None:
+            written.append(await journal.put(_stored(f"/{i}"), expect=FileState.PENDING))
+
+        async with anyio.create_task_group() as tg:  # the thread waits GROUP_WINDOW first
+            for i in range(3):
+                tg.start_soon(write, i)
+        assert gate.batches == [["/0", "/1", "/2"]]
+        assert written == [True, True, True]
+
+
 async def test_a_cancelled_callers_write_is_still_committed(tmp_path: Path) -> None:
     async with await _journal(tmp_path) as journal:
         gate = _Gate(journal)
