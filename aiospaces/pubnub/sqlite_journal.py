@@ -193,10 +193,10 @@ class SqliteJournal:
 
         The write is committed when this returns. On asyncio, writes made while a commit is
         under way share the next one (a group commit, made by a thread of the journal's own),
-        each atomic alone: a failing one rolls the batch back, which is then run again with
-        a savepoint around each write, so it takes no other with it. On other async
-        libraries each write is a commit of its own. A write whose caller is cancelled may
-        still be committed.
+        each atomic alone: a batch whose statement fails or finds a state not the one
+        expected changes nothing and is run again with a savepoint around each write, so a
+        write takes no other with it. On other async libraries each write is a commit of its
+        own. A write whose caller is cancelled may still be committed.
         """
         write = Write(record.key, record.state.value, record.to_json(), expect)
         try:
