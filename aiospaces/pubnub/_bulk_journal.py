@@ -101,7 +101,10 @@ class JournaledFiles:
                 )
             )
             sizes = await run_blocking(lambda: [known_size(item) for item in items])
-            new = [record_for(item, size) for item, size in zip(items, sizes, strict=True)]
+            new = [
+                record_for(item, size, key=key)
+                for item, size, key in zip(items, sizes, keys, strict=True)
+            ]
             added = await opened.add(new)
             files = cls(opened, steps, owned)
             wanted = set(keys)

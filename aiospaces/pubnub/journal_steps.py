@@ -67,9 +67,17 @@ def item_key(item: UploadItem) -> str:
     return item.file_name
 
 
-def record_for(item: UploadItem, size: int | None = None) -> FileRecord:
-    """Return the ``pending`` record of a file not in the journal yet (``size`` if known)."""
-    return FileRecord(key=item_key(item), name=item.name, size=item.size if size is None else size)
+def record_for(item: UploadItem, size: int | None = None, *, key: str | None = None) -> FileRecord:
+    """Return the ``pending`` record of a file not in the journal yet (``size`` if known).
+
+    ``key`` is the file's [item_key][aiospaces.pubnub.journal_steps.item_key], when the
+    caller has it already (else it is worked out).
+    """
+    return FileRecord(
+        key=item_key(item) if key is None else key,
+        name=item.name,
+        size=item.size if size is None else size,
+    )
 
 
 class FileSteps:

@@ -21,7 +21,7 @@ from aiospaces.core.errors import APIError, FileUploadError, ValidationError
 from aiospaces.emulator import Emulator, Fault
 from aiospaces.pubnub.client import PubNub
 from aiospaces.pubnub.journal import Action, FileRecord, FileState, Reservation
-from aiospaces.pubnub.journal_steps import FileSteps, record_for
+from aiospaces.pubnub.journal_steps import FileSteps, item_key, record_for
 from aiospaces.pubnub.report import UploadItem
 from tests.pubnub.journal_helpers import CHANNEL, KEYS, MemoryJournal, file_messages, objects
 
@@ -128,6 +128,14 @@ async def test_a_fresh_file_is_written_before_and_after_each_step(
     assert done.updated >= done.started
     stream = emulator.vendors["pubnub"].streams.by_key[KEYS["subscribe_key"]]  # type: ignore[attr-defined]
     assert len(stream.history[CHANNEL]) == 1  # stored in history: how a rerun can check
+
+
+def test_record_for_takes_a_key_already_worked_out() -> None:
+    item = UploadItem(b"x", file_name="a.bin")
+    assert record_for(item).key == item_key(item) == "a.bin"
+    given = record_for(item, 1, key="k-1")
+    assert (given.key, given.name, given.size) == ("k-1", "a.bin", 1)
+    assert given.state is FileState.PENDING
 
 
 async def test_each_write_keeps_the_fields_its_step_does_not_change(pn: PubNub) -> None:
