@@ -98,8 +98,10 @@ async def test_writes_queued_during_a_commit_share_the_next_one(tmp_path: Path) 
 
 
 async def test_writes_made_together_share_a_commit_though_none_is_under_way(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a window far longer than the few microseconds between the three writes
+    monkeypatch.setattr(_sqlite_writes, "GROUP_WINDOW", 0.2)
     async with await _journal(tmp_path) as journal:
         gate = _Gate(journal)
         gate.open()
