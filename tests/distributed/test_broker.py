@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import time
 import uuid
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -50,6 +51,46 @@ async def test_a_task_never_acknowledged_is_handed_to_another_worker(redis_url: 
         assert (await client.xpending("aiospaces:files", "aiospaces:files"))["pending"] == 0
     finally:
         for each in (sender, first, second):
+            await each.shutdown()
+        await client.aclose()
+
+
+async def test_tasks_are_sent_and_acknowledged_through_one_client(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[object] = []
+    real_init = aioredis.Redis.__init__
+
+    def counting_init(self: aioredis.Redis, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        real_init(self, *args, **kwargs)
+
+    sender = make_broker(WorkerSettings(redis_url=redis_url), maxlen=3, approximate=False)
+    worker = broker(redis_url)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await sender.startup()
+        monkeypatch.setattr(aioredis.Redis, "__init__", counting_init)
+        for n in range(5):
+            task = BrokerMessage(task_id=str(n), task_name="t", message=b"task %d" % n, labels={})
+            await sender.kick(task)
+        assert len(made) == 1  # the sender's client, made by its first task
+        entries = await client.xrange("aiospaces:files") or []  # XADD, trimmed to maxlen
+        assert [fields for _, fields in entries] == [{b"data": b"task %d" % n} for n in (2, 3, 4)]
+        listening = worker.listen()
+        taken = [await anext(listening) for _ in range(3)]
+        assert [t.data for t in taken] == [b"task 2", b"task 3", b"task 4"]
+        made.clear()
+        for message in taken:
+            acknowledged = message.ack()
+            assert acknowledged is not None
+            await acknowledged
+        assert len(made) == 1  # the worker's client, made by its first acknowledgement
+        assert await client.xlen("aiospaces:files") == 0  # acknowledged tasks are deleted
+        await listening.aclose()
+    finally:
+        monkeypatch.undo()
+        for each in (sender, worker):
             await each.shutdown()
         await client.aclose()
 
