@@ -6,12 +6,18 @@ import os
 from pathlib import Path
 from typing import Any, cast
 
+import anyio
 import pytest
 from typer.testing import CliRunner
 
 from aiospaces.cli import app
 from aiospaces.core.errors import ValidationError
-from aiospaces.distributed.manifest import EnqueueReport, enqueue, manifest_records
+from aiospaces.distributed.manifest import (
+    ENQUEUE_CONCURRENCY,
+    EnqueueReport,
+    enqueue,
+    manifest_records,
+)
 from aiospaces.distributed.redis_journal import RedisJournal
 from aiospaces.pubnub.journal import FileRecord, FileState, JobSettings
 
@@ -94,6 +100,39 @@ async def test_enqueue_journals_then_sends_a_task_per_file_still_to_do(
         assert first.key not in {k for _, k in kicks.sent}
     finally:
         await journal.aclose()
+
+
+class SlowKicks(Kicks):
+    """Records the most tasks being sent at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = self.most = 0
+
+    async def kiq(self, job: str, key: str) -> None:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        await anyio.sleep(0.001)
+        self.in_flight -= 1
+        await super().kiq(job, key)
+
+
+@pytest.mark.redis
+async def test_enqueue_sends_a_bounded_number_of_tasks_at_once(
+    redis_url: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "many"
+    root.mkdir()
+    for n in range(ENQUEUE_CONCURRENCY * 3):
+        (root / f"{n}.txt").write_bytes(b"x")
+    journal = RedisJournal.from_url(redis_url, "job")
+    kicks = SlowKicks()
+    try:
+        report = await enqueue(journal, cast("Any", kicks), manifest_records([root]), SETTINGS)
+    finally:
+        await journal.aclose()
+    assert report.sent == len(kicks.sent) == ENQUEUE_CONCURRENCY * 3
+    assert kicks.most == ENQUEUE_CONCURRENCY  # a connection each: never one per file
 
 
 @pytest.mark.redis
