@@ -9,7 +9,9 @@ found or not, walks the whole pending list a batch at a time, and is made by
 [make_broker][aiospaces.distributed.broker.make_broker] with the
 [WorkerSettings][aiospaces.distributed.settings.WorkerSettings]' redelivery timeout
 (30 s by default). An acknowledged task is deleted from the stream, so the stream holds only
-the tasks still to do (the queue has one consumer group, named like the stream).
+the tasks still to do (the queue has one consumer group, named like the stream). Tasks are sent
+and acknowledged through one Redis client of the broker's connection pool, not a client made
+per task.
 """
 
 from __future__ import annotations
