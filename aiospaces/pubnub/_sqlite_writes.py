@@ -48,14 +48,13 @@ more writes before it ends (the next write starts another)."""
 
 @attrs.define
 class Write:
-    """One ``put`` waiting for its commit (``done``: its caller's future, on ``loop``)."""
+    """One ``put`` waiting for its commit (``done``: its caller's future)."""
 
     key: str
     state: str
     text: str
     expect: FileState | None
     done: asyncio.Future[None] | None = None
-    loop: asyncio.AbstractEventLoop | None = None
     written: bool = False
     error: Exception | None = None
 
@@ -86,7 +85,6 @@ class GroupCommits:
         """Queue ``write``; return the future its commit resolves (on ``loop``)."""
         future: asyncio.Future[None] = loop.create_future()
         write.done = future
-        write.loop = loop
         with self._lock:
             self._pending.append(write)
             start = self._thread is None
@@ -141,12 +139,13 @@ class GroupCommits:
         except Exception as exc:  # the commit failed: none of them was written
             for write in batch:
                 write.error = exc
-        loops = {write.loop for write in batch}
-        for loop in loops:
-            if loop is None:  # pragma: no cover - submit sets it
-                continue
+        by_loop: dict[asyncio.AbstractEventLoop, list[Write]] = {}
+        for write in batch:
+            if write.done is not None:  # submit sets it
+                by_loop.setdefault(write.done.get_loop(), []).append(write)
+        for loop, writes in by_loop.items():
             with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
-                loop.call_soon_threadsafe(_resolve, [w for w in batch if w.loop is loop])
+                loop.call_soon_threadsafe(_resolve, writes)
 
 
 def _resolve(batch: list[Write]) -> None:

@@ -127,16 +127,17 @@ class SqliteJournal:
     def __repr__(self) -> str:
         return f"<SqliteJournal {str(self.path)!r}>"
 
-    async def _run(self, func: Callable[[sqlite3.Connection], T]) -> T:
-        def locked() -> T:
-            with self._mutex:
-                if self._closed:
-                    raise JournalError(f"the journal {self.path} is closed")
-                return func(self._connection)
+    def _locked(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        """Call ``func`` with the connection, one call at a time, unless closed (blocking)."""
+        with self._mutex:
+            if self._closed:
+                raise JournalError(f"the journal {self.path} is closed")
+            return func(self._connection)
 
+    async def _run(self, func: Callable[[sqlite3.Connection], T]) -> T:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(1)
-        return await anyio.to_thread.run_sync(locked, limiter=self._limiter)
+        return await anyio.to_thread.run_sync(self._locked, func, limiter=self._limiter)
 
     async def bind(self, settings: JobSettings) -> None:
         """Record the job's settings on first use; later, check they are the same.
@@ -211,10 +212,7 @@ class SqliteJournal:
 
     def _commit_batch(self, batch: list[Write]) -> None:
         """Commit a batch in the commit thread, unless the journal is closed (blocking)."""
-        with self._mutex:
-            if self._closed:
-                raise JournalError(f"the journal {self.path} is closed")
-            commit(self._connection, batch)
+        self._locked(functools.partial(commit, batch=batch))
 
     async def claim(self, key: str, owner: str, lease: float) -> FileRecord | None:
         """Take ``key`` for ``owner`` for ``lease`` seconds, unless final or held by another."""
