@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import socket
 import time
 import uuid
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+import redis.exceptions
 from taskiq import BrokerMessage
 
 from aiospaces.distributed.broker import READ_COUNT, StreamBroker, make_broker
@@ -93,6 +95,31 @@ async def test_tasks_are_sent_and_acknowledged_through_one_client(
         for each in (sender, worker):
             await each.shutdown()
         await client.aclose()
+
+
+async def test_a_task_labelled_for_another_queue_goes_to_that_stream(redis_url: str) -> None:
+    sender = make_broker(WorkerSettings(redis_url=redis_url))
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        labels = {"queue_name": "elsewhere"}
+        await sender.kick(BrokerMessage(task_id="1", task_name="t", message=b"x", labels=labels))
+        assert await client.xlen("elsewhere") == 1
+        assert await client.xlen("aiospaces:files") == 0
+    finally:
+        await sender.shutdown()
+        await client.aclose()
+
+
+async def test_sending_to_an_unreachable_redis_raises() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sender = make_broker(WorkerSettings(redis_url=f"redis://127.0.0.1:{port}/0"))
+    try:
+        with pytest.raises(redis.exceptions.ConnectionError):
+            await sender.kick(BrokerMessage(task_id="1", task_name="t", message=b"x", labels={}))
+    finally:
+        await sender.shutdown()
 
 
 def test_the_shipped_broker_is_made_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
