@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from aiospaces.pubnub._sqlite_writes import transaction
+from aiospaces.pubnub._sqlite_commit import transaction
 from aiospaces.pubnub.journal import JournalBusyError, JournalError
 
 if sys.platform != "win32":
@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = ["connect"]
+
+LOCK_WAIT = 1.0
+"""Seconds a journal held by another process is waited for before JournalBusyError: the writer
+process of a job that just died holds the lock until it has committed its last batch."""
 
 _CACHE_KIB = 512  # database pages a journal's connection keeps in memory (KiB)
 
@@ -78,14 +82,19 @@ def _lock(path: Path) -> int | None:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     if sys.platform == "win32":  # pragma: no cover - no flock: one job at a time is up to you
         return fd
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise JournalBusyError(
-            f"another process is running a job with the journal {path}"
-        ) from None
-    return fd
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() < deadline:  # a job's writer process may be ending
+                time.sleep(0.01)
+                continue
+            os.close(fd)
+            raise JournalBusyError(
+                f"another process is running a job with the journal {path}"
+            ) from None
+        return fd
 
 
 def _prepare(db: sqlite3.Connection, path: Path, durable: bool, kind: str, version: int) -> None:

@@ -1,252 +1,171 @@
-"""A SqliteJournal's writes: one ``put``'s write, a batch's commit, the group-commit thread."""
+"""A SqliteJournal's writer process, as the event loop sees it: batches out, outcomes back."""
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
-import functools
-import queue
-import sqlite3
-import threading
-import time
-from typing import TYPE_CHECKING
+import marshal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import attrs
+from aiospaces.core.threads import run_blocking
+from aiospaces.pubnub import _sqlite_commit
+from aiospaces.pubnub._sqlite_commit import HEADER
+from aiospaces.pubnub.journal import JournalError
 
 if TYPE_CHECKING:
-    import asyncio
-    from collections.abc import Callable, Iterator
+    from aiospaces.pubnub.journal import FileRecord, FileState
 
-    from aiospaces.pubnub.journal import FileState
+__all__ = ["WRITER_SCRIPT", "WriterProcess"]
 
-__all__ = [
-    "GROUP_WINDOW",
-    "IDLE_SECONDS",
-    "UPDATE_FROM",
-    "UPDATE_ROWS",
-    "GroupCommits",
-    "Write",
-    "commit",
-    "transaction",
-]
+WRITER_SCRIPT = Path(__file__).with_name("_sqlite_commit.py")
+"""What the writer process runs (by its path: it imports only the standard library)."""
 
-UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
-"""Whether this SQLite has ``UPDATE ... FROM`` (a batch's writes in one statement)."""
-
-UPDATE_ROWS = 200
-"""Writes per ``UPDATE ... FROM`` statement (four parameters each, and one; SQLite before
-3.32 allowed 999 parameters per statement)."""
-
-GROUP_WINDOW = 0.002
-"""Seconds a [GroupCommits][aiospaces.pubnub._sqlite_writes.GroupCommits] thread woken by a
-write waits before it commits, so that other files' writes share the commit. In a bulk job
-(1,000 files, 32 at a time) it cut the commits from 1.75 to 1.1 per file."""
-
-IDLE_SECONDS = 1.0
-"""How long a [GroupCommits][aiospaces.pubnub._sqlite_writes.GroupCommits] thread waits for
-more writes before it ends (the next write starts another)."""
+Outcome = tuple[bool, str | None]
+"""A write's outcome: whether it changed its record, and the error that failed it."""
 
 
-@attrs.define
-class Write:
-    """One ``put`` waiting for its commit (``done``: its caller's future)."""
+class WriterProcess:
+    """The process that commits a journal's writes while a job runs on asyncio.
 
-    key: str
-    state: str
-    text: str
-    expect: FileState | None
-    done: asyncio.Future[None] | None = None
-    written: bool = False
-    error: Exception | None = None
+    ``put`` sends a write at once when no batch is being committed, and returns a future of
+    its outcome; writes made while a batch is being committed make the next batch, sent as
+    soon as the answer comes: a group commit without a timer or a wait, one commit for every
+    write made meanwhile. The event loop only encodes a
+    batch (``marshal``) and writes it to a socket, and reads the answer; the record's JSON,
+    SQLite and the disk are the other process's, which never holds this interpreter's lock.
 
-
-class GroupCommits:
-    """Commits ``put``'s writes in a thread of its own, many files' writes per commit.
-
-    A write is queued and its caller waits on its future. The thread takes every write
-    queued since its last commit, commits them as one batch (``run_batch``: each write
-    atomic alone) and resolves their futures on their event loop in one callback; writes
-    queued while it commits make the next batch. When a write starts or wakes it, it first
-    waits ``GROUP_WINDOW`` for others. So a busy job costs one commit and one wake-up of the event
-    loop per batch, not per write, and the thread is woken only when it is waiting. It ends
-    after ``IDLE_SECONDS`` without work; the next write starts another. A write whose caller
-    was cancelled is committed all the same.
+    The process holds the journal's lock too (the same open file), so a rerun waits until it
+    ended. It ends when the socket is closed (``aclose``) or this process dies; a write whose
+    caller was cancelled may still be committed. If it dies, every write waiting fails with
+    JournalError, and so does every later one.
     """
 
-    def __init__(self, run_batch: Callable[[list[Write]], None]) -> None:
-        self._run_batch = run_batch
-        self._lock = threading.Lock()  # the fields below; taken by the loop and the thread
-        self._pending: list[Write] = []
-        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None  # alive, or about to be
-        self._waiting = False  # the thread waits on _wake
-        self._stopping = False
+    def __init__(self, process: subprocess.Popen[bytes], loop: asyncio.AbstractEventLoop) -> None:
+        self.process = process
+        self.loop = loop
+        self.batches = 0
+        """Batches sent so far (each one commit, of one or more writes)."""
+        self._transport: asyncio.Transport | None = None
+        self._queued: list[tuple[str, str, tuple[Any, ...], str | None]] = []
+        self._waiting: list[asyncio.Future[Outcome]] = []
+        self._sent: collections.deque[list[asyncio.Future[Outcome]]] = collections.deque()
+        self._buffer = bytearray()
+        self._ended: str | None = None  # why it cannot be used any more
+        self._drained: asyncio.Future[None] | None = None
 
-    def submit(self, write: Write, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
-        """Queue ``write``; return the future its commit resolves (on ``loop``)."""
-        future: asyncio.Future[None] = loop.create_future()
-        write.done = future
-        with self._lock:
-            self._pending.append(write)
-            start = self._thread is None
-            if start:
-                self._thread = threading.Thread(
-                    target=self._work, name="aiospaces-journal-commits", daemon=True
-                )
-                thread = self._thread
-            wake = self._waiting
-            self._waiting = False
-        if start:
-            thread.start()
-        elif wake:
-            self._wake.put(None)
+    @classmethod
+    async def start(cls, path: Path, durable: bool, lock_fd: int | None) -> WriterProcess:
+        """Start the process for the journal at ``path``; connect to it on this event loop."""
+        ours, theirs = socket.socketpair()
+        try:
+            fds = (theirs.fileno(),) if lock_fd is None else (theirs.fileno(), lock_fd)
+            argv = [sys.executable, "-I", "-S", str(WRITER_SCRIPT), str(path)]
+            rows = _sqlite_commit.UPDATE_ROWS if _sqlite_commit.UPDATE_FROM else 0
+            argv += [str(theirs.fileno()), "1" if durable else "0", str(rows)]
+            process = await run_blocking(_spawn, argv, fds)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        loop = asyncio.get_running_loop()
+        writer = cls(process, loop)
+        try:
+            await loop.create_connection(lambda: _Answers(writer), sock=ours)
+        except BaseException:
+            ours.close()
+            process.kill()
+            await run_blocking(process.wait)
+            raise
+        return writer
+
+    def put(self, record: FileRecord, expect: FileState | None) -> asyncio.Future[Outcome]:
+        """Queue the write of ``record``; return the future of its outcome."""
+        if self._ended is not None:
+            raise JournalError(self._ended)
+        future: asyncio.Future[Outcome] = self.loop.create_future()
+        state = None if expect is None else expect.value
+        self._queued.append((record.key, record.state.value, record.as_tuple(), state))
+        self._waiting.append(future)
+        if not self._sent:
+            self._flush()
         return future
 
-    def stop(self) -> None:
-        """Commit what is queued, end the thread and wait for it (blocking)."""
-        with self._lock:
-            self._stopping = True
-            thread = self._thread
-        self._wake.put(None)
-        if thread is not None:
-            thread.join()
-
-    def _work(self) -> None:
-        time.sleep(GROUP_WINDOW)  # started by a write: let the writes of other files join it
-        while True:
-            with self._lock:
-                batch, self._pending = self._pending, []
-                if not batch:
-                    if self._stopping:
-                        self._thread = None
-                        return
-                    self._waiting = True
-            if batch:
-                self._commit(batch)
-                continue
-            try:
-                self._wake.get(timeout=IDLE_SECONDS)
-                time.sleep(GROUP_WINDOW)  # woken by a write: likewise
-            except queue.Empty:
-                with self._lock:
-                    if not self._pending:  # nothing came while it timed out: end
-                        self._thread = None
-                        self._waiting = False
-                        return
-
-    def _commit(self, batch: list[Write]) -> None:
-        try:
-            self._run_batch(batch)
-        except Exception as exc:  # the commit failed: none of them was written
-            for write in batch:
-                write.error = exc
-        by_loop: dict[asyncio.AbstractEventLoop, list[Write]] = {}
-        for write in batch:
-            if write.done is not None:  # submit sets it
-                by_loop.setdefault(write.done.get_loop(), []).append(write)
-        for loop, writes in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
-                loop.call_soon_threadsafe(_resolve, writes)
-
-
-def _resolve(batch: list[Write]) -> None:
-    for write in batch:
-        if write.done is not None and not write.done.done():  # not cancelled meanwhile
-            write.done.set_result(None)
-
-
-def commit(db: sqlite3.Connection, batch: list[Write]) -> None:
-    """Run the writes, each atomic alone; set each one's outcome.
-
-    The common case (every write expects a state, one write per key: a running job's) is
-    one ``UPDATE ... FROM (VALUES ...)`` statement per ``UPDATE_ROWS`` writes, a transaction
-    of its own (SQLite 3.33 and later), which changes every record or, if a state is not the
-    one expected, none. That is one call into SQLite, after which this thread takes the GIL
-    back once or twice, where a transaction of a statement per write takes it back twice per
-    statement; the event loop waits whenever this thread holds the GIL. Otherwise (other
-    writes, a state not the one expected, a statement that failed) the writes run in one
-    transaction, each in a savepoint of its own, which tells each write's outcome and lets a
-    failing one take no other with it.
-    """
-    if UPDATE_FROM and len({write.key for write in batch}) == len(batch):
-        expected = [(write, write.expect) for write in batch if write.expect is not None]
-        if len(expected) == len(batch):
-            for start in range(0, len(expected), UPDATE_ROWS):
-                chunk = expected[start : start + UPDATE_ROWS]
-                try:
-                    done = _update_from(db, chunk)
-                except sqlite3.Error:  # the statement changed nothing
-                    done = False
-                if not done:  # one by one: which write changes nothing, or fails
-                    _one_by_one(db, [write for write, _ in chunk])
+    def _flush(self) -> None:
+        if self._transport is None:  # ended: lost() failed every write queued
             return
-    _one_by_one(db, batch)
+        batch, self._queued = self._queued, []
+        body = marshal.dumps(batch)
+        self._transport.write(HEADER.pack(len(body)) + body)
+        self._sent.append(self._waiting)
+        self._waiting = []
+        self.batches += 1
+
+    def connected(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+
+    def received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        while len(buffer) >= HEADER.size:
+            end = HEADER.size + HEADER.unpack_from(buffer)[0]
+            if len(buffer) < end:
+                return
+            outcomes = marshal.loads(buffer[HEADER.size : end])  # noqa: S302 - our own process
+            del buffer[:end]
+            for future, outcome in zip(self._sent.popleft(), outcomes, strict=True):
+                if not future.done():  # its caller was cancelled: committed all the same
+                    future.set_result(outcome)
+        if self._queued:
+            self._flush()
+        elif not self._sent and self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    def lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        if self._ended is None:
+            self._ended = "the journal's writer process ended" + (f": {exc}" if exc else "")
+        error = JournalError(self._ended)
+        for futures in (*self._sent, self._waiting):
+            for future in futures:
+                if not future.done():
+                    future.set_exception(error)
+        self._sent.clear()
+        self._waiting = []
+        self._queued = []
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    async def aclose(self) -> None:
+        """Wait for the writes queued, close the socket, wait for the process to end."""
+        if self._transport is not None and (self._sent or self._queued):
+            self._drained = self.loop.create_future()
+            await self._drained
+        self._ended = self._ended or "the journal is closed"
+        if self._transport is not None:
+            self._transport.close()
+        with contextlib.suppress(ProcessLookupError):
+            await run_blocking(self.process.wait)
 
 
-def _update_from(db: sqlite3.Connection, chunk: list[tuple[Write, FileState]]) -> bool:
-    """Run the writes as one statement if every expected state holds; return whether it did.
-
-    The statement changes every record or none (its own check counts the records in their
-    expected state); ``total_changes`` tells which, as ``rowcount`` is not kept for a
-    statement that starts with ``WITH``.
-    """
-    values = [v for write, expect in chunk for v in (write.state, write.text, write.key, expect)]
-    before = db.total_changes
-    db.execute(_update_sql(len(chunk)), [*values, len(chunk)])
-    if db.total_changes - before != len(chunk):
-        return False
-    for write, _ in chunk:
-        write.written = True
-    return True
+def _spawn(argv: list[str], fds: tuple[int, ...]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, pass_fds=fds, stdin=subprocess.DEVNULL)  # noqa: S603 - ours
 
 
-@functools.lru_cache(maxsize=64)
-def _update_sql(rows: int) -> str:
-    values = ",".join(["(?,?,?,?)"] * rows)  # only placeholders go into the text
-    return _UPDATE_FROM.format(values=values)
+class _Answers(asyncio.Protocol):
+    def __init__(self, writer: WriterProcess) -> None:
+        self._writer = writer
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._writer.connected(transport)  # type: ignore[arg-type]
 
-def _one_by_one(db: sqlite3.Connection, batch: list[Write]) -> None:
-    """Run the writes in one transaction, each in a savepoint of its own."""
-    with transaction(db):
-        for write in batch:
-            db.execute("SAVEPOINT one_write")
-            try:
-                write.written = _write(db, write)
-            except sqlite3.Error as exc:
-                db.execute("ROLLBACK TO one_write")
-                write.error = exc
-            db.execute("RELEASE one_write")
+    def data_received(self, data: bytes) -> None:
+        self._writer.received(data)
 
-
-def _write(db: sqlite3.Connection, write: Write) -> bool:
-    """Run one write; return whether it changed its record."""
-    if write.expect is None:
-        cursor = db.execute(_UPSERT, (write.key, write.state, write.text))
-    else:
-        cursor = db.execute(_UPDATE, (write.state, write.text, write.key, write.expect.value))
-    return cursor.rowcount == 1
-
-
-_UPSERT = (
-    "INSERT INTO files (key, state, record) VALUES (?, ?, ?) "
-    "ON CONFLICT (key) DO UPDATE SET state = excluded.state, record = excluded.record"
-)
-_UPDATE = "UPDATE files SET state = ?, record = ? WHERE key = ? AND state = ?"
-_UPDATE_FROM = (
-    "WITH v (state, record, key, expect) AS (VALUES {values}) "
-    "UPDATE files SET state = v.state, record = v.record FROM v "
-    "WHERE files.key = v.key AND files.state = v.expect "
-    "AND (SELECT COUNT(*) FROM v JOIN files AS f ON f.key = v.key AND f.state = v.expect) = ?"
-)
-
-
-@contextlib.contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """Run the block in one ``BEGIN IMMEDIATE`` transaction: committed, or rolled back."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._writer.lost(exc)

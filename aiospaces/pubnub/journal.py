@@ -24,7 +24,6 @@ is atomic per file.
 from __future__ import annotations
 
 import enum
-import functools
 import json
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,6 +32,7 @@ import cattrs
 
 from aiospaces.core import validate
 from aiospaces.core.errors import AiospacesError
+from aiospaces.pubnub._sqlite_commit import record_json
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -132,23 +132,9 @@ class Reservation:
         """
         return _converter.structure(data, cls)
 
-    @functools.cached_property
-    def json_text(self) -> str:
-        """Return it as compact JSON, as ``to_dict`` gives it (made once, then kept).
-
-        Each of a file's later records holds the same reservation: its form (most of a
-        record's text) is encoded once, not at every write.
-        """
-        return _COMPACT.encode(
-            {
-                "file_id": self.file_id,
-                "file_name": self.file_name,
-                "url": self.url,
-                "fields": self.fields,  # pairs: JSON arrays, as to_dict writes
-                "expires": self.expires,
-                "created": self.created,
-            }
-        )
+    def as_tuple(self) -> tuple[str, str, str, tuple[tuple[str, str], ...], float, float]:
+        """Return its fields' values, in declaration order (a record's ``as_tuple()`` holds it)."""
+        return (self.file_id, self.file_name, self.url, self.fields, self.expires, self.created)
 
 
 @attrs.frozen
@@ -198,37 +184,35 @@ class FileRecord:
         """Return it as JSON-ready data."""
         return _json_ready(self)
 
+    def as_tuple(self) -> tuple[Any, ...]:
+        """Return its fields' values, in declaration order, as plain values.
+
+        The state is its text and the reservation its own ``as_tuple()`` (or None): what the
+        journal's writer process is sent, and what its JSON text is made from.
+        """
+        form = self.reservation
+        return (
+            self.key,
+            self.name,
+            self.size,
+            self.state.value,
+            None if form is None else form.as_tuple(),
+            self.abandoned,
+            self.timetoken,
+            self.step,
+            self.error,
+            self.attempts,
+            self.started,
+            self.updated,
+            self.owner,
+            self.lease_until,
+        )
+
     def to_json(self) -> str:
         """Return it as compact JSON (what ``to_dict`` gives, fields in declaration order)."""
-        # Written out rather than through the converter: a running job writes three records
-        # per file, and the converter walks the form's fields pair by pair. The reservation's
-        # text is the one it made once (Reservation.json_text), put where the field is. A test
-        # checks both give the same text.
-        text = _COMPACT.encode(
-            {
-                "key": self.key,
-                "name": self.name,
-                "size": self.size,
-                "state": self.state.value,
-                "reservation": None,
-                "abandoned": self.abandoned,
-                "timetoken": self.timetoken,
-                "step": self.step,
-                "error": self.error,
-                "attempts": self.attempts,
-                "started": self.started,
-                "updated": self.updated,
-                "owner": self.owner,
-                "lease_until": self.lease_until,
-            }
-        )
-        if self.reservation is None:
-            return text
-        # The field is the first `,"reservation":null,`: in a JSON string every `"` is
-        # escaped and a closing `"` is followed by `,` `:` or `}`, so a `"` after a `,` opens
-        # a name, and no name before it is "reservation".
-        head, tail = text.split(_NO_RESERVATION, 1)
-        return f'{head},"reservation":{self.reservation.json_text},{tail}'
+        # Written out rather than through the converter, which walks the form's fields pair
+        # by pair; a test checks both give the same text.
+        return record_json(self.as_tuple())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileRecord:
@@ -433,8 +417,6 @@ class JobJournal(Protocol):
 
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
-_COMPACT = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # records hold no cycles
-_NO_RESERVATION = ',"reservation":null,'
 
 
 def _json_ready(value: object) -> dict[str, Any]:

@@ -8,23 +8,30 @@ async with await SqliteJournal.open("job.db") as journal:
 Durability. The database is in WAL mode and every write is atomic on its own and committed
 before the call returns (the upload's next step starts only then); writes made by concurrent
 files while a commit is under way share the next commit, each atomic alone (a group
-commit: one thread hop and one commit for many files; a write that fails takes no other
-with it). ``synchronous=NORMAL``
-(the default) makes a commit durable against the death of the process — SIGKILL, a crash, a
+commit; a write that fails takes no other with it). ``synchronous=NORMAL`` (the default) makes a commit durable against the death of the process — SIGKILL, a crash, a
 restart — as the operating system keeps what was written; only a power loss or kernel crash
 can take back the last commits, and then a rerun can at worst re-upload a file whose records
 were lost (a second object, or a second announcement of a file whose every record was lost).
 ``durable=True`` chooses ``synchronous=FULL``: each commit waits for the disk (an ``fsync``),
 so nothing committed is lost even then, at the cost of a disk flush per commit.
 
-Writes are committed by a thread of the journal's own, which takes every write queued while it
-committed the last batch (on asyncio; see ``put``); the other calls run in a worker thread, one
-at a time (a capacity limiter of their own, so that they never wait behind the file reads and
-encryption of [run_blocking][aiospaces.core.threads.run_blocking]). The event loop never waits
-on the disk. While a job runs, the file is locked
-for it (``flock``; released when the process ends, even when killed): a second job on the same
-journal is refused with [JournalBusyError][aiospaces.pubnub.journal.JournalBusyError]. Reading
-it (``aiospaces files status``) needs no lock.
+On asyncio, a job's writes are committed by a process of the journal's own, started by
+``open`` (``python -I -S`` running one standard-library module, a few tens of milliseconds):
+the event loop sends it each batch of records as plain values and reads back each write's
+outcome; the records' JSON text, SQLite and the disk are that process's, and it never holds
+this interpreter's lock, so the journal takes little of the event loop's time (see
+``put``). Under another async library, from another event loop, or where no interpreter can
+be started, each write is a commit of its own in a worker thread. The other calls run in a
+worker thread, one at a time (a capacity limiter of their own, so that they never wait behind
+the file reads and encryption of [run_blocking][aiospaces.core.threads.run_blocking]). The
+event loop never waits on the disk.
+
+While a job runs, the file is locked for it (``flock``, held by the job's process and by its
+writer process, and released when both end, even when killed; the writer process ends as
+soon as the job's process does, after the batch it is committing): a second job on the same
+journal waits up to a second for it, then is refused with
+[JournalBusyError][aiospaces.pubnub.journal.JournalBusyError]. Reading it (``aiospaces files
+status``) needs no lock.
 """
 
 from __future__ import annotations
@@ -44,8 +51,9 @@ import attrs
 import cattrs
 
 from aiospaces.core.threads import run_blocking
+from aiospaces.pubnub._sqlite_commit import Write, commit_batch, transaction
 from aiospaces.pubnub._sqlite_file import connect
-from aiospaces.pubnub._sqlite_writes import GroupCommits, Write, commit, transaction
+from aiospaces.pubnub._sqlite_writes import WriterProcess
 from aiospaces.pubnub.journal import (
     FINAL_STATES,
     FileRecord,
@@ -86,7 +94,7 @@ class SqliteJournal:
         self._mutex = threading.Lock()
         self._closed = False
         self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop
-        self._commits = GroupCommits(self._commit_batch)
+        self._writer: WriterProcess | None = None  # started by open() on asyncio
 
     @classmethod
     async def open(
@@ -111,7 +119,16 @@ class SqliteJournal:
                 (``create=False``).
             JournalBusyError: Another process holds the journal's lock.
         """
-        return await run_blocking(_open, Path(path), create, lock, durable)
+        journal = await run_blocking(_open, Path(path), create, lock, durable)
+        if lock and _USE_WRITER and _on_asyncio():
+            try:
+                journal._writer = await WriterProcess.start(journal.path, durable, journal._lock_fd)
+            except OSError:  # no interpreter to start (an embedded Python): commits in a thread
+                pass
+            except BaseException:
+                await journal.aclose()
+                raise
+        return journal
 
     async def __aenter__(self) -> Self:
         return self
@@ -192,27 +209,31 @@ class SqliteJournal:
     async def put(self, record: FileRecord, *, expect: FileState | None = None) -> bool:
         """Write ``record``; with ``expect``, only if the stored state still is that one.
 
-        The write is committed when this returns. On asyncio, writes made while a commit is
-        under way share the next one (a group commit, made by a thread of the journal's own),
-        each atomic alone: a batch whose statement fails or finds a state not the one
+        The write is committed when this returns. On asyncio, a process of the journal's own
+        commits the writes (see the module), and writes made while it commits share its next
+        commit, each atomic alone: a batch whose statement fails or finds a state not the one
         expected changes nothing and is run again with a savepoint around each write, so a
-        write takes no other with it. On other async libraries each write is a commit of its
-        own. A write whose caller is cancelled may still be committed.
-        """
-        write = Write(record.key, record.state.value, record.to_json(), expect)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # another async library: one commit per write
-            await self._run(functools.partial(commit, batch=[write]))
-        else:
-            await self._commits.submit(write, loop)
-        if write.error is not None:
-            raise write.error
-        return write.written
+        write takes no other with it. Elsewhere (or from another event loop) each write is a
+        commit of its own, in a worker thread. A write whose caller is cancelled may still be
+        committed.
 
-    def _commit_batch(self, batch: list[Write]) -> None:
-        """Commit a batch in the commit thread, unless the journal is closed (blocking)."""
-        self._locked(functools.partial(commit, batch=batch))
+        Raises:
+            JournalError: The journal is closed, or the write failed.
+        """
+        writer = self._writer
+        if self._closed:
+            raise JournalError(f"the journal {self.path} is closed")
+        if writer is not None and _on_loop(writer.loop):
+            written, error = await writer.put(record, expect)
+            if error is not None:
+                raise JournalError(f"writing the journal {self.path} failed: {error}")
+            return written
+        write = Write(record.key, record.state.value, record.to_json(), expect)
+        await self._run(functools.partial(commit_batch, batch=[write]))
+        if write.error is not None:
+            failed = write.error
+            raise JournalError(f"writing the journal {self.path} failed: {failed}") from failed
+        return write.written
 
     async def claim(self, key: str, owner: str, lease: float) -> FileRecord | None:
         """Take ``key`` for ``owner`` for ``lease`` seconds, unless final or held by another."""
@@ -256,9 +277,11 @@ class SqliteJournal:
 
     async def aclose(self) -> None:
         """Close the database, then release the lock (again: nothing)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:  # the writes queued are committed first
+            await writer.aclose()
 
         def close() -> None:
-            self._commits.stop()  # the writes queued are committed first
             with self._mutex:
                 if self._closed:
                     return
@@ -285,6 +308,25 @@ def _settings(db: sqlite3.Connection, path: Path) -> JobSettings | None:
         return JobSettings.from_dict(json.loads(text))
     except (ValueError, TypeError, cattrs.BaseValidationError) as exc:
         raise JournalError(f"{path} holds job settings that cannot be read") from exc
+
+
+_USE_WRITER = True
+"""Whether journals opened on asyncio start a writer process (tests turn it off)."""
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # another async library
+        return False
+    return True
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 def _open(path: Path, create: bool, lock: bool, durable: bool) -> SqliteJournal:

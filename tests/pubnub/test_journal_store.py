@@ -14,8 +14,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from aiospaces.pubnub import _sqlite_writes
-from aiospaces.pubnub._sqlite_writes import Write
+from aiospaces.pubnub import _sqlite_commit
 from aiospaces.pubnub.journal import (
     FileRecord,
     FileState,
@@ -267,11 +266,11 @@ async def test_unreadable_rows_are_journal_errors(tmp_path: Path) -> None:
 @pytest.fixture(params=["one statement", "chunks of 3", "no UPDATE FROM"])
 def commit_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """How a batch is committed: as one statement, a statement per 3 writes, or (SQLite
-    before 3.33) a statement per write."""
+    before 3.33) a statement per write (the writer process is started with the settings)."""
     if request.param == "chunks of 3":
-        monkeypatch.setattr(_sqlite_writes, "UPDATE_ROWS", 3)
+        monkeypatch.setattr(_sqlite_commit, "UPDATE_ROWS", 3)
     elif request.param == "no UPDATE FROM":
-        monkeypatch.setattr(_sqlite_writes, "UPDATE_FROM", False)
+        monkeypatch.setattr(_sqlite_commit, "UPDATE_FROM", False)
     return str(request.param)
 
 
@@ -284,29 +283,23 @@ async def test_concurrent_writes_share_commits_each_atomic_alone(
             "CREATE TRIGGER poison BEFORE UPDATE ON files WHEN NEW.key = '/13' "
             "BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
-        batches: list[int] = []
-        run_batch = journal._commits._run_batch
-
-        def counted(batch: list[Write]) -> None:
-            batches.append(len(batch))
-            run_batch(batch)
-
-        journal._commits._run_batch = counted
         results: dict[int, bool | Exception] = {}
 
         async def write(i: int) -> None:
             try:
                 stored = _record(f"/{i}", FileState.STORED, reservation=FORM)
                 results[i] = await journal.put(stored, expect=FileState.PENDING)
-            except sqlite3.Error as exc:
+            except JournalError as exc:
                 results[i] = exc
 
         async with anyio.create_task_group() as tg:
             for i in range(64):
                 tg.start_soon(write, i)
-        assert sum(batches) == 64
-        assert len(batches) < 64  # writes made while a commit ran shared the next one
-        assert isinstance(results.pop(13), sqlite3.IntegrityError)
+        assert journal._writer is not None
+        assert journal._writer.batches < 64  # writes made while a commit ran shared the next one
+        refused = results.pop(13)
+        assert isinstance(refused, JournalError)
+        assert "refused" in str(refused)
         assert set(results.values()) == {True}
         counts = await journal.counts()
         assert (counts[FileState.STORED], counts[FileState.PENDING]) == (63, 1)
