@@ -8,10 +8,11 @@ async with await SqliteJournal.open("job.db") as journal:
 Durability. The database is in WAL mode and every write is atomic on its own and committed
 before the call returns (the upload's next step starts only then); writes made by concurrent
 files while a commit is under way share the next commit, each atomic alone (a group
-commit; a write that fails takes no other with it). ``synchronous=NORMAL`` (the default) makes a commit durable against the death of the process — SIGKILL, a crash, a
-restart — as the operating system keeps what was written; only a power loss or kernel crash
-can take back the last commits, and then a rerun can at worst re-upload a file whose records
-were lost (a second object, or a second announcement of a file whose every record was lost).
+commit; a write that fails takes no other with it). ``synchronous=NORMAL`` (the default)
+makes a commit durable against the death of the process — SIGKILL, a crash, a restart — as
+the operating system keeps what was written; only a power loss or kernel crash can take back
+the last commits, and then a rerun can at worst re-upload a file whose records were lost (a
+second object, or a second announcement of a file whose every record was lost).
 ``durable=True`` chooses ``synchronous=FULL``: each commit waits for the disk (an ``fsync``),
 so nothing committed is lost even then, at the cost of a disk flush per commit.
 
@@ -40,6 +41,7 @@ import asyncio
 import functools
 import json
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -310,8 +312,9 @@ def _settings(db: sqlite3.Connection, path: Path) -> JobSettings | None:
         raise JournalError(f"{path} holds job settings that cannot be read") from exc
 
 
-_USE_WRITER = True
-"""Whether journals opened on asyncio start a writer process (tests turn it off)."""
+_USE_WRITER = sys.platform != "win32"
+"""Whether journals opened on asyncio start a writer process (not on Windows: it is handed the
+journal's lock and socket by descriptor)."""
 
 
 def _on_asyncio() -> bool:
