@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import marshal
 import socket
 import subprocess
@@ -35,12 +34,12 @@ class WriterProcess:
     ``put`` sends a write at once when no batch is being committed, and returns a future of
     its outcome; writes made while a batch is being committed make the next batch, sent as
     soon as the answer comes: a group commit without a timer or a wait, one commit for every
-    write made meanwhile. The event loop only encodes a
-    batch (``marshal``) and writes it to a socket, and reads the answer; the record's JSON,
-    SQLite and the disk are the other process's, which never holds this interpreter's lock.
+    write made meanwhile. The event loop only encodes a batch (``marshal``), writes it to a
+    socket and reads the answer; the records' JSON, SQLite and the disk are the other
+    process's, which never holds this interpreter's lock.
 
     The process holds the journal's lock too (the same open file), so a rerun waits until it
-    ended. It ends when the socket is closed (``aclose``) or this process dies; a write whose
+    ended. It ends when its socket ends (``aclose``) or this process dies; a write whose
     caller was cancelled may still be committed. If it dies, every write waiting fails with
     JournalError, and so does every later one.
     """
@@ -142,15 +141,20 @@ class WriterProcess:
             self._drained.set_result(None)
 
     async def aclose(self) -> None:
-        """Wait for the writes queued, close the socket, wait for the process to end."""
-        if self._transport is not None and (self._sent or self._queued):
-            self._drained = self.loop.create_future()
-            await self._drained
-        self._ended = self._ended or "the journal is closed"
-        if self._transport is not None:
-            self._transport.close()
-        with contextlib.suppress(ProcessLookupError):
-            await run_blocking(self.process.wait)
+        """Wait for the writes queued, end the socket's sending side, wait for the process.
+
+        Cancelled while it waits for the writes, it ends the sending side all the same: the
+        process commits what it was sent, answers and ends.
+        """
+        try:
+            if self._transport is not None and (self._sent or self._queued):
+                self._drained = self.loop.create_future()
+                await self._drained
+        finally:
+            self._ended = self._ended or "the journal is closed"
+            if self._transport is not None:
+                self._transport.write_eof()  # what was sent is still answered
+        await run_blocking(self.process.wait)
 
 
 def _spawn(argv: list[str], fds: tuple[int, ...]) -> subprocess.Popen[bytes]:

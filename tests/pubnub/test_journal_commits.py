@@ -310,3 +310,28 @@ async def test_the_writer_ends_quietly_when_the_job_is_gone(tmp_path: Path) -> N
     ours.sendall(_frame([("/0", "stored", _stored("/0").as_tuple(), "pending")]))
     ours.close()  # the job's process died after sending: its answer has nowhere to go
     assert await anyio.to_thread.run_sync(_sqlite_commit.main, args) == 1
+
+
+async def test_a_cancelled_close_still_ends_the_writer_process(
+    tmp_path: Path, paused: Callable[[WriterProcess], None]
+) -> None:
+    journal = await _journal(tmp_path)
+    writer = _writer(journal)
+    paused(writer)
+    written: list[bool] = []
+
+    async def write() -> None:
+        written.append(await journal.put(_stored("/0"), expect=FileState.PENDING))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(write)
+        await _until(lambda: writer.batches == 1)
+        with anyio.move_on_after(0.05) as scope:
+            await journal.aclose()  # waits for /0's commit: given up
+        assert scope.cancelled_caught
+        _resume(writer)
+    assert written == [True]  # sent before the close: committed and answered
+    assert await anyio.to_thread.run_sync(writer.process.wait) == 0  # its socket was closed
+    await journal.aclose()  # the rest of the close
+    async with await SqliteJournal.open(tmp_path / "job.db") as again:
+        assert (await again.counts())[FileState.STORED] == 1
