@@ -96,8 +96,7 @@ class WriterProcess:
         return future
 
     def _flush(self) -> None:
-        if self._transport is None:  # ended: lost() failed every write queued
-            return
+        assert self._transport is not None  # noqa: S101 - put() refuses once it ended
         batch, self._queued = self._queued, []
         body = marshal.dumps(batch)
         self._transport.write(HEADER.pack(len(body)) + body)

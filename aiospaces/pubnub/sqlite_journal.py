@@ -122,7 +122,7 @@ class SqliteJournal:
             JournalBusyError: Another process holds the journal's lock.
         """
         journal = await run_blocking(_open, Path(path), create, lock, durable)
-        if lock and _USE_WRITER and _on_asyncio():
+        if lock and _USE_WRITER and asyncio._get_running_loop() is not None:  # not under trio
             try:
                 journal._writer = await WriterProcess.start(journal.path, durable, journal._lock_fd)
             except OSError:  # no interpreter to start (an embedded Python): commits in a thread
@@ -225,17 +225,17 @@ class SqliteJournal:
         writer = self._writer
         if self._closed:
             raise JournalError(f"the journal {self.path} is closed")
-        if writer is not None and _on_loop(writer.loop):
+        cause: Exception | None = None
+        if writer is not None and asyncio._get_running_loop() is writer.loop:
             written, error = await writer.put(record, expect)
-            if error is not None:
-                raise JournalError(f"writing the journal {self.path} failed: {error}")
-            return written
-        write = Write(record.key, record.state.value, record.to_json(), expect)
-        await self._run(functools.partial(commit_batch, batch=[write]))
-        if write.error is not None:
-            failed = write.error
-            raise JournalError(f"writing the journal {self.path} failed: {failed}") from failed
-        return write.written
+        else:
+            write = Write(record.key, record.state.value, record.to_json(), expect)
+            await self._run(functools.partial(commit_batch, batch=[write]))
+            written, cause = write.written, write.error
+            error = None if cause is None else str(cause)
+        if error is not None:
+            raise JournalError(f"writing the journal {self.path} failed: {error}") from cause
+        return written
 
     async def claim(self, key: str, owner: str, lease: float) -> FileRecord | None:
         """Take ``key`` for ``owner`` for ``lease`` seconds, unless final or held by another."""
@@ -315,21 +315,6 @@ def _settings(db: sqlite3.Connection, path: Path) -> JobSettings | None:
 _USE_WRITER = sys.platform != "win32"
 """Whether journals opened on asyncio start a writer process (not on Windows: it is handed the
 journal's lock and socket by descriptor)."""
-
-
-def _on_asyncio() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # another async library
-        return False
-    return True
-
-
-def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False
 
 
 def _open(path: Path, create: bool, lock: bool, durable: bool) -> SqliteJournal:

@@ -239,10 +239,10 @@ async def test_readers_and_other_event_loops_commit_each_write_in_a_thread(
         writer = _writer(journal)
 
         def no_loop() -> Any:
-            raise RuntimeError("no running event loop")  # as under trio
+            return None  # no asyncio loop running, as under trio
 
         # only the journal module sees no loop
-        monkeypatch.setattr(sqlite_journal, "asyncio", SimpleNamespace(get_running_loop=no_loop))
+        monkeypatch.setattr(sqlite_journal, "asyncio", SimpleNamespace(_get_running_loop=no_loop))
         assert await journal.put(_stored("/0"), expect=FileState.PENDING)
         assert not await journal.put(_stored("/0"), expect=FileState.PENDING)  # not pending now
         monkeypatch.undo()
@@ -250,7 +250,7 @@ async def test_readers_and_other_event_loops_commit_each_write_in_a_thread(
         journal._connection.execute(
             "CREATE TRIGGER poison BEFORE UPDATE ON files BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
-        monkeypatch.setattr(sqlite_journal, "asyncio", SimpleNamespace(get_running_loop=no_loop))
+        monkeypatch.setattr(sqlite_journal, "asyncio", SimpleNamespace(_get_running_loop=no_loop))
         with pytest.raises(JournalError, match="refused"):
             await journal.put(_stored("/1"), expect=FileState.PENDING)
         monkeypatch.undo()
@@ -335,3 +335,18 @@ async def test_a_cancelled_close_still_ends_the_writer_process(
     await journal.aclose()  # the rest of the close
     async with await SqliteJournal.open(tmp_path / "job.db") as again:
         assert (await again.counts())[FileState.STORED] == 1
+
+
+async def test_an_answer_read_in_pieces_resolves_its_writes_once_whole(tmp_path: Path) -> None:
+    async with await _journal(tmp_path) as journal:
+        writer = _writer(journal)
+        futures = [writer.loop.create_future() for _ in range(2)]
+        writer._sent.appendleft(futures)  # as if this batch were the oldest one sent
+        body = marshal.dumps([(True, None), (False, "refused")])
+        answer = _sqlite_commit.HEADER.pack(len(body)) + body
+        writer.received(answer[:3])  # not even the length yet
+        writer.received(answer[3:9])
+        assert not any(future.done() for future in futures)
+        writer.received(answer[9:])
+        assert [future.result() for future in futures] == [(True, None), (False, "refused")]
+        assert await journal.put(_stored("/0"), expect=FileState.PENDING)  # still in step
